@@ -1,0 +1,1 @@
+"""Corpus loaders, the synthetic demo corpus, fixtures and evaluation splits."""
