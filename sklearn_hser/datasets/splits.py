@@ -1,0 +1,340 @@
+"""The evaluation splits of the paper, and CV splitters for hyper-parameter search.
+
+- :func:`speaker_dependent_split` (SD): all sessions pooled, stratified
+  80 / 10 / 10 train / validation / test.
+- :func:`speaker_independent_split` (SI): IEMOCAP sessions 1-4 train,
+  session 5 male validation, session 5 female test (or named speakers).
+- :class:`LeaveOneSessionOut`: one fold per session, as ``cv=`` for
+  ``GridSearchCV``.
+- :func:`validation_split`: a fixed train / validation split as ``cv=``.
+
+Every function returns positional (``iloc``) integer indices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import BaseCrossValidator, PredefinedSplit
+from sklearn.model_selection import train_test_split as _train_test_split
+
+try:  # lets metadata routing pass ``groups`` to split() by default
+    from sklearn.model_selection._split import GroupsConsumerMixin as _GroupsMixin
+except ImportError:  # pragma: no cover - private name moved
+    _GroupsMixin = object
+
+__all__ = [
+    "speaker_dependent_split",
+    "speaker_independent_split",
+    "LeaveOneSessionOut",
+    "validation_split",
+]
+
+#: IEMOCAP session whose two speakers make up the SI validation and test sets.
+SI_HELD_OUT_SESSION = 5
+
+
+def speaker_dependent_split(
+    y,
+    *,
+    validation_size: float = 0.1,
+    test_size: float = 0.1,
+    random_state: int | None = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stratified train / validation / test split of all rows (SD protocol).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class labels, used for stratification.
+    validation_size : float, default=0.1
+        Share of all rows in the validation set, in [0, 1).
+    test_size : float, default=0.1
+        Share of all rows in the test set, in (0, 1).
+        ``validation_size + test_size`` must be below 1.
+    random_state : int or None, default=0
+        Seed; the same seed and ``y`` give the same split.
+
+    Returns
+    -------
+    train_idx, val_idx, test_idx : ndarray of int
+        Sorted positional indices into ``y``, disjoint and covering every row.
+        ``val_idx`` is empty when ``validation_size == 0``.
+
+    Raises
+    ------
+    ValueError
+        If the sizes are out of range, or a class has too few members to be
+        stratified (scikit-learn's message).
+    """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D, got shape {y.shape}")
+    if not 0 < test_size < 1 or not 0 <= validation_size < 1:
+        raise ValueError(
+            "test_size must be in (0, 1) and validation_size in [0, 1), got "
+            f"{test_size} and {validation_size}"
+        )
+    if validation_size + test_size >= 1:
+        raise ValueError(
+            f"validation_size + test_size must be < 1, got "
+            f"{validation_size} + {test_size}"
+        )
+    idx = np.arange(len(y))
+    rest, test = _train_test_split(
+        idx, test_size=test_size, stratify=y, random_state=random_state
+    )
+    if validation_size == 0:
+        return np.sort(rest), np.array([], dtype=int), np.sort(test)
+    # the validation share is of all rows, so rescale it to what is left
+    train, val = _train_test_split(
+        rest,
+        test_size=validation_size / (1 - test_size),
+        stratify=y[rest],
+        random_state=random_state,
+    )
+    return np.sort(train), np.sort(val), np.sort(test)
+
+
+def _as_speaker_set(speakers, name: str) -> set:
+    if isinstance(speakers, str) or not isinstance(speakers, Iterable):
+        speakers = [speakers]
+    speakers = set(speakers)
+    if not speakers:
+        raise ValueError(f"{name} is empty")
+    return speakers
+
+
+def speaker_independent_split(
+    df: pd.DataFrame,
+    *,
+    test_speakers=None,
+    validation_speakers=None,
+    speaker_column: str = "speaker",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Speaker-independent train / validation / test split (SI protocol).
+
+    Default (both speaker arguments ``None``), for IEMOCAP-like frames with
+    ``session`` and ``gender`` columns: validation = session 5, gender
+    ``"M"``; test = session 5, gender ``"F"``; train = every other session
+    (sessions 1-4 on IEMOCAP).  For other corpora pass the speakers of the
+    validation and test sets; every other speaker is trained on.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Corpus frame (one row per utterance).
+    test_speakers : str or iterable of str, optional
+        Values of ``df[speaker_column]`` making up the test set.
+    validation_speakers : str or iterable of str, optional
+        Values of ``df[speaker_column]`` making up the validation set.  Give
+        both arguments or neither.
+    speaker_column : str, default="speaker"
+        Column naming the speaker.
+
+    Returns
+    -------
+    train_idx, val_idx, test_idx : ndarray of int
+        Sorted positional indices into ``df``, disjoint, with no speaker in
+        more than one of them.
+
+    Raises
+    ------
+    ValueError
+        If the default cannot apply (no ``session``/``gender`` column, no
+        session 5, or session 5 lacks a male or a female speaker), only one
+        of the speaker arguments is given, a speaker set is empty or names a
+        speaker absent from ``df``, the two sets overlap, or nothing is left
+        to train on.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError("df must be a pandas DataFrame")
+    if (test_speakers is None) != (validation_speakers is None):
+        raise ValueError(
+            "Give both test_speakers and validation_speakers, or neither "
+            "(neither: IEMOCAP default, session 5 M = validation, F = test)."
+        )
+    if test_speakers is None:
+        missing = [c for c in ("session", "gender") if c not in df.columns]
+        if missing:
+            raise ValueError(
+                f"The default SI split needs columns 'session' and 'gender' "
+                f"(missing {missing}); otherwise name test_speakers and "
+                "validation_speakers."
+            )
+        session = df["session"].to_numpy()
+        gender = df["gender"].to_numpy()
+        held = session == SI_HELD_OUT_SESSION
+        val = held & (gender == "M")
+        test = held & (gender == "F")
+        if not val.any() or not test.any():
+            raise ValueError(
+                f"The default SI split needs session {SI_HELD_OUT_SESSION} with "
+                f"both a male and a female speaker (found {int(val.sum())} M and "
+                f"{int(test.sum())} F rows); for corpora other than IEMOCAP name "
+                "test_speakers and validation_speakers."
+            )
+        train = ~held
+    else:
+        if speaker_column not in df.columns:
+            raise ValueError(f"df has no column {speaker_column!r}")
+        test_set = _as_speaker_set(test_speakers, "test_speakers")
+        val_set = _as_speaker_set(validation_speakers, "validation_speakers")
+        overlap = test_set & val_set
+        if overlap:
+            raise ValueError(
+                f"Speakers both in test and validation sets: {sorted(overlap)}"
+            )
+        speaker = df[speaker_column].to_numpy()
+        present = set(pd.unique(speaker))
+        absent = sorted(map(str, (test_set | val_set) - present))
+        if absent:
+            raise ValueError(f"Speakers not found in df[{speaker_column!r}]: {absent}")
+        test = np.isin(speaker, list(test_set))
+        val = np.isin(speaker, list(val_set))
+        train = ~(test | val)
+    if not train.any():
+        raise ValueError("No rows left for training")
+    return np.flatnonzero(train), np.flatnonzero(val), np.flatnonzero(test)
+
+
+class LeaveOneSessionOut(_GroupsMixin, BaseCrossValidator):
+    """Cross-validation with one fold per recording session.
+
+    Each fold tests on all rows of one session and trains on the others
+    (IEMOCAP: 5 folds, each holding out both speakers of a session).  Folds
+    come in sorted session order.  Usable as ``cv=`` in ``GridSearchCV``,
+    ``cross_val_score`` and friends.
+
+    The session of each row is taken from ``groups`` when given (e.g.
+    ``search.fit(X, y, groups=df["session"])``), else from the column
+    ``session_column`` of ``X`` when ``X`` is a DataFrame.
+
+    Parameters
+    ----------
+    session_column : str, default="session"
+        Column of a DataFrame ``X`` read when ``groups`` is not given.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"f": range(6), "session": [1, 1, 2, 2, 3, 3]})
+    >>> [test.tolist() for _, test in LeaveOneSessionOut().split(X)]
+    [[0, 1], [2, 3], [4, 5]]
+    """
+
+    def __init__(self, session_column: str = "session"):
+        self.session_column = session_column
+
+    def _sessions(self, X, groups) -> np.ndarray:
+        if groups is not None:
+            sessions = np.asarray(groups)
+        elif isinstance(X, pd.DataFrame) and self.session_column in X.columns:
+            sessions = X[self.session_column].to_numpy()
+        else:
+            raise ValueError(
+                "LeaveOneSessionOut needs the session of each row: pass "
+                f"groups=..., or X as a DataFrame with a {self.session_column!r} "
+                "column."
+            )
+        if sessions.ndim != 1:
+            raise ValueError(f"groups must be 1-D, got shape {sessions.shape}")
+        if pd.isna(sessions).any():
+            raise ValueError("Session values must not be missing (NaN/None)")
+        return sessions
+
+    def split(self, X, y=None, groups=None):
+        """Generate (train, test) positional indices, one pair per session.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame of shape (n_samples, n_features)
+            Data; its ``session_column`` is read when ``groups`` is None.
+        y : array-like, optional
+            Ignored.
+        groups : array-like of shape (n_samples,), optional
+            Session of each row.
+
+        Yields
+        ------
+        train, test : ndarray of int
+            Positional indices of the training and the held-out rows.
+        """
+        sessions = self._sessions(X, groups)
+        if X is not None and len(sessions) != len(X):
+            raise ValueError(
+                f"groups has {len(sessions)} values for {len(X)} rows of X"
+            )
+        unique = np.unique(sessions)
+        if len(unique) < 2:
+            raise ValueError(
+                f"LeaveOneSessionOut needs at least 2 sessions, got {list(unique)}"
+            )
+        for value in unique:
+            test = sessions == value
+            yield np.flatnonzero(~test), np.flatnonzero(test)
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """Number of folds: the number of distinct sessions.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame, optional
+            Read for its ``session_column`` when ``groups`` is None.
+        y : array-like, optional
+            Ignored.
+        groups : array-like of shape (n_samples,), optional
+            Session of each row.
+
+        Returns
+        -------
+        n_splits : int
+        """
+        return len(np.unique(self._sessions(X, groups)))
+
+
+def validation_split(train_idx, val_idx) -> PredefinedSplit:
+    """A single fixed train / validation fold, as ``cv=`` for a search.
+
+    The returned splitter works on the rows ``np.concatenate([train_idx,
+    val_idx])`` of the full data, in that order: fit the search on
+    ``X.iloc[rows]``, ``y[rows]``.  It has one fold, training on the first
+    ``len(train_idx)`` of those rows and validating on the rest; with
+    ``refit=True`` the best model is then refit on train + validation.
+
+    Parameters
+    ----------
+    train_idx, val_idx : array-like of int
+        Positional indices (e.g. from :func:`speaker_dependent_split` or
+        :func:`speaker_independent_split`); non-empty and disjoint.
+
+    Returns
+    -------
+    cv : sklearn.model_selection.PredefinedSplit
+        Splitter with ``test_fold`` = -1 for training rows, 0 for validation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> train_idx, val_idx = np.array([0, 1, 2]), np.array([5, 6])
+    >>> rows = np.concatenate([train_idx, val_idx])
+    >>> cv = validation_split(train_idx, val_idx)
+    >>> [(tr.tolist(), te.tolist()) for tr, te in cv.split()]
+    [([0, 1, 2], [3, 4])]
+    """
+    train_idx = np.asarray(train_idx).ravel()
+    val_idx = np.asarray(val_idx).ravel()
+    if train_idx.size == 0 or val_idx.size == 0:
+        raise ValueError("train_idx and val_idx must both be non-empty")
+    overlap = np.intersect1d(train_idx, val_idx)
+    if overlap.size:
+        raise ValueError(
+            f"{overlap.size} row(s) both in train_idx and val_idx, "
+            f"e.g. {overlap[:5].tolist()}"
+        )
+    test_fold = np.concatenate(
+        [np.full(train_idx.size, -1, dtype=int), np.zeros(val_idx.size, dtype=int)]
+    )
+    return PredefinedSplit(test_fold)

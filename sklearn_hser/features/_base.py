@@ -1,0 +1,327 @@
+"""Machinery shared by every per-utterance feature extractor.
+
+A feature extractor maps each input (an audio item or a transcript) to one
+feature array on its own, independently of the others.  This base class gives
+all of them the same behaviour:
+
+* **Inputs**: a 1-D sequence of items (list, tuple, 1-D array, pandas Series),
+  a one-column 2-D array or DataFrame, or a multi-column DataFrame together
+  with ``column=`` naming the column to read (so the extractor can sit inside
+  a ``Pipeline`` over a multimodal corpus DataFrame).  Audio extractors also
+  take a 2-D *numeric* array, read as a batch of equal-length 16 kHz
+  waveforms, one per row; like any scikit-learn feature matrix, its width
+  must then stay the same between ``fit`` and ``transform``.
+* **Outputs**: a 2-D float32 array ``(n_samples, n_features)`` for pooled
+  features, or a sequence batch (see :mod:`sklearn_hser._sequences`) for
+  frame-level features.
+* **Statelessness**: extractors learn nothing from data.  ``fit`` only
+  validates its input, and ``transform`` works on an unfitted extractor, as
+  for :class:`sklearn.preprocessing.Normalizer`.
+* **Caching**: with ``cache_dir`` set, each item's features are stored on disk
+  under a digest of the item's content and of the extractor's configuration,
+  and are never computed twice (:mod:`sklearn_hser.features._cache`).
+* **Parallelism**: ``n_jobs`` worker processes (joblib) extract the items not
+  found in the cache.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs, hash as joblib_hash
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import validate_data
+
+from .._sequences import make_sequence_array
+from ._cache import FeatureCache, digest_input
+from .audio import (
+    AudioInputError,
+    ClippedAudioWarning,
+    clipping_ratio,
+    describe_item,
+    load_audio,
+)
+
+#: Parameters that never change what an extractor computes; they are left
+#: out of the cache key so that, e.g., a parallel run reuses a serial run's cache.
+_NON_OUTPUT_PARAMS = frozenset({"column", "cache_dir", "n_jobs"})
+
+#: A clipped item is one with at least this share of samples at full scale.
+_CLIPPED_SHARE = 0.01
+
+
+class BaseFeatureExtractor(TransformerMixin, BaseEstimator):
+    """Base class for per-item feature extractors (not for direct use).
+
+    Subclasses set ``_input_kind`` (``"audio"`` or ``"text"``) and implement
+    :meth:`_extract_one` and :meth:`_feature_names`; they may override
+    :meth:`_returns_sequences` and :meth:`_library_versions`.  Their
+    ``__init__`` must accept ``column``, ``cache_dir`` and ``n_jobs``.
+    """
+
+    _input_kind = "audio"
+
+    # -- subclass hooks -------------------------------------------------
+    def _extract_one(self, value) -> np.ndarray:
+        """Features of one decoded item (waveform or transcript)."""
+        raise NotImplementedError
+
+    def _feature_names(self) -> list[str]:
+        """Names of the output columns (of each frame, for sequences)."""
+        raise NotImplementedError
+
+    def _returns_sequences(self) -> bool:
+        """Whether each item gives a ``(t, d)`` sequence rather than a vector."""
+        return False
+
+    def _library_versions(self) -> tuple:
+        """Versions of the libraries that compute the features (cache key)."""
+        return ()
+
+    def _check_params(self) -> None:
+        """Validate hyper-parameters; raise ValueError on a bad value."""
+
+    # -- scikit-learn API ----------------------------------------------
+    def fit(self, X, y=None):
+        """Validate the input; extractors learn nothing from data.
+
+        Parameters
+        ----------
+        X : sequence of items, DataFrame or array-like
+            See the class docstring for the accepted forms.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        self._check_params()
+        self._select_items(X, reset=True)
+        return self
+
+    def transform(self, X):
+        """Extract the features of every item.
+
+        Parameters
+        ----------
+        X : sequence of items, DataFrame or array-like
+            See the class docstring for the accepted forms.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features), or sequence batch
+            Float32 features; a 1-D object array of ``(t_i, n_features)``
+            arrays when the extractor returns frame sequences.
+        """
+        self._check_params()
+        items = self._select_items(X, reset=False)
+        features = self._extract_all(items)
+        if self._returns_sequences():
+            return make_sequence_array(features)
+        return np.vstack(features).astype(np.float32, copy=False)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features (of each frame, for sequences).
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Ignored; present for API compatibility.
+
+        Returns
+        -------
+        ndarray of str
+        """
+        self._check_params()
+        return np.asarray(self._feature_names(), dtype=object)
+
+    def __sklearn_is_fitted__(self):
+        # Stateless: an extractor is usable without fit, like Normalizer.
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = []  # always float32 out
+        if self._input_kind == "text":
+            tags.input_tags.two_d_array = False
+            tags.input_tags.string = True
+        return tags
+
+    # -- input handling -----------------------------------------------
+    def _select_items(self, X, *, reset: bool) -> list:
+        """Turn any accepted form of ``X`` into a list of items."""
+        import pandas as pd
+        import scipy.sparse as sp
+
+        if self.column is not None:
+            try:
+                selected = X[self.column]
+            except (KeyError, IndexError, TypeError, ValueError):
+                columns = list(getattr(X, "columns", getattr(X, "keys", list)()))
+                raise ValueError(
+                    f"{type(self).__name__}: column {self.column!r} not found in X "
+                    f"(available: {columns})."
+                ) from None
+            items = list(selected)
+        elif isinstance(X, pd.Series):
+            items = list(X)
+        elif isinstance(X, pd.DataFrame) and X.shape[1] == 1 and X.dtypes.iloc[0] == object:
+            items = list(X.iloc[:, 0])
+        elif isinstance(X, pd.DataFrame) and self._input_kind == "audio" and all(
+            pd.api.types.is_numeric_dtype(t) for t in X.dtypes
+        ):
+            items = self._waveform_rows(X, reset)
+        elif isinstance(X, pd.DataFrame):
+            raise ValueError(
+                f"{type(self).__name__}: X is a DataFrame with columns "
+                f"{list(X.columns)}; set column= to the one holding the "
+                f"{self._input_kind} inputs."
+            )
+        elif sp.issparse(X):
+            validate_data(self, X, reset=reset)  # raises sklearn's sparse error
+            raise TypeError("Sparse input is not supported.")  # pragma: no cover
+        elif isinstance(X, (list, tuple)):
+            items = list(X)
+        else:
+            items = self._items_from_array(np.asarray(X), reset)
+        if len(items) == 0:
+            raise ValueError(
+                f"{type(self).__name__}: found 0 samples; at least 1 is required."
+            )
+        if self._input_kind == "text":
+            self._check_texts(items)
+        return items
+
+    def _items_from_array(self, array: np.ndarray, reset: bool) -> list:
+        textual = array.dtype == object or array.dtype.kind in "US"
+        if textual and array.ndim == 1:
+            return list(array)
+        if textual and array.ndim == 2 and array.shape[1] == 1:
+            return list(array[:, 0])
+        if array.ndim == 2 and self._input_kind == "audio":
+            return self._waveform_rows(array, reset)
+        if array.ndim == 1:
+            raise ValueError(
+                f"{type(self).__name__}: got a 1-D numeric array. Pass a list of "
+                "items (one waveform or path per sample), or a 2-D array with one "
+                "waveform per row. Reshape your data either using "
+                "array.reshape(-1, 1) or array.reshape(1, -1)."
+            )
+        raise ValueError(
+            f"{type(self).__name__}: cannot read {self._input_kind} inputs from an "
+            f"array of shape {array.shape} and dtype {array.dtype}."
+        )
+
+    def _waveform_rows(self, X, reset: bool) -> list:
+        """Validate a numeric matrix whose rows are 16 kHz waveforms."""
+        array = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
+        return list(np.asarray(array, dtype=np.float32))
+
+    def _check_texts(self, items: list) -> None:
+        import pandas as pd
+
+        for position, text in enumerate(items):
+            if not isinstance(text, str):
+                missing = text is None or (not isinstance(text, str) and pd.isna(text))
+                what = "missing transcript" if missing else f"{type(text).__name__}"
+                raise ValueError(
+                    f"{type(self).__name__}: expected a transcript string at "
+                    f"position {position}; got {what}. Fill missing transcripts "
+                    "(e.g. with '') before extracting text features."
+                )
+
+    # -- extraction ------------------------------------------------------
+    def _cache(self) -> FeatureCache | None:
+        if self.cache_dir is None:
+            return None
+        params = {
+            k: v
+            for k, v in self.get_params(deep=False).items()
+            if k not in _NON_OUTPUT_PARAMS
+        }
+        config = (type(self).__qualname__, sorted(params.items()), self._library_versions())
+        return FeatureCache(self.cache_dir, f"{type(self).__name__}-{joblib_hash(config)}")
+
+    def _extract_all(self, items: list) -> list[np.ndarray]:
+        cache = self._cache()
+        results: list = [None] * len(items)
+        keys: list = [None] * len(items)
+        if cache is not None:
+            for position, item in enumerate(items):
+                keys[position] = self._digest(item, position)
+                results[position] = cache.get(keys[position])
+        todo = [p for p, r in enumerate(results) if r is None]
+        n_clipped = 0
+        for position, features, clipped in self._run(items, todo):
+            results[position] = features
+            n_clipped += clipped
+            if cache is not None:
+                cache.put(keys[position], features)
+        if n_clipped:
+            warnings.warn(
+                f"{n_clipped} of {len(todo)} audio inputs are clipped (at least "
+                f"{_CLIPPED_SHARE:.0%} of samples at or beyond full scale); their features "
+                "are computed as they are.",
+                ClippedAudioWarning,
+                stacklevel=3,
+            )
+        return results
+
+    def _digest(self, item, position: int) -> str:
+        try:
+            return digest_input(item, kind=self._input_kind)
+        except OSError as exc:
+            raise AudioInputError(
+                f"{describe_item(item, position)}: cannot read ({exc})."
+            ) from exc
+
+    def _run(self, items: list, todo: list[int]):
+        """Extract ``items[todo]``, yielding (position, features, clipped)."""
+        if not todo:
+            return []
+        n_jobs = effective_n_jobs(self.n_jobs)
+        if n_jobs == 1 or len(todo) == 1:
+            return _extract_chunk(self, [(p, items[p]) for p in todo])
+        # A few chunks per worker: balances uneven utterance lengths while
+        # keeping the per-task overhead of joblib small.
+        n_chunks = min(len(todo), 4 * n_jobs)
+        chunks = [todo[i::n_chunks] for i in range(n_chunks)]
+        parts = Parallel(n_jobs=n_jobs)(
+            delayed(_extract_chunk)(self, [(p, items[p]) for p in chunk])
+            for chunk in chunks
+        )
+        return [row for part in parts for row in part]
+
+
+def _extract_chunk(extractor: BaseFeatureExtractor, chunk):
+    """Decode and extract a list of (position, item) pairs in one process."""
+    out = []
+    for position, item in chunk:
+        name = describe_item(item, position)
+        clipped = False
+        if extractor._input_kind == "audio":
+            value = load_audio(item, name=name)
+            clipped = clipping_ratio(value) >= _CLIPPED_SHARE
+        else:
+            value = item
+        try:
+            features = extractor._extract_one(value)
+        except AudioInputError:
+            raise
+        except Exception as exc:
+            # Name the item; never let a bare library traceback reach the user.
+            raise ValueError(
+                f"{type(extractor).__name__}: feature extraction failed for "
+                f"{name}: {exc}"
+            ) from exc
+        features = np.asarray(features, dtype=np.float32)
+        if not np.isfinite(features).all():
+            raise ValueError(
+                f"{type(extractor).__name__}: non-finite features for {name}; "
+                "the input is probably degenerate (check its content)."
+            )
+        out.append((position, features, clipped))
+    return out
