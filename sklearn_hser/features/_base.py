@@ -31,10 +31,10 @@ import warnings
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs, hash as joblib_hash
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import validate_data
 
 from .._sequences import make_sequence_array
 from ._cache import FeatureCache, digest_input
+from ._inputs import select_items
 from .audio import (
     AudioInputError,
     ClippedAudioWarning,
@@ -153,85 +153,7 @@ class BaseFeatureExtractor(TransformerMixin, BaseEstimator):
     # -- input handling -----------------------------------------------
     def _select_items(self, X, *, reset: bool) -> list:
         """Turn any accepted form of ``X`` into a list of items."""
-        import pandas as pd
-        import scipy.sparse as sp
-
-        if self.column is not None:
-            try:
-                selected = X[self.column]
-            except (KeyError, IndexError, TypeError, ValueError):
-                columns = list(getattr(X, "columns", getattr(X, "keys", list)()))
-                raise ValueError(
-                    f"{type(self).__name__}: column {self.column!r} not found in X "
-                    f"(available: {columns})."
-                ) from None
-            items = list(selected)
-        elif isinstance(X, pd.Series):
-            items = list(X)
-        elif isinstance(X, pd.DataFrame) and X.shape[1] == 1 and X.dtypes.iloc[0] == object:
-            items = list(X.iloc[:, 0])
-        elif isinstance(X, pd.DataFrame) and self._input_kind == "audio" and all(
-            pd.api.types.is_numeric_dtype(t) for t in X.dtypes
-        ):
-            items = self._waveform_rows(X, reset)
-        elif isinstance(X, pd.DataFrame):
-            raise ValueError(
-                f"{type(self).__name__}: X is a DataFrame with columns "
-                f"{list(X.columns)}; set column= to the one holding the "
-                f"{self._input_kind} inputs."
-            )
-        elif sp.issparse(X):
-            validate_data(self, X, reset=reset)  # raises sklearn's sparse error
-            raise TypeError("Sparse input is not supported.")  # pragma: no cover
-        elif isinstance(X, (list, tuple)):
-            items = list(X)
-        else:
-            items = self._items_from_array(np.asarray(X), reset)
-        if len(items) == 0:
-            raise ValueError(
-                f"{type(self).__name__}: found 0 samples; at least 1 is required."
-            )
-        if self._input_kind == "text":
-            self._check_texts(items)
-        return items
-
-    def _items_from_array(self, array: np.ndarray, reset: bool) -> list:
-        textual = array.dtype == object or array.dtype.kind in "US"
-        if textual and array.ndim == 1:
-            return list(array)
-        if textual and array.ndim == 2 and array.shape[1] == 1:
-            return list(array[:, 0])
-        if array.ndim == 2 and self._input_kind == "audio":
-            return self._waveform_rows(array, reset)
-        if array.ndim == 1:
-            raise ValueError(
-                f"{type(self).__name__}: got a 1-D numeric array. Pass a list of "
-                "items (one waveform or path per sample), or a 2-D array with one "
-                "waveform per row. Reshape your data either using "
-                "array.reshape(-1, 1) or array.reshape(1, -1)."
-            )
-        raise ValueError(
-            f"{type(self).__name__}: cannot read {self._input_kind} inputs from an "
-            f"array of shape {array.shape} and dtype {array.dtype}."
-        )
-
-    def _waveform_rows(self, X, reset: bool) -> list:
-        """Validate a numeric matrix whose rows are 16 kHz waveforms."""
-        array = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
-        return list(np.asarray(array, dtype=np.float32))
-
-    def _check_texts(self, items: list) -> None:
-        import pandas as pd
-
-        for position, text in enumerate(items):
-            if not isinstance(text, str):
-                missing = text is None or (not isinstance(text, str) and pd.isna(text))
-                what = "missing transcript" if missing else f"{type(text).__name__}"
-                raise ValueError(
-                    f"{type(self).__name__}: expected a transcript string at "
-                    f"position {position}; got {what}. Fill missing transcripts "
-                    "(e.g. with '') before extracting text features."
-                )
+        return select_items(self, X, column=self.column, kind=self._input_kind, reset=reset)
 
     # -- extraction ------------------------------------------------------
     def _cache(self) -> FeatureCache | None:
