@@ -13,17 +13,9 @@ DATA = shared_data_dir()
 STATEMENTS = {1: "Kids are talking by the door", 2: "Dogs are sitting by the door"}
 
 
-def _needs(name):
-    return [
-        pytest.mark.shared_data,
-        pytest.mark.skipif(
-            DATA is None or not (DATA / name).is_dir(),
-            reason=f"shared data {name}/ absent (set HSER_DATA_DIR)",
-        ),
-    ]
-
-
 # ----------------------------------------------------------------- RAVDESS real
+
+HAS_RAVDESS = DATA is not None and (DATA / "ravdess").is_dir()
 
 
 @pytest.fixture(scope="module")
@@ -31,18 +23,8 @@ def ravdess():
     return load_ravdess(DATA / "ravdess")
 
 
-@pytest.mark.parametrize("_", [0], ids=[""])
-@pytest.mark.usefixtures()
-def _placeholder(_):  # pragma: no cover - keeps parametrize import used
-    pass
-
-
-for _mark in _needs("ravdess"):
-    ravdess = _mark(ravdess)
-
-
 @pytest.mark.shared_data
-@pytest.mark.skipif(DATA is None or not (DATA / "ravdess").is_dir(), reason="no data")
+@pytest.mark.skipif(not HAS_RAVDESS, reason="shared data ravdess/ absent")
 def test_ravdess_real_counts(ravdess):
     df = ravdess
     assert len(df) == 504
@@ -56,7 +38,7 @@ def test_ravdess_real_counts(ravdess):
 
 
 @pytest.mark.shared_data
-@pytest.mark.skipif(DATA is None or not (DATA / "ravdess").is_dir(), reason="no data")
+@pytest.mark.skipif(not HAS_RAVDESS, reason="shared data ravdess/ absent")
 def test_ravdess_real_columns(ravdess):
     df = ravdess
     assert isinstance(df.index, pd.RangeIndex)
@@ -193,17 +175,15 @@ HEADER = (
 
 def test_meld_odd_encodings(tmp_path):
     # a cp1252 file (invalid UTF-8) and a UTF-8 file carrying a C1 character
-    (tmp_path / "train_sent_emo.csv").write_bytes(
-        (
-            HEADER
-            + '1,"It\x92s fine, caf\xe9",Ross,joy,positive,0,0,1,2,'
-            '"00:00:01,500","00:00:02,000"\n'
-            + "2,NA,Rachel,anger,negative,0,1,1,2,"
-            '"00:00:02,100","00:00:03,000"\n'
-            + "3,Whoa!,Joey,surprise,positive,0,2,1,2,"
-            '"00:00:03,100","00:00:04,000"\n'
-        ).encode("cp1252")
-    )
+    rows = [
+        '1,"It\u2019s fine, caf\xe9",Ross,joy,positive,0,0,1,2,'
+        '"00:00:01,500","00:00:02,000"',
+        '2,NA,Rachel,anger,negative,0,1,1,2,"00:00:02,100","00:00:03,000"',
+        '3,Whoa!,Joey,surprise,positive,0,2,1,2,"00:00:03,100","00:00:04,000"',
+    ]
+    data = (HEADER + "\n".join(rows) + "\n").encode("cp1252")
+    assert b"\x92" in data  # not valid UTF-8
+    (tmp_path / "train_sent_emo.csv").write_bytes(data)
     (tmp_path / "dev").mkdir()
     (tmp_path / "dev" / "dev_sent_emo.csv").write_text(
         HEADER + "1,  Don\u0092t.  ,Monica,sadness,negative,4,0,3,1,"

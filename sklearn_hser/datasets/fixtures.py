@@ -329,7 +329,9 @@ def _write_dialog(session_dir: Path, dialog: str, turns: list[dict]) -> None:
     (emo / f"._{dialog}.txt").write_bytes(
         _APPLEDOUBLE_MAGIC
         + b"\n"
-        + _fmt_label_line({**decoy, "id": f"{dialog}_M903", "label_raw": "neu"}).encode()
+        + _fmt_label_line(
+            {**decoy, "id": f"{dialog}_M903", "label_raw": "neu"}
+        ).encode()
         + b"\n"
     )
 

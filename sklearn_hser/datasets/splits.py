@@ -53,7 +53,9 @@ def speaker_dependent_split(
         Share of all rows in the validation set, in [0, 1).
     test_size : float, default=0.1
         Share of all rows in the test set, in (0, 1).
-        ``validation_size + test_size`` must be below 1.
+        ``validation_size + test_size`` must be below 1.  Both sizes are
+        rounded to whole rows of all ``n`` rows (at least one each when
+        non-zero); the training set gets the rest.
     random_state : int or None, default=0
         Seed; the same seed and ``y`` give the same split.
 
@@ -82,18 +84,21 @@ def speaker_dependent_split(
             f"validation_size + test_size must be < 1, got "
             f"{validation_size} + {test_size}"
         )
-    idx = np.arange(len(y))
+    # absolute sizes, rounded once here: chaining fractions through two
+    # train_test_split calls would be off by one from float rounding
+    n = len(y)
+    n_test = max(1, round(test_size * n))
+    n_val = max(1, round(validation_size * n)) if validation_size > 0 else 0
+    if n_test + n_val >= n:
+        raise ValueError(f"Too few rows ({n}) for the requested split sizes")
+    idx = np.arange(n)
     rest, test = _train_test_split(
-        idx, test_size=test_size, stratify=y, random_state=random_state
+        idx, test_size=n_test, stratify=y, random_state=random_state
     )
-    if validation_size == 0:
+    if n_val == 0:
         return np.sort(rest), np.array([], dtype=int), np.sort(test)
-    # the validation share is of all rows, so rescale it to what is left
     train, val = _train_test_split(
-        rest,
-        test_size=validation_size / (1 - test_size),
-        stratify=y[rest],
-        random_state=random_state,
+        rest, test_size=n_val, stratify=y[rest], random_state=random_state
     )
     return np.sort(train), np.sort(val), np.sort(test)
 

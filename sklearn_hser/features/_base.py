@@ -22,6 +22,11 @@ all of them the same behaviour:
   and are never computed twice (:mod:`sklearn_hser.features._cache`).
 * **Parallelism**: ``n_jobs`` worker processes (joblib) extract the items not
   found in the cache.
+* **Batching**: extractors built on neural networks override
+  :meth:`BaseFeatureExtractor._extract_batch` and
+  :meth:`BaseFeatureExtractor._batch_size` to run one forward pass over several
+  decoded items; caching and ``n_jobs`` work the same, and the features of an
+  item never depend on which other items share its batch.
 """
 
 from __future__ import annotations
@@ -56,16 +61,36 @@ class BaseFeatureExtractor(TransformerMixin, BaseEstimator):
 
     Subclasses set ``_input_kind`` (``"audio"`` or ``"text"``) and implement
     :meth:`_extract_one` and :meth:`_feature_names`; they may override
-    :meth:`_returns_sequences` and :meth:`_library_versions`.  Their
-    ``__init__`` must accept ``column``, ``cache_dir`` and ``n_jobs``.
+    :meth:`_returns_sequences` and :meth:`_library_versions`, and, to process
+    several items per call, :meth:`_extract_batch` with :meth:`_batch_size`.
+    Their ``__init__`` must accept ``column``, ``cache_dir`` and ``n_jobs``.
     """
 
     _input_kind = "audio"
+
+    #: Parameters of a subclass that never change its output (e.g. a batch
+    #: size); like ``column``, ``cache_dir`` and ``n_jobs`` they are left out
+    #: of the cache key.
+    _non_output_params: frozenset = frozenset()
 
     # -- subclass hooks -------------------------------------------------
     def _extract_one(self, value) -> np.ndarray:
         """Features of one decoded item (waveform or transcript)."""
         raise NotImplementedError
+
+    def _extract_batch(self, values: list) -> list[np.ndarray]:
+        """Features of several decoded items, one array per item, in order.
+
+        The default calls :meth:`_extract_one` on each item. Overrides must
+        give every item the features it would get on its own (no leak of
+        padding or of other items), so that cached values do not depend on
+        batch composition.
+        """
+        return [self._extract_one(value) for value in values]
+
+    def _batch_size(self) -> int:
+        """How many decoded items :meth:`_extract_batch` receives at once."""
+        return 1
 
     def _feature_names(self) -> list[str]:
         """Names of the output columns (of each frame, for sequences)."""
@@ -162,7 +187,7 @@ class BaseFeatureExtractor(TransformerMixin, BaseEstimator):
         params = {
             k: v
             for k, v in self.get_params(deep=False).items()
-            if k not in _NON_OUTPUT_PARAMS
+            if k not in _NON_OUTPUT_PARAMS and k not in self._non_output_params
         }
         config = (type(self).__qualname__, sorted(params.items()), self._library_versions())
         return FeatureCache(self.cache_dir, f"{type(self).__name__}-{joblib_hash(config)}")
@@ -206,7 +231,9 @@ class BaseFeatureExtractor(TransformerMixin, BaseEstimator):
             return []
         n_jobs = effective_n_jobs(self.n_jobs)
         if n_jobs == 1 or len(todo) == 1:
-            return _extract_chunk(self, [(p, items[p]) for p in todo])
+            # A generator: each item is cached as soon as it is extracted, so
+            # an interrupted long run keeps what it has done.
+            return _iter_chunk(self, [(p, items[p]) for p in todo])
         # A few chunks per worker: balances uneven utterance lengths while
         # keeping the per-task overhead of joblib small.
         n_chunks = min(len(todo), 4 * n_jobs)
@@ -220,30 +247,69 @@ class BaseFeatureExtractor(TransformerMixin, BaseEstimator):
 
 def _extract_chunk(extractor: BaseFeatureExtractor, chunk):
     """Decode and extract a list of (position, item) pairs in one process."""
-    out = []
-    for position, item in chunk:
-        name = describe_item(item, position)
-        clipped = False
-        if extractor._input_kind == "audio":
-            value = load_audio(item, name=name)
-            clipped = clipping_ratio(value) >= _CLIPPED_SHARE
-        else:
-            value = item
+    return list(_iter_chunk(extractor, chunk))
+
+
+def _iter_chunk(extractor: BaseFeatureExtractor, chunk):
+    """Yield (position, features, clipped) for (position, item) pairs.
+
+    Items are decoded and handed to ``_extract_batch`` in groups of
+    ``_batch_size()``; only one group of decoded items is held at a time.
+    """
+    size = max(1, int(extractor._batch_size()))
+    for start in range(0, len(chunk), size):
+        group = []
+        for position, item in chunk[start : start + size]:
+            name = describe_item(item, position)
+            clipped = False
+            if extractor._input_kind == "audio":
+                value = load_audio(item, name=name)
+                clipped = clipping_ratio(value) >= _CLIPPED_SHARE
+            else:
+                value = item
+            group.append((position, name, value, clipped))
+        values = [value for _, _, value, _ in group]
         try:
-            features = extractor._extract_one(value)
+            features = _checked_batch(extractor, values)
         except AudioInputError:
             raise
         except Exception as exc:
-            # Name the item; never let a bare library traceback reach the user.
+            if len(group) > 1:
+                # Name the item that fails: retry the group one item at a time.
+                for _, name, value, _ in group:
+                    _extract_named(extractor, [value], name)
+            names = ", ".join(name for _, name, _, _ in group)
             raise ValueError(
                 f"{type(extractor).__name__}: feature extraction failed for "
-                f"{name}: {exc}"
+                f"{names}: {exc}"
             ) from exc
-        features = np.asarray(features, dtype=np.float32)
-        if not np.isfinite(features).all():
-            raise ValueError(
-                f"{type(extractor).__name__}: non-finite features for {name}; "
-                "the input is probably degenerate (check its content)."
-            )
-        out.append((position, features, clipped))
-    return out
+        for (position, name, _, clipped), values_out in zip(group, features):
+            values_out = np.asarray(values_out, dtype=np.float32)
+            if not np.isfinite(values_out).all():
+                raise ValueError(
+                    f"{type(extractor).__name__}: non-finite features for {name}; "
+                    "the input is probably degenerate (check its content)."
+                )
+            yield position, values_out, clipped
+
+
+def _checked_batch(extractor: BaseFeatureExtractor, values: list) -> list:
+    features = list(extractor._extract_batch(values))
+    if len(features) != len(values):
+        raise RuntimeError(
+            f"_extract_batch returned {len(features)} results for {len(values)} items."
+        )
+    return features
+
+
+def _extract_named(extractor: BaseFeatureExtractor, values: list, name: str) -> list:
+    """Extract ``values``, naming ``name`` in any error (never a bare traceback)."""
+    try:
+        return _checked_batch(extractor, values)
+    except AudioInputError:
+        raise
+    except Exception as exc:
+        raise ValueError(
+            f"{type(extractor).__name__}: feature extraction failed for "
+            f"{name}: {exc}"
+        ) from exc

@@ -1,0 +1,753 @@
+"""Evaluation metrics of the paper, as plain functions and scikit-learn scorers.
+
+* :func:`unweighted_accuracy` (UA, mean per-class recall) and
+  :func:`weighted_accuracy` (WA, plain accuracy), with scorers
+  (:data:`ua_scorer`, :data:`wa_scorer`, :data:`SCORERS`, :func:`get_scorer`)
+  for ``cross_val_score`` / ``GridSearchCV``.
+* :func:`per_class_report` and :func:`system_row`: per-class precision and
+  recall plus UA and WA, the content of one row of the paper's Table II.
+* :func:`confusion_table`: a labelled confusion matrix.
+* :func:`correction_counts` / :func:`correction_rate`: the share of emotional
+  samples missed by the speech model (predicted neutral) that the text model
+  got right (the paper's Fig. 2).
+* :func:`neutral_precision_recall`: the neutral class's precision and recall
+  over confidence thresholds (the paper's Fig. 3).
+
+Conventions shared by every function here:
+
+* Labels are compared with ``==``; strings (the package's own labels, see
+  :mod:`sklearn_hser._labels`) and integers both work, but one array must not
+  mix the two kinds.
+* Undefined ratios in per-class tables (precision of a class that is never
+  predicted, recall of a class with no true sample, F1 when both are zero) are
+  reported as ``0.0``, and no warning is raised.  This is
+  ``zero_division=0.0`` in scikit-learn's terms.
+
+Plotting lives elsewhere; this module depends only on numpy, pandas and
+scikit-learn.
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import confusion_matrix, make_scorer
+from sklearn.metrics import get_scorer as _sklearn_get_scorer
+from sklearn.utils.multiclass import unique_labels
+
+from ._algorithm import apply_threshold_rule, check_threshold
+from ._labels import EMOTIONAL, EMOTIONS, NEUTRAL
+
+__all__ = [
+    "SCORERS",
+    "confusion_table",
+    "correction_counts",
+    "correction_rate",
+    "get_scorer",
+    "neutral_precision_recall",
+    "per_class_report",
+    "system_row",
+    "ua_scorer",
+    "unweighted_accuracy",
+    "wa_scorer",
+    "weighted_accuracy",
+]
+
+#: Names of the summary rows that :func:`per_class_report` appends.
+_SUMMARY_ROWS = ("UA", "WA")
+
+
+# --------------------------------------------------------------- validation
+
+
+def _as_label_array(y, name):
+    """``y`` as a 1-D numpy array (a single column is flattened)."""
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got an array of shape {arr.shape}.")
+    return arr
+
+
+def _check_targets(*named_arrays):
+    """Validate label arrays given as ``(name, array)`` pairs.
+
+    All arrays must be 1-D, non-empty, of the same length, and hold labels of
+    one kind (all strings or all numbers).  Returns the arrays as numpy arrays.
+    """
+    arrays = [_as_label_array(y, name) for name, y in named_arrays]
+    lengths = {name: len(a) for (name, _), a in zip(named_arrays, arrays, strict=True)}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"Inputs have different lengths: {lengths}.")
+    if len(arrays[0]) == 0:
+        raise ValueError(f"{named_arrays[0][0]} is empty.")
+    unique_labels(*arrays)  # raises on mixed string / number labels
+    return arrays
+
+
+def _check_labels(labels):
+    """``labels`` as a list of distinct labels (ValueError otherwise)."""
+    arr = np.asarray(labels)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(
+            f"labels must be a non-empty 1-D sequence, got shape {arr.shape}."
+        )
+    out = arr.tolist()
+    if len(set(out)) != len(out):
+        raise ValueError(f"labels has duplicates: {out!r}.")
+    return out
+
+
+def _report_labels(labels, *arrays):
+    """Labels for tables: the given ones, else EMOTIONS order when it fits.
+
+    With ``labels=None``: if every label seen in ``arrays`` is one of the four
+    classes, all of :data:`~sklearn_hser._labels.EMOTIONS` in paper order (so
+    that tables of different systems have the same rows); otherwise the sorted
+    labels seen.
+    """
+    if labels is not None:
+        return _check_labels(labels)
+    seen = unique_labels(*arrays).tolist()
+    if all(isinstance(lab, str) and lab in EMOTIONS for lab in seen):
+        return list(EMOTIONS)
+    return seen
+
+
+def _ratio(num, den):
+    """``num / den`` as a float, ``0.0`` when ``den`` is zero."""
+    return float(num) / float(den) if den else 0.0
+
+
+def _class_counts(y_true, y_pred, label):
+    """(true positives, support, number predicted) of one class."""
+    is_true = y_true == label
+    is_pred = y_pred == label
+    return (
+        int(np.count_nonzero(is_true & is_pred)),
+        int(np.count_nonzero(is_true)),
+        int(np.count_nonzero(is_pred)),
+    )
+
+
+# ------------------------------------------------------------------ UA / WA
+
+
+def unweighted_accuracy(y_true, y_pred, *, labels=None):
+    """Unweighted accuracy (UA): the mean of the per-class recalls.
+
+    UA gives every class the same weight whatever its size; it is also called
+    balanced accuracy, and equals scikit-learn's
+    :func:`~sklearn.metrics.balanced_accuracy_score` (scoring string
+    ``"balanced_accuracy"``) when ``labels`` is None.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    labels : array-like, default=None
+        Classes whose recalls are averaged.  None means the classes present in
+        ``y_true``.
+
+    Returns
+    -------
+    score : float
+        UA in ``[0, 1]``.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are empty, of different lengths or mix label kinds, or if
+        none of ``labels`` occurs in ``y_true``.
+
+    Notes
+    -----
+    The recall of a class is only defined when the class has true samples.
+    Classes of ``labels`` that do not occur in ``y_true`` are therefore left
+    out of the mean (they do not count as a recall of 0), exactly as
+    ``balanced_accuracy_score`` leaves out predicted classes absent from
+    ``y_true``.  Samples whose true label is not in ``labels`` are ignored;
+    a prediction outside ``labels`` counts as a miss for its true class.
+
+    Examples
+    --------
+    >>> from sklearn_hser.metrics import unweighted_accuracy
+    >>> y_true = ["neutral", "neutral", "neutral", "neutral", "sad", "sad"]
+    >>> y_pred = ["neutral", "neutral", "neutral", "neutral", "sad", "neutral"]
+    >>> unweighted_accuracy(y_true, y_pred)  # (4/4 + 1/2) / 2
+    0.75
+    >>> unweighted_accuracy(y_true, y_pred, labels=["neutral", "sad", "angry"])
+    0.75
+    """
+    y_true, y_pred = _check_targets(("y_true", y_true), ("y_pred", y_pred))
+    labels = unique_labels(y_true).tolist() if labels is None else _check_labels(labels)
+    recalls = []
+    for label in labels:
+        tp, support, _ = _class_counts(y_true, y_pred, label)
+        if support:
+            recalls.append(tp / support)
+    if not recalls:
+        raise ValueError(f"None of the labels {labels!r} occurs in y_true.")
+    return float(np.mean(recalls))
+
+
+def weighted_accuracy(y_true, y_pred):
+    """Weighted accuracy (WA): the share of correctly classified samples.
+
+    This is plain accuracy (:func:`sklearn.metrics.accuracy_score`); "weighted"
+    because each class's recall counts in proportion to its size.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+
+    Returns
+    -------
+    score : float
+        WA in ``[0, 1]``.
+
+    Examples
+    --------
+    >>> from sklearn_hser.metrics import weighted_accuracy
+    >>> y_true = ["neutral", "neutral", "neutral", "neutral", "sad", "sad"]
+    >>> y_pred = ["neutral", "neutral", "neutral", "neutral", "sad", "neutral"]
+    >>> round(weighted_accuracy(y_true, y_pred), 4)  # 5 / 6
+    0.8333
+    """
+    y_true, y_pred = _check_targets(("y_true", y_true), ("y_pred", y_pred))
+    return float(np.mean(y_true == y_pred))
+
+
+#: Scorer for UA (greater is better); same values as ``"balanced_accuracy"``.
+ua_scorer = make_scorer(unweighted_accuracy)
+
+#: Scorer for WA (greater is better); same values as ``"accuracy"``.
+wa_scorer = make_scorer(weighted_accuracy)
+
+#: Multi-metric scoring dict, e.g. ``GridSearchCV(..., scoring=SCORERS,
+#: refit="ua")``; ``cv_results_`` then has ``mean_test_ua`` and
+#: ``mean_test_wa``.
+SCORERS = {"ua": ua_scorer, "wa": wa_scorer}
+
+_NAMED_SCORERS = {
+    "unweighted_accuracy": ua_scorer,
+    "ua": ua_scorer,
+    "UA": ua_scorer,
+    "weighted_accuracy": wa_scorer,
+    "wa": wa_scorer,
+    "WA": wa_scorer,
+}
+
+
+def get_scorer(scoring):
+    """Scorer for a name, knowing the package's metric names.
+
+    Parameters
+    ----------
+    scoring : str, callable or None
+        ``"unweighted_accuracy"``, ``"ua"`` or ``"UA"`` give a UA scorer;
+        ``"weighted_accuracy"``, ``"wa"`` or ``"WA"`` give a WA scorer.
+        Anything else is passed to :func:`sklearn.metrics.get_scorer`.
+
+    Returns
+    -------
+    scorer : callable
+        A scorer ``scorer(estimator, X, y)``, usable as
+        ``GridSearchCV(scoring=...)``.  Like scikit-learn's, each call returns a
+        fresh copy.
+
+    Notes
+    -----
+    scikit-learn's own string registry does not know the package's names, so
+    ``GridSearchCV(scoring="ua")`` fails; write
+    ``scoring=get_scorer("ua")`` or ``scoring=SCORERS``.  The built-in string
+    ``"balanced_accuracy"`` computes the same value as UA.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn_hser.metrics import get_scorer
+    >>> X = [[0.0], [0.1], [0.2], [1.0], [1.1], [1.2]]
+    >>> y = ["neutral", "neutral", "neutral", "sad", "sad", "sad"]
+    >>> scores = cross_val_score(LogisticRegression(), X, y, cv=3,
+    ...                          scoring=get_scorer("ua"))
+    >>> scores.tolist()
+    [1.0, 1.0, 1.0]
+    """
+    if isinstance(scoring, str) and scoring in _NAMED_SCORERS:
+        return copy.deepcopy(_NAMED_SCORERS[scoring])
+    return _sklearn_get_scorer(scoring)
+
+
+# --------------------------------------------------------- per-class tables
+
+
+def per_class_report(y_true, y_pred, *, labels=None):
+    """Per-class precision, recall, F1 and support, followed by UA and WA.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    labels : array-like, default=None
+        Classes to report, in row order.  None means all four classes of
+        :data:`sklearn_hser._labels.EMOTIONS` in paper order (neutral, happy,
+        sad, angry) when every label seen is one of them (so that reports of
+        different systems line up, even if one lacks a class), and otherwise
+        the sorted labels seen in ``y_true`` and ``y_pred``.
+
+    Returns
+    -------
+    report : pandas.DataFrame
+        Index (named ``"class"``): the labels, then two summary rows ``"UA"``
+        and ``"WA"``.  Columns: ``precision``, ``recall``, ``f1`` (floats) and
+        ``support`` (number of true samples, int).  The summary rows hold UA
+        (macro-averaged recall, see :func:`unweighted_accuracy`) and WA
+        (accuracy over all samples) in the ``recall`` column, NaN in
+        ``precision`` and ``f1``, and in ``support`` the number of samples
+        each is computed over.
+
+    Notes
+    -----
+    Zero division is reported as 0.0 without warning: precision of a class
+    never predicted, recall of a class with no true sample (its support is
+    then 0), F1 when precision and recall are both 0.  Such absent classes are
+    left out of UA (see :func:`unweighted_accuracy`).  A prediction outside
+    ``labels`` counts against the recall of its true class.
+
+    Examples
+    --------
+    >>> from sklearn_hser.metrics import per_class_report
+    >>> y_true = ["neutral", "neutral", "happy", "sad", "angry", "angry"]
+    >>> y_pred = ["neutral", "sad", "neutral", "sad", "angry", "angry"]
+    >>> per_class_report(y_true, y_pred).round(3)
+             precision  recall     f1  support
+    class
+    neutral        0.5   0.500  0.500        2
+    happy          0.0   0.000  0.000        1
+    sad            0.5   1.000  0.667        1
+    angry          1.0   1.000  1.000        2
+    UA             NaN   0.625    NaN        6
+    WA             NaN   0.667    NaN        6
+    """
+    y_true, y_pred = _check_targets(("y_true", y_true), ("y_pred", y_pred))
+    labels = _report_labels(labels, y_true, y_pred)
+    clash = [lab for lab in labels if lab in _SUMMARY_ROWS]
+    if clash:
+        raise ValueError(f"Class labels {clash!r} clash with the summary rows.")
+
+    rows = []
+    for label in labels:
+        tp, support, n_pred = _class_counts(y_true, y_pred, label)
+        precision = _ratio(tp, n_pred)
+        recall = _ratio(tp, support)
+        f1 = _ratio(2 * precision * recall, precision + recall)
+        rows.append((precision, recall, f1, support))
+    ua = unweighted_accuracy(y_true, y_pred, labels=labels)
+    n_in_labels = int(sum(row[3] for row in rows))
+    rows.append((np.nan, ua, np.nan, n_in_labels))
+    rows.append((np.nan, weighted_accuracy(y_true, y_pred), np.nan, len(y_true)))
+
+    report = pd.DataFrame(
+        rows,
+        index=pd.Index([*labels, *_SUMMARY_ROWS], name="class", dtype=object),
+        columns=["precision", "recall", "f1", "support"],
+    )
+    report["support"] = report["support"].astype(int)
+    return report
+
+
+def system_row(name, y_true, y_pred, *, labels=None):
+    """One flat Table II row for a system: per-class precision/recall, UA, WA.
+
+    Parameters
+    ----------
+    name : str
+        System name, e.g. ``"w2v-ST-D"``.
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        The system's predictions.
+    labels : array-like, default=None
+        Classes, in column order; None as in :func:`per_class_report`.
+
+    Returns
+    -------
+    row : dict
+        ``{"system": name, "<label>_precision": ..., "<label>_recall": ...,
+        ..., "UA": ..., "WA": ...}`` with float values, classes in ``labels``
+        order.  ``pandas.DataFrame([system_row(...), ...])`` builds the table.
+
+    Examples
+    --------
+    >>> from sklearn_hser.metrics import system_row
+    >>> y_true = ["neutral", "neutral", "happy", "sad", "angry", "angry"]
+    >>> y_pred = ["neutral", "sad", "neutral", "sad", "angry", "angry"]
+    >>> row = system_row("LSTM-ST-D", y_true, y_pred)
+    >>> list(row)[:3]
+    ['system', 'neutral_precision', 'neutral_recall']
+    >>> row["sad_recall"], row["UA"]
+    (1.0, 0.625)
+    """
+    report = per_class_report(y_true, y_pred, labels=labels)
+    row = {"system": name}
+    for label in report.index[: -len(_SUMMARY_ROWS)]:
+        row[f"{label}_precision"] = float(report.at[label, "precision"])
+        row[f"{label}_recall"] = float(report.at[label, "recall"])
+    row["UA"] = float(report.at["UA", "recall"])
+    row["WA"] = float(report.at["WA", "recall"])
+    return row
+
+
+def confusion_table(y_true, y_pred, *, labels=None, normalize=None):
+    """Confusion matrix as a DataFrame with labelled rows and columns.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    labels : array-like, default=None
+        Classes, in row and column order; None as in :func:`per_class_report`.
+    normalize : {None, "true", "pred", "all"}, default=None
+        As in :func:`sklearn.metrics.confusion_matrix`: counts (None), or
+        shares over each true class (rows sum to one), each predicted class
+        (columns sum to one) or all samples.  An all-zero row or column stays
+        zero.
+
+    Returns
+    -------
+    table : pandas.DataFrame of shape (n_labels, n_labels)
+        Entry ``[t, p]`` counts samples of true class ``t`` predicted as
+        ``p``.  The index is named ``"true"``, the columns ``"predicted"``.
+
+    Notes
+    -----
+    As in scikit-learn, samples whose true or predicted label is not in
+    ``labels`` are left out of the table.
+
+    Examples
+    --------
+    >>> from sklearn_hser.metrics import confusion_table
+    >>> y_true = ["neutral", "neutral", "sad", "sad"]
+    >>> y_pred = ["neutral", "sad", "sad", "sad"]
+    >>> confusion_table(y_true, y_pred, labels=["neutral", "sad"])
+    predicted  neutral  sad
+    true
+    neutral          1    1
+    sad              0    2
+    """
+    y_true, y_pred = _check_targets(("y_true", y_true), ("y_pred", y_pred))
+    labels = _report_labels(labels, y_true, y_pred)
+    matrix = confusion_matrix(y_true, y_pred, labels=labels, normalize=normalize)
+    return pd.DataFrame(
+        matrix,
+        index=pd.Index(labels, name="true", dtype=object),
+        columns=pd.Index(labels, name="predicted", dtype=object),
+    )
+
+
+# ---------------------------------------------------------- correction rate
+
+
+def correction_counts(y_true, speech_pred, final_pred, *, neutral_label=NEUTRAL):
+    """Counts behind the correction rate (the paper's Fig. 2).
+
+    A *missed* sample is an emotional one (true label other than
+    ``neutral_label``) that the speech model predicted neutral.  It is
+    *corrected* when the final, text-integrated prediction equals its true
+    label.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    speech_pred : array-like of shape (n_samples,)
+        The speech model's decision for each sample, either as class labels
+        (a flat 4-class speech model) or as the level-1 binary labels
+        ``neutral_label`` / ``"emotional"``
+        (:data:`sklearn_hser._labels.EMOTIONAL`).  Only whether it equals
+        ``neutral_label`` matters.
+    final_pred : array-like of shape (n_samples,)
+        Final predictions of the speech + text system.
+    neutral_label : object, default="neutral"
+        The label of the neutral class.
+
+    Returns
+    -------
+    counts : dict
+        ``n_emotional`` (emotional samples), ``n_missed`` (emotional samples
+        the speech model predicted neutral), ``n_corrected`` (missed samples
+        whose final prediction is right) and ``rate``
+        (``n_corrected / n_missed``; NaN when ``n_missed`` is 0).
+
+    Raises
+    ------
+    ValueError
+        If the inputs are empty or differ in length, or if ``speech_pred``
+        holds a label that is neither ``neutral_label``, ``"emotional"`` nor a
+        label of ``y_true`` / ``final_pred`` (e.g. a misspelt class).
+
+    Examples
+    --------
+    >>> from sklearn_hser.metrics import correction_counts
+    >>> y_true = ["sad", "sad", "angry", "happy", "neutral"]
+    >>> speech = ["neutral", "neutral", "emotional", "neutral", "neutral"]
+    >>> final = ["sad", "neutral", "angry", "happy", "neutral"]
+    >>> correction_counts(y_true, speech, final)
+    {'n_emotional': 4, 'n_missed': 3, 'n_corrected': 2, 'rate': 0.6666666666666666}
+    """
+    y_true, speech_pred, final_pred = _check_targets(
+        ("y_true", y_true), ("speech_pred", speech_pred), ("final_pred", final_pred)
+    )
+    known = set(y_true.tolist()) | set(final_pred.tolist()) | {neutral_label}
+    known.add(EMOTIONAL)
+    unexpected = sorted(map(str, set(speech_pred.tolist()) - known))
+    if unexpected:
+        raise ValueError(
+            f"speech_pred has labels {unexpected} that are neither "
+            f"{neutral_label!r}, {EMOTIONAL!r} nor labels of y_true/final_pred."
+        )
+
+    emotional = y_true != neutral_label
+    missed = emotional & (speech_pred == neutral_label)
+    corrected = missed & (final_pred == y_true)
+    n_missed = int(np.count_nonzero(missed))
+    n_corrected = int(np.count_nonzero(corrected))
+    return {
+        "n_emotional": int(np.count_nonzero(emotional)),
+        "n_missed": n_missed,
+        "n_corrected": n_corrected,
+        "rate": n_corrected / n_missed if n_missed else float("nan"),
+    }
+
+
+def correction_rate(y_true, speech_pred, final_pred, *, neutral_label=NEUTRAL):
+    """Share of speech-missed emotional samples that the text model got right.
+
+    Among the samples whose true label is emotional and that the speech model
+    predicted neutral, the share whose final (text-corrected) prediction equals
+    the true label.  The paper reports 59.5% (LSTM-ST-D) and 44.6%
+    (LSTM-ST-I).  See :func:`correction_counts` for the parameters; this
+    returns its ``rate``.
+
+    Returns
+    -------
+    rate : float
+        In ``[0, 1]``, or **NaN when no emotional sample was predicted
+        neutral** by the speech model: the rate is then undefined (0 would
+        wrongly claim that the text model fixed none of the errors).  Average
+        rates over folds with :func:`numpy.nanmean`, or better, sum the counts
+        of :func:`correction_counts`.
+
+    Examples
+    --------
+    >>> from sklearn_hser.metrics import correction_rate
+    >>> y_true = ["sad", "sad", "angry", "happy", "neutral"]
+    >>> speech = ["neutral", "sad", "neutral", "happy", "neutral"]
+    >>> final = ["sad", "sad", "happy", "happy", "neutral"]
+    >>> correction_rate(y_true, speech, final)
+    0.5
+    >>> correction_rate(["sad"], ["sad"], ["sad"])
+    nan
+    """
+    return correction_counts(y_true, speech_pred, final_pred, neutral_label=neutral_label)[
+        "rate"
+    ]
+
+
+# ------------------------------------------------------- threshold analysis
+
+
+def _as_routing_mask(speech_is_neutral, n_samples):
+    """Validate the level-1 routing as a boolean mask of length n_samples."""
+    mask = np.asarray(speech_is_neutral)
+    if mask.ndim != 1 or len(mask) != n_samples:
+        raise ValueError(
+            f"speech_is_neutral must be 1-D of length {n_samples} (one entry per "
+            f"sample of y_true), got shape {mask.shape}."
+        )
+    if mask.dtype != bool:
+        if not (
+            np.issubdtype(mask.dtype, np.integer) and np.isin(mask, (0, 1)).all()
+        ):
+            raise ValueError(
+                "speech_is_neutral must be boolean (True where the speech model "
+                "predicted neutral), e.g. speech_pred == 'neutral'; got dtype "
+                f"{mask.dtype}."
+            )
+        mask = mask.astype(bool)
+    return mask
+
+
+def _rows_for(values, mask, name):
+    """Rows of ``values`` for the samples in ``mask``.
+
+    ``values`` may have one row per sample (then it is indexed by ``mask``) or
+    exactly one row per sample selected by ``mask``.
+    """
+    n_total, n_selected = len(mask), int(np.count_nonzero(mask))
+    if len(values) == n_total:
+        return values[mask]
+    if len(values) == n_selected:
+        return values
+    raise ValueError(
+        f"{name} has {len(values)} rows; expected {n_total} (one per sample) or "
+        f"{n_selected} (one per sample in the group it applies to)."
+    )
+
+
+def _thresholds_list(thresholds):
+    """Validated thresholds, without None (the argmax row is always added)."""
+    if thresholds is None:
+        return []
+    if isinstance(thresholds, numbers.Real):
+        thresholds = [thresholds]
+    return [check_threshold(t) for t in thresholds if t is not None]
+
+
+def neutral_precision_recall(
+    y_true,
+    speech_is_neutral,
+    text_proba,
+    text_classes,
+    thresholds,
+    *,
+    emotion_pred=None,
+    neutral_label=NEUTRAL,
+):
+    """Neutral-class precision and recall over confidence thresholds (Fig. 3).
+
+    For each threshold the final predictions follow the paper's Algorithm 1:
+    a sample the speech model predicted neutral stays neutral if the text
+    model's P(neutral) is at least the threshold, and otherwise takes the text
+    model's most probable class (see
+    :func:`sklearn_hser._algorithm.apply_threshold_rule`); a sample the speech
+    model predicted emotional takes its level-2 prediction ``emotion_pred``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    speech_is_neutral : array-like of bool, shape (n_samples,)
+        Level-1 routing: True where the speech model predicted neutral.
+        Integer 0/1 is accepted too.
+    text_proba : array-like of shape (n_samples, n_classes) or (n_neutral, n_classes)
+        Text-model probabilities, either for every sample or only for the
+        ``n_neutral`` samples routed to the text model (in sample order).
+    text_classes : array-like of shape (n_classes,)
+        Column labels of ``text_proba``; must include ``neutral_label``.
+    thresholds : iterable of float
+        Thresholds in ``[0, 1]``, reported in the order given.  A ``None``
+        entry is dropped: the no-threshold point is always the first row.
+    emotion_pred : array-like of shape (n_samples,) or (n_emotional,), default=None
+        Level-2 predictions of the samples routed as emotional, for every
+        sample or only for those.  None means those samples simply count as
+        "not neutral"; the neutral precision and recall do not need more, but
+        UA and WA are then NaN.
+    neutral_label : object, default="neutral"
+        The label of the neutral class.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per point, the first being the plain text argmax
+        (``threshold`` NaN, ``no_threshold`` True), then one per threshold
+        (``no_threshold`` False).  Columns: ``threshold``, ``no_threshold``,
+        ``precision`` and ``recall`` of the neutral class, ``n_pred_neutral``
+        and ``n_true_neutral``, and ``UA`` and ``WA`` of the final predictions
+        (NaN without ``emotion_pred``).  Precision with no neutral prediction
+        and recall with no neutral sample are 0.0.
+
+    Notes
+    -----
+    Lowering the threshold can only keep more samples neutral, so neutral
+    recall never decreases as the threshold decreases, while neutral precision
+    usually drops.  The paper tries 0.25, 0.30, 0.35 and 0.40.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_hser.metrics import neutral_precision_recall
+    >>> y_true = ["neutral", "neutral", "sad", "happy"]
+    >>> speech_is_neutral = [True, True, True, False]
+    >>> classes = ["angry", "happy", "neutral", "sad"]
+    >>> proba = np.array([[0.1, 0.1, 0.7, 0.1],   # text: neutral
+    ...                   [0.1, 0.1, 0.3, 0.5],   # text: sad, P(neutral) 0.3
+    ...                   [0.1, 0.1, 0.2, 0.6]])  # text: sad, P(neutral) 0.2
+    >>> table = neutral_precision_recall(
+    ...     y_true, speech_is_neutral, proba, classes, [0.4, 0.3, 0.2],
+    ...     emotion_pred=["happy"])
+    >>> table[["threshold", "no_threshold", "precision", "recall", "UA"]]
+       threshold  no_threshold  precision  recall        UA
+    0        NaN          True   1.000000     0.5  0.833333
+    1        0.4         False   1.000000     0.5  0.833333
+    2        0.3         False   1.000000     1.0  1.000000
+    3        0.2         False   0.666667     1.0  0.666667
+    """
+    (y_true,) = _check_targets(("y_true", y_true))
+    n_samples = len(y_true)
+    routed = _as_routing_mask(speech_is_neutral, n_samples)
+
+    proba = np.asarray(text_proba)
+    if proba.ndim != 2:
+        raise ValueError(
+            f"text_proba must be 2-D (n_samples, n_classes), got shape {proba.shape}."
+        )
+    proba = _rows_for(proba, routed, "text_proba")
+
+    emotion = None
+    if emotion_pred is not None:
+        emotion = _as_label_array(emotion_pred, "emotion_pred")
+        emotion = _rows_for(emotion, ~routed, "emotion_pred")
+        if len(emotion):
+            unique_labels(y_true, emotion)  # same kind of labels
+
+    points = [None, *_thresholds_list(thresholds)]
+    true_neutral = y_true == neutral_label
+    n_true_neutral = int(np.count_nonzero(true_neutral))
+
+    rows = []
+    for threshold in points:
+        text_final = apply_threshold_rule(proba, text_classes, threshold, neutral_label)
+        pred_neutral = np.zeros(n_samples, dtype=bool)
+        pred_neutral[routed] = text_final == neutral_label
+        if emotion is not None:
+            pred_neutral[~routed] = emotion == neutral_label
+        tp = int(np.count_nonzero(pred_neutral & true_neutral))
+        n_pred_neutral = int(np.count_nonzero(pred_neutral))
+
+        ua = wa = np.nan
+        if emotion is not None:
+            final = np.empty(n_samples, dtype=object)
+            final[routed] = text_final
+            final[~routed] = emotion
+            ua = unweighted_accuracy(y_true, final)
+            wa = weighted_accuracy(y_true, final)
+
+        rows.append(
+            {
+                "threshold": np.nan if threshold is None else threshold,
+                "no_threshold": threshold is None,
+                "precision": _ratio(tp, n_pred_neutral),
+                "recall": _ratio(tp, n_true_neutral),
+                "n_pred_neutral": n_pred_neutral,
+                "n_true_neutral": n_true_neutral,
+                "UA": ua,
+                "WA": wa,
+            }
+        )
+    return pd.DataFrame(rows)
