@@ -1,1 +1,31 @@
-"""Corpus loaders, the synthetic demo corpus, fixtures and evaluation splits."""
+"""Corpus loaders, the synthetic demo corpus, fixtures and evaluation splits.
+
+Every loader returns a pandas DataFrame with one row per utterance and the
+columns ``id``, ``audio`` (path or waveform; MELD has none), ``text``,
+``label``, ``speaker``, ``gender`` and ``session``, plus corpus-specific ones.
+"""
+
+from ._paths import shared_data_dir
+from .fixtures import make_iemocap_fixture, read_iemocap_fixture_manifest
+from .iemocap import load_iemocap
+from .meld import load_meld
+from .ravdess import load_ravdess
+from .splits import (
+    LeaveOneSessionOut,
+    speaker_dependent_split,
+    speaker_independent_split,
+    validation_split,
+)
+
+__all__ = [
+    "LeaveOneSessionOut",
+    "load_iemocap",
+    "load_meld",
+    "load_ravdess",
+    "make_iemocap_fixture",
+    "read_iemocap_fixture_manifest",
+    "shared_data_dir",
+    "speaker_dependent_split",
+    "speaker_independent_split",
+    "validation_split",
+]
