@@ -6,3 +6,7 @@ openSMILE) are imported only when the estimator that needs them is used.
 """
 
 __version__ = "0.1.0.dev0"
+
+from .hierarchy import HierarchicalClassifier  # noqa: E402  (light: sklearn only)
+
+__all__ = ["HierarchicalClassifier", "__version__"]

@@ -159,8 +159,7 @@ def apply_threshold_rule(text_proba, text_classes, threshold, neutral_label=NEUT
         raise ValueError(f"text_proba must be numeric: {exc}") from None
     if proba.ndim != 2:
         raise ValueError(
-            "text_proba must be 2-D (n_samples, n_classes), got shape "
-            f"{proba.shape}."
+            f"text_proba must be 2-D (n_samples, n_classes), got shape {proba.shape}."
         )
     if proba.shape[1] != classes.size:
         raise ValueError(

@@ -332,7 +332,8 @@ def per_class_report(y_true, y_pred, *, labels=None):
     >>> from sklearn_hser.metrics import per_class_report
     >>> y_true = ["neutral", "neutral", "happy", "sad", "angry", "angry"]
     >>> y_pred = ["neutral", "sad", "neutral", "sad", "angry", "angry"]
-    >>> per_class_report(y_true, y_pred).round(3)
+    >>> report = per_class_report(y_true, y_pred)
+    >>> report.round(3)  # doctest: +NORMALIZE_WHITESPACE
              precision  recall     f1  support
     class
     neutral        0.5   0.500  0.500        2
@@ -444,7 +445,8 @@ def confusion_table(y_true, y_pred, *, labels=None, normalize=None):
     >>> from sklearn_hser.metrics import confusion_table
     >>> y_true = ["neutral", "neutral", "sad", "sad"]
     >>> y_pred = ["neutral", "sad", "sad", "sad"]
-    >>> confusion_table(y_true, y_pred, labels=["neutral", "sad"])
+    >>> table = confusion_table(y_true, y_pred, labels=["neutral", "sad"])
+    >>> table  # doctest: +NORMALIZE_WHITESPACE
     predicted  neutral  sad
     true
     neutral          1    1
@@ -564,9 +566,9 @@ def correction_rate(y_true, speech_pred, final_pred, *, neutral_label=NEUTRAL):
     >>> correction_rate(["sad"], ["sad"], ["sad"])
     nan
     """
-    return correction_counts(y_true, speech_pred, final_pred, neutral_label=neutral_label)[
-        "rate"
-    ]
+    return correction_counts(
+        y_true, speech_pred, final_pred, neutral_label=neutral_label
+    )["rate"]
 
 
 # ------------------------------------------------------- threshold analysis
@@ -581,9 +583,7 @@ def _as_routing_mask(speech_is_neutral, n_samples):
             f"sample of y_true), got shape {mask.shape}."
         )
     if mask.dtype != bool:
-        if not (
-            np.issubdtype(mask.dtype, np.integer) and np.isin(mask, (0, 1)).all()
-        ):
+        if not (np.issubdtype(mask.dtype, np.integer) and np.isin(mask, (0, 1)).all()):
             raise ValueError(
                 "speech_is_neutral must be boolean (True where the speech model "
                 "predicted neutral), e.g. speech_pred == 'neutral'; got dtype "
