@@ -16,16 +16,19 @@ from .splits import (
     speaker_independent_split,
     validation_split,
 )
+from .synthetic import make_emotional_speech, synthesize_utterance
 
 __all__ = [
     "LeaveOneSessionOut",
     "load_iemocap",
     "load_meld",
     "load_ravdess",
+    "make_emotional_speech",
     "make_iemocap_fixture",
     "read_iemocap_fixture_manifest",
     "shared_data_dir",
     "speaker_dependent_split",
     "speaker_independent_split",
+    "synthesize_utterance",
     "validation_split",
 ]

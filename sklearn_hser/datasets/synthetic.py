@@ -390,7 +390,9 @@ def synthesize_utterance(
         if not (np.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a positive number, got {value!r}.")
     if not 50.0 <= speaker_f0 <= 0.1 * sr:
-        raise ValueError(f"speaker_f0 must be in [50, {0.1 * sr}] Hz, got {speaker_f0}.")
+        raise ValueError(
+            f"speaker_f0 must be in [50, {0.1 * sr}] Hz, got {speaker_f0}."
+        )
     if not np.isfinite(gain_db):
         raise ValueError(f"gain_db must be finite, got {gain_db!r}.")
     if not (np.isfinite(noise_level) and noise_level >= 0):
@@ -652,7 +654,7 @@ def make_emotional_speech(
     noise_level: float = 0.002,
     random_state=0,
     return_X_y: bool = False,
-):
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.Series]:
     """Generate a small synthetic, IEMOCAP-shaped speech-emotion corpus.
 
     .. note:: **This corpus is synthetic.** The audio is a vowel-like
@@ -697,7 +699,8 @@ def make_emotional_speech(
         Utterances per speaker (at least 4, so each class occurs).
     flat_fraction : float in [0, 1], default=0.25
         Share of each speaker's emotional (non-neutral) utterances rendered
-        with flat, neutral prosody (rounded to a whole number per speaker).
+        with flat, neutral prosody (rounded half up to a whole number per
+        speaker: 8 of 30 with the defaults).
     neutral_text_fraction : float in [0, 1], default=0.15
         Probability that a congruent emotional utterance gets a neutral
         transcript (its emotion is then in the voice only).
@@ -711,7 +714,7 @@ def make_emotional_speech(
         Standard deviation of the additive white background noise.
     random_state : int, numpy.random.Generator, RandomState or None, default=0
         Seed for full reproducibility; ``None`` gives a different corpus on
-        each call.
+        each call. A ``Generator`` is used (and advanced) as it is.
     return_X_y : bool, default=False
         If True, return ``(X, y)`` instead of one DataFrame.
 
@@ -802,14 +805,14 @@ def make_emotional_speech(
             labels += list(rng.choice(EMOTIONS, size=rest, replace=False))
             labels = np.asarray(labels, dtype=object)[rng.permutation(n_per_speaker)]
 
-            # Flat utterances: spread over the emotions round-robin.
+            # Flat utterances: spread over the emotions round-robin (a fresh
+            # random class order in each round), then the first n_flat taken.
             by_class = [rng.permutation(np.flatnonzero(labels == e)) for e in emotional]
-            order = [
-                idx[i]
-                for i in range(max(len(idx) for idx in by_class))
-                for idx in [by_class[j] for j in rng.permutation(len(by_class))]
-                if i < len(idx)
-            ]
+            order = []
+            for i in range(max(len(idx) for idx in by_class)):
+                for j in rng.permutation(len(by_class)):
+                    if i < len(by_class[j]):
+                        order.append(by_class[j][i])
             n_flat = int(np.floor(flat_fraction * len(order) + 0.5))
             styles = np.full(n_per_speaker, "congruent", dtype=object)
             styles[order[:n_flat]] = "flat"
