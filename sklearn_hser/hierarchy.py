@@ -353,7 +353,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             decision, ``"neutral"`` or ``"emotional"``), ``branch``
             (``"speech_emotion"`` or ``"text"``), ``text_neutral_proba``
             (the text model's P(neutral), NaN on the emotional route),
-            ``text_prediction`` (the text argmax, None on the emotional
+            ``text_prediction`` (the text argmax, missing on the emotional
             route), ``kept_neutral`` (True where the threshold kept neutral a
             sample whose text argmax is emotional) and ``prediction``.
         """

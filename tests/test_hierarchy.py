@@ -1,0 +1,188 @@
+"""HierarchicalClassifier: Algorithm 1, training subsets, tuning and persistence."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_hser import HierarchicalClassifier
+
+from ._stubs import CountingClassifier, TableClassifier
+
+TEXT_CLASSES = ["angry", "happy", "neutral", "sad"]
+# Rows: samples. Gate table: P(emotional), P(neutral) in that class order.
+GATE = [[0.2, 0.8], [0.1, 0.9], [0.3, 0.7], [0.6, 0.4], [0.4, 0.6], [0.45, 0.55]]
+EMOTION = [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6],
+           [0.1, 0.1, 0.8], [0.5, 0.3, 0.2], [0.3, 0.4, 0.3]]
+TEXT = [
+    [0.10, 0.50, 0.35, 0.05],  # argmax happy, P(neutral) 0.35
+    [0.05, 0.20, 0.25, 0.50],  # argmax sad, P(neutral) 0.25
+    [0.10, 0.10, 0.70, 0.10],  # argmax neutral
+    [0.40, 0.20, 0.30, 0.10],  # routed to the emotion branch
+    [0.30, 0.30, 0.30, 0.10],  # tie angry/happy/neutral at 0.30
+    [0.00, 0.60, 0.40, 0.00],  # argmax happy, P(neutral) 0.40
+]
+Y = np.array(["neutral", "happy", "neutral", "sad", "angry", "neutral"])
+
+
+def _table_hierarchy(threshold):
+    return HierarchicalClassifier(
+        TableClassifier(GATE, ["emotional", "neutral"]),
+        TableClassifier(EMOTION, ["angry", "happy", "sad"]),
+        TableClassifier(TEXT, TEXT_CLASSES),
+        threshold=threshold,
+    )
+
+
+def _expected(threshold):
+    """Algorithm 1 written out independently, row by row."""
+    out = []
+    for gate, emotion, text in zip(GATE, EMOTION, TEXT):
+        if gate[1] < 0.5:  # gate argmax is "emotional"
+            out.append(["angry", "happy", "sad"][int(np.argmax(emotion))])
+        elif threshold is not None and text[2] >= threshold:
+            out.append("neutral")
+        else:
+            out.append(TEXT_CLASSES[int(np.argmax(text))])
+    return out
+
+
+X_IDS = np.arange(6).reshape(-1, 1)
+
+
+@pytest.mark.parametrize("threshold", [None, 0.0, 0.25, 0.3, 0.35, 0.4, 0.41, 1.0])
+def test_algorithm_1_on_hand_made_tables(threshold):
+    clf = _table_hierarchy(threshold).fit(X_IDS, Y)
+    assert clf.predict(X_IDS).tolist() == _expected(threshold)
+
+
+def test_hand_made_table_cases_spelled_out():
+    clf = _table_hierarchy(None).fit(X_IDS, Y)
+    # No threshold: the text argmax; the 3-way tie goes to the first class.
+    assert clf.predict(X_IDS).tolist() == ["happy", "sad", "neutral", "sad", "angry", "happy"]
+    # 0.35: P(neutral) == threshold keeps row 0 neutral (>=); rows 1 (0.25) and
+    # 4 (0.30) fall back to the argmax; row 5 (0.40) stays neutral.
+    clf.set_params(threshold=0.35)
+    assert clf.predict(X_IDS).tolist() == ["neutral", "sad", "neutral", "sad", "angry", "neutral"]
+    # 0 keeps every speech-neutral sample neutral; 1 never overrides the argmax.
+    clf.set_params(threshold=0.0)
+    assert clf.predict(X_IDS)[[0, 1, 2, 4, 5]].tolist() == ["neutral"] * 5
+    clf.set_params(threshold=1.0)
+    assert clf.predict(X_IDS).tolist() == _expected(None)
+
+
+def test_sub_models_see_the_right_samples_and_labels():
+    clf = _table_hierarchy(None).fit(X_IDS, Y)
+    assert clf.speech_gate_.fit_y_.tolist() == [
+        "neutral", "emotional", "neutral", "emotional", "emotional", "neutral"
+    ]
+    assert clf.speech_emotion_.fit_rows_.tolist() == [1, 3, 4]
+    assert clf.speech_emotion_.fit_y_.tolist() == ["happy", "sad", "angry"]
+    assert clf.text_.fit_rows_.tolist() == list(range(6))
+    assert clf.text_.fit_y_.tolist() == Y.tolist()
+    assert clf.classes_.tolist() == TEXT_CLASSES
+
+
+def test_changing_threshold_needs_no_refit():
+    clf = _table_hierarchy(None).fit(X_IDS, Y)
+    fitted = (clf.speech_gate_, clf.speech_emotion_, clf.text_)
+    before = clf.predict(X_IDS)
+    clf.set_params(threshold=0.3)
+    after = clf.predict(X_IDS)
+    assert (clf.speech_gate_, clf.speech_emotion_, clf.text_) == fitted
+    assert np.flatnonzero(before != after).tolist() == [0, 4, 5]  # flip to neutral
+
+
+def test_route_explains_every_decision():
+    clf = _table_hierarchy(0.3).fit(X_IDS, Y)
+    route = clf.route(X_IDS)
+    assert route["branch"].tolist() == ["text", "text", "text", "speech_emotion", "text", "text"]
+    assert route["kept_neutral"].tolist() == [True, False, False, False, True, True]
+    np.testing.assert_allclose(
+        route["text_neutral_proba"], [0.35, 0.25, 0.70, np.nan, 0.30, 0.40]
+    )
+    assert route["prediction"].tolist() == clf.predict(X_IDS).tolist()
+    assert pd.isna(route.loc[3, "text_prediction"])
+
+
+def test_predict_proba_is_the_deciding_branch():
+    clf = _table_hierarchy(None).fit(X_IDS, Y)
+    proba = clf.predict_proba(X_IDS)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # Emotional route: the emotion model's probabilities, 0 for neutral.
+    np.testing.assert_allclose(proba[3], [0.1, 0.1, 0.0, 0.8])
+    np.testing.assert_allclose(proba[0], TEXT[0])
+    # Without a threshold, predict is the argmax (ties to the first class).
+    assert (clf.classes_[proba.argmax(axis=1)] == clf.predict(X_IDS)).all()
+    # With one, predict differs exactly on the rows kept neutral.
+    clf.set_params(threshold=0.3)
+    argmax = clf.classes_[clf.predict_proba(X_IDS).argmax(axis=1)]
+    differs = argmax != clf.predict(X_IDS)
+    assert differs.tolist() == clf.route(X_IDS)["kept_neutral"].tolist()
+
+
+def test_bad_input_and_parameters():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    y = np.array(["neutral", "sad"] * 10)
+    lr = LogisticRegression()
+    with pytest.raises(ValueError, match="threshold"):
+        HierarchicalClassifier(lr, lr, lr, threshold=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="only the neutral class"):
+        HierarchicalClassifier(lr, lr, lr).fit(X, np.array(["neutral"] * 20))
+    with pytest.warns(UserWarning, match="does not occur in y"):
+        clf = HierarchicalClassifier(lr, lr, lr, neutral_label="neu").fit(X, y)
+    assert set(clf.route(X)["branch"]) == {"speech_emotion"}
+    with pytest.raises(ValueError, match="predict_proba"):
+        from sklearn.svm import LinearSVC
+
+        HierarchicalClassifier(lr, lr, LinearSVC(), threshold=0.3).fit(X, y)
+    with pytest.raises(ValueError, match="20 samples"):
+        HierarchicalClassifier(lr, lr, lr).fit(X, y[:10])
+
+
+def test_single_emotional_class_uses_a_constant():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = np.where(X[:, 0] > 0, "angry", "neutral")
+    clf = HierarchicalClassifier(LogisticRegression(), LogisticRegression(), LogisticRegression())
+    clf.fit(X, y)
+    assert set(clf.predict(X)) <= {"angry", "neutral"}
+    assert type(clf.speech_emotion_).__name__ == "DummyClassifier"
+
+
+def test_memory_fits_each_sub_model_once_per_fold_in_a_threshold_grid(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.repeat(["neutral", "happy", "sad", "angry"], 15)
+    X = rng.normal(size=(60, 3)) + (y[:, None] == ["happy", "sad", "angry"])
+    log = tmp_path / "fits.log"
+    sub = CountingClassifier(log_path=str(log))
+    grid = {"threshold": [None, 0.25, 0.3, 0.35, 0.4]}
+
+    def n_fits(memory):
+        log.write_text("")
+        clf = HierarchicalClassifier(sub, sub, sub, memory=memory)
+        GridSearchCV(clf, grid, cv=3, refit=False).fit(X, y)
+        return len(log.read_text().splitlines())
+
+    assert n_fits(None) == 3 * 3 * len(grid["threshold"])  # 3 models x 3 folds x 5
+    assert n_fits(str(tmp_path / "cache")) == 3 * 3  # once per model and fold
+
+
+def test_clone_and_pickle_give_identical_predictions():
+    rng = np.random.default_rng(1)
+    y = np.repeat(["neutral", "happy", "sad", "angry"], 20)
+    X = pd.DataFrame(rng.normal(size=(80, 4)) + (y[:, None] == ["happy", "sad", "angry", "neutral"]),
+                     columns=list("abcd"))
+    clf = HierarchicalClassifier(
+        LogisticRegression(), LogisticRegression(), LogisticRegression(), threshold=0.3
+    )
+    clf.fit(X, y)
+    again = clone(clf).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(clf.predict(X), again.predict(X))
+    np.testing.assert_array_equal(clf.predict_proba(X), restored.predict_proba(X))
+    assert list(clf.feature_names_in_) == list("abcd") and clf.n_features_in_ == 4
