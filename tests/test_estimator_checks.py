@@ -9,6 +9,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_hser import HierarchicalClassifier
+from sklearn_hser.baselines import LateFusionClassifier, SpeechOnlyClassifier
 from sklearn_hser.features import MFCC, GeMAPS, HandcraftedFeatures
 
 
@@ -30,6 +31,8 @@ ESTIMATORS = [
     GeMAPS(),
     _hierarchy(),
     _hierarchy(threshold=0.3),
+    SpeechOnlyClassifier(LogisticRegression()),
+    LateFusionClassifier(LogisticRegression(), DecisionTreeClassifier(max_depth=3, random_state=0)),
 ]
 
 #: {estimator class name: {check name: reason}}

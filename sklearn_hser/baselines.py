@@ -1,0 +1,249 @@
+"""Flat baselines to compare the hierarchy against, with the same interface.
+
+* :class:`SpeechOnlyClassifier`: the paper's *S* systems, one speech model
+  over all classes.
+* :class:`LateFusionClassifier`: a flat speech + text system that averages the
+  two models' class probabilities, the usual multimodal baseline.
+
+Both take unfitted sub-estimators, fit clones, and expose ``classes_``,
+``predict``, ``predict_proba`` and ``route`` like
+:class:`~sklearn_hser.HierarchicalClassifier`, so experiment code can swap
+them in without special cases.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _num_samples, check_is_fitted, column_or_1d, indexable
+
+
+class SpeechOnlyClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """A flat speech classifier over all classes (the paper's *S* systems).
+
+    Parameters
+    ----------
+    speech : estimator
+        Classifier over all classes, typically a pipeline over the audio
+        column.
+
+    Attributes
+    ----------
+    speech_ : estimator
+        The fitted clone.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_hser.baselines import SpeechOnlyClassifier
+    >>> X, y = np.eye(4).repeat(5, axis=0), np.repeat(["neutral", "happy", "sad", "angry"], 5)
+    >>> SpeechOnlyClassifier(LogisticRegression()).fit(X, y).predict(X[:2]).tolist()
+    ['neutral', 'neutral']
+    """
+
+    _parameter_constraints: dict = {"speech": [HasMethods(["fit", "predict"])]}
+
+    def __init__(self, speech):
+        self.speech = speech
+
+    def fit(self, X, y):
+        """Fit a clone of ``speech`` on all samples.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or sequence
+            Training samples.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        self.speech_ = clone(self.speech).fit(indexable(X)[0], y)
+        self.classes_ = self.speech_.classes_
+        return self
+
+    @property
+    def n_features_in_(self):
+        """Number of features seen by the speech model (when it defines it)."""
+        return self.speech_.n_features_in_
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or sequence
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.speech_.predict(indexable(X)[0])
+
+    @available_if(lambda self: hasattr(self.speech, "predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities of the speech model, columns as ``classes_``.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or sequence
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        return self.speech_.predict_proba(indexable(X)[0])
+
+    def route(self, X):
+        """Every sample is decided by the speech model (``branch="speech"``)."""
+        prediction = self.predict(X)
+        return pd.DataFrame({"branch": "speech", "prediction": prediction})
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        from sklearn.utils import get_tags
+
+        tags.input_tags.sparse = get_tags(self.speech).input_tags.sparse
+        return tags
+
+
+class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Flat speech + text classifier: a weighted mean of class probabilities.
+
+    Parameters
+    ----------
+    speech : estimator
+        Classifier over all classes with ``predict_proba`` (audio column).
+    text : estimator
+        Classifier over all classes with ``predict_proba`` (text column).
+    speech_weight : float in [0, 1], default=0.5
+        Weight of the speech probabilities; the text model gets
+        ``1 - speech_weight``. Tunable with ``GridSearchCV`` without
+        refitting anything but the two models.
+
+    Attributes
+    ----------
+    speech_ : estimator
+        The fitted speech model.
+    text_ : estimator
+        The fitted text model.
+    classes_ : ndarray of shape (n_classes,)
+        Union of the two models' classes, sorted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_hser.baselines import LateFusionClassifier
+    >>> X, y = np.eye(4).repeat(5, axis=0), np.repeat(["neutral", "happy", "sad", "angry"], 5)
+    >>> clf = LateFusionClassifier(LogisticRegression(), LogisticRegression()).fit(X, y)
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 4)
+    """
+
+    _parameter_constraints: dict = {
+        "speech": [HasMethods(["fit", "predict_proba"])],
+        "text": [HasMethods(["fit", "predict_proba"])],
+        "speech_weight": [Interval(Real, 0, 1, closed="both")],
+    }
+
+    def __init__(self, speech, text, *, speech_weight=0.5):
+        self.speech = speech
+        self.text = text
+        self.speech_weight = speech_weight
+
+    def fit(self, X, y):
+        """Fit clones of both models on all samples.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or sequence
+            Training samples carrying both modalities.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        X = indexable(X)[0]
+        self.speech_ = clone(self.speech).fit(X, y)
+        self.text_ = clone(self.text).fit(X, y)
+        self.classes_ = np.unique(np.concatenate([self.speech_.classes_, self.text_.classes_]))
+        return self
+
+    @property
+    def n_features_in_(self):
+        """Number of features seen by the speech model (when it defines it)."""
+        return self.speech_.n_features_in_
+
+    def _aligned(self, model, X):
+        proba = np.zeros((_num_samples(X), len(self.classes_)))
+        proba[:, np.searchsorted(self.classes_, model.classes_)] = model.predict_proba(X)
+        return proba
+
+    def predict_proba(self, X):
+        """Weighted mean of the two models' probabilities.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or sequence
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        X = indexable(X)[0]
+        w = self.speech_weight
+        return w * self._aligned(self.speech_, X) + (1 - w) * self._aligned(self.text_, X)
+
+    def predict(self, X):
+        """Argmax of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or sequence
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)  # checks fitted before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def route(self, X):
+        """Every sample is decided by the fusion (``branch="fusion"``)."""
+        return pd.DataFrame({"branch": "fusion", "prediction": self.predict(X)})
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        from sklearn.utils import get_tags
+
+        tags.input_tags.sparse = all(
+            get_tags(est).input_tags.sparse for est in (self.speech, self.text)
+        )
+        return tags
