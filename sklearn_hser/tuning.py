@@ -1,0 +1,114 @@
+"""Hyper-parameter search with Optuna, the paper's tuner, as an sklearn search.
+
+``GridSearchCV`` covers small grids (the threshold, a few sizes). For the
+"other hyper-parameters" the paper tunes with Optuna, :func:`optuna_search`
+builds an :class:`optuna_integration.OptunaSearchCV` (a drop-in
+``GridSearchCV`` alternative: ``fit``, ``best_params_``, ``best_estimator_``,
+``cv_results_``-like ``trials_dataframe()``) with this package's defaults:
+UA as the score, a seeded TPE sampler, and an optional shared study storage so
+that several processes or machines can work on one study (an SQLite file on
+one machine, a PostgreSQL URL on a cluster).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+
+def optuna_search(
+    estimator,
+    param_distributions: dict,
+    *,
+    cv=5,
+    scoring="ua",
+    n_trials: int = 20,
+    timeout: float | None = None,
+    storage: str | None = None,
+    study_name: str | None = None,
+    random_state: int | None = None,
+    n_jobs: int = 1,
+    refit: bool = True,
+    verbose: int = 0,
+):
+    """An Optuna search over ``estimator``'s parameters, scored by UA.
+
+    Parameters
+    ----------
+    estimator : estimator
+        What to tune, e.g. a :class:`~sklearn_hser.HierarchicalClassifier`;
+        nested parameters use the usual ``step__param`` names.
+    param_distributions : dict of str to optuna distribution
+        E.g. ``{"threshold": FloatDistribution(0.2, 0.5),
+        "speech_gate__lstmclassifier__hidden_size": IntDistribution(32, 256)}``.
+    cv : int, cross-validation generator or iterable, default=5
+        As in ``GridSearchCV``; e.g. :class:`~sklearn_hser.datasets.LeaveOneSessionOut`.
+    scoring : str or callable, default="ua"
+        A name known to :func:`sklearn_hser.metrics.get_scorer` (``"ua"``,
+        ``"wa"``, or any scikit-learn scorer name) or a scorer.
+    n_trials : int, default=20
+        Trials run by this call (other workers of a shared study add theirs).
+    timeout : float, default=None
+        Stop starting trials after this many seconds.
+    storage : str, default=None
+        Optuna storage URL, e.g. ``"sqlite:///study.db"``. With
+        ``study_name``, every worker pointing at the same storage and name
+        contributes trials to, and reads the best of, one study.
+    study_name : str, default=None
+        Name of the (possibly shared) study; created when missing.
+    random_state : int, default=None
+        Seed of the TPE sampler.
+    n_jobs : int, default=1
+        Parallel trials in this process.
+    refit : bool, default=True
+        Refit the best configuration on all data.
+    verbose : int, default=0
+        Optuna's log level: 0 is warnings only.
+
+    Returns
+    -------
+    optuna_integration.OptunaSearchCV
+        Unfitted; call ``fit(X, y)`` (with ``groups=`` if ``cv`` needs it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from optuna.distributions import FloatDistribution
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_hser.tuning import optuna_search
+    >>> X, y = np.eye(3).repeat(10, axis=0), np.repeat(["neutral", "sad", "angry"], 10)
+    >>> search = optuna_search(LogisticRegression(), {"C": FloatDistribution(0.1, 10)},
+    ...                        cv=2, n_trials=3, random_state=0).fit(X, y)
+    >>> sorted(search.best_params_)
+    ['C']
+    """
+    import optuna
+    from optuna_integration import OptunaSearchCV
+
+    from .metrics import get_scorer
+
+    optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.WARNING)
+    study = optuna.create_study(
+        storage=storage,
+        study_name=study_name,
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=random_state),
+        load_if_exists=study_name is not None,
+    )
+    scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
+    with warnings.catch_warnings():
+        # OptunaSearchCV is marked experimental; the warning is no news to users.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return OptunaSearchCV(
+            estimator,
+            param_distributions,
+            cv=cv,
+            scoring=scorer,
+            n_trials=n_trials,
+            timeout=timeout,
+            study=study,
+            n_jobs=n_jobs,
+            refit=refit,
+            random_state=random_state,
+            verbose=verbose,
+            error_score="raise",
+        )
