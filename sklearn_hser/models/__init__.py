@@ -1,0 +1,12 @@
+"""Classifiers: an LSTM over features or sequences, and fine-tuned wav2vec2.
+
+Both are scikit-learn estimators that own a skorch network built in ``fit``.
+Importing this package imports torch and skorch, never transformers: the
+wav2vec2 model is loaded from a local directory only when
+:class:`Wav2Vec2Classifier` is fitted.
+"""
+
+from .lstm import LSTMClassifier
+from .wav2vec2 import Wav2Vec2Classifier
+
+__all__ = ["LSTMClassifier", "Wav2Vec2Classifier"]

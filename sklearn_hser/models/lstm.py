@@ -1,0 +1,502 @@
+"""LSTM classifier over fixed-length features or variable-length sequences.
+
+The paper's speech (MFCC, handcrafted, GeMAPS) and text (BERT token
+embeddings) models: an LSTM followed by two fully connected layers, trained
+with Adam on the cross-entropy.  :class:`LSTMClassifier` is a thin
+scikit-learn estimator that builds and owns a skorch ``NeuralNetClassifier``
+in ``fit``; the torch module is :class:`LSTMModule`.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import assert_all_finite, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from .._sequences import check_sequence_array, make_sequence_array
+
+__all__ = ["LSTMClassifier", "LSTMModule", "collate_frames"]
+
+
+class LSTMModule(nn.Module):
+    """LSTM encoder and a two-layer fully connected head.
+
+    Parameters
+    ----------
+    input_size : int
+        Width ``d`` of each frame.
+    n_classes : int
+        Number of output logits.
+    hidden_size, num_layers, bidirectional, dropout, fc_size
+        See :class:`LSTMClassifier`.
+
+    Notes
+    -----
+    ``forward(x, lengths)`` takes a right-padded batch ``x`` of shape
+    ``(batch, time, d)`` and the true ``lengths``; sequences are packed with
+    :func:`torch.nn.utils.rnn.pack_padded_sequence` so that the final hidden
+    state of each one is taken at its own last frame and padded frames never
+    enter the computation.  With ``bidirectional=True`` the final states of
+    the forward and the backward direction of the last layer are concatenated.
+    """
+
+    def __init__(
+        self,
+        input_size,
+        n_classes,
+        hidden_size=128,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        fc_size=64,
+    ):
+        super().__init__()
+        self.bidirectional = bidirectional
+        self.lstm = nn.LSTM(
+            input_size=input_size,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            # torch applies this between stacked layers only (and warns
+            # when there is a single layer).
+            dropout=dropout if num_layers > 1 else 0.0,
+            batch_first=True,
+        )
+        encoded = hidden_size * (2 if bidirectional else 1)
+        self.dropout = nn.Dropout(dropout)
+        self.fc1 = nn.Linear(encoded, fc_size)
+        self.fc2 = nn.Linear(fc_size, n_classes)
+
+    def encode(self, x, lengths):
+        """Final hidden state of the last LSTM layer, ``(batch, encoded)``."""
+        lengths = lengths.to("cpu", torch.int64)
+        if bool((lengths == x.shape[1]).all()):
+            _, (h_n, _) = self.lstm(x)  # nothing is padded
+        else:
+            packed = pack_padded_sequence(
+                x, lengths, batch_first=True, enforce_sorted=False
+            )
+            _, (h_n, _) = self.lstm(packed)
+        if self.bidirectional:
+            return torch.cat([h_n[-2], h_n[-1]], dim=1)
+        return h_n[-1]
+
+    def forward(self, x, lengths):
+        z = self.dropout(self.encode(x, lengths))
+        z = self.dropout(torch.relu(self.fc1(z)))
+        return self.fc2(z)
+
+
+def collate_frames(batch):
+    """Collate ``(frames, target)`` items into a padded batch with lengths.
+
+    Items are 1-D feature vectors (read as one-frame sequences) or 2-D
+    ``(t_i, d)`` arrays.  Returns ``({"x": (B, T, d), "lengths": (B,)}, y)``.
+    """
+    frames, targets = zip(*batch, strict=True)
+    frames = [np.asarray(f, dtype=np.float32) for f in frames]
+    if all(f.ndim == 1 for f in frames):
+        x = torch.from_numpy(np.stack(frames)[:, None, :])
+        lengths = torch.ones(len(frames), dtype=torch.int64)
+    else:
+        frames = [f.reshape(-1, f.shape[-1]) for f in frames]
+        lengths_np = np.array([len(f) for f in frames], dtype=np.int64)
+        padded = np.zeros(
+            (len(frames), int(lengths_np.max()), frames[0].shape[1]), dtype=np.float32
+        )
+        for i, f in enumerate(frames):
+            padded[i, : len(f)] = f
+        x = torch.from_numpy(padded)
+        lengths = torch.from_numpy(lengths_np)
+    y = torch.utils.data.default_collate(list(targets))
+    return {"x": x, "lengths": lengths}, y
+
+
+def _is_sequence_input(X) -> bool:
+    """Whether ``X`` is a sequence batch rather than a feature matrix."""
+    if isinstance(X, np.ndarray):
+        return X.dtype == object and X.ndim == 1
+    if isinstance(X, (list, tuple)):
+        return len(X) > 0 and np.ndim(X[0]) == 2
+    try:  # a pandas Series of (t, d) arrays
+        import pandas as pd
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(X, pd.Series) and X.dtype == object
+
+
+def _resolve_device(device) -> torch.device:
+    """Return ``torch.device(device)``, failing clearly when CUDA is absent."""
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"Invalid device {device!r}: {exc}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available to this "
+            "torch build/machine; use device='cpu'."
+        )
+    return resolved
+
+
+def _rng_devices(device: torch.device) -> list:
+    """CUDA devices whose RNG must be forked together with the CPU one."""
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
+def _check_validation_split(estimator, y_encoded, fraction) -> None:
+    """Raise a clear error when a stratified split of this size is impossible."""
+    counts = np.bincount(y_encoded)
+    n_samples, n_classes = len(y_encoded), len(counts)
+    n_valid = math.ceil(fraction * n_samples)
+    if counts.min() < 2 or n_valid < n_classes or n_samples - n_valid < n_classes:
+        raise ValueError(
+            f"{type(estimator).__name__}: cannot hold out a stratified "
+            f"validation_fraction={fraction} of {n_samples} samples with "
+            f"{n_classes} classes (smallest class: {counts.min()} samples). Use "
+            "more data, a larger fraction, or validation_fraction=None to "
+            "disable the internal validation split and early stopping."
+        )
+
+
+class LSTMClassifier(ClassifierMixin, BaseEstimator):
+    """LSTM followed by two fully connected layers (skorch, PyTorch).
+
+    Accepts two forms of ``X``:
+
+    * **fixed-length features**, a 2-D array ``(n_samples, d)``: each row is
+      fed to the LSTM as a *one-step sequence*.  This is how the paper runs an
+      LSTM over utterance-level features (the 39-dim mean MFCC, the 8
+      handcrafted features, the GeMAPS functionals): the LSTM then acts as a
+      gated non-linear layer in front of the fully connected head.
+    * **sequences**, a 1-D object array of ``(t_i, d)`` float arrays (see
+      :mod:`sklearn_hser._sequences`), e.g. MFCC frames or BERT token
+      embeddings.  Each mini-batch is right-padded to its longest sequence
+      and packed with the true lengths, so the prediction for a sequence does
+      not depend on what else is in its batch.
+
+    The network is LSTM (``hidden_size``, ``num_layers``, ``bidirectional``)
+    -> final hidden state of the last layer (both directions concatenated if
+    bidirectional) -> dropout -> Linear(``fc_size``) -> ReLU -> dropout ->
+    Linear(n_classes).  It is trained with Adam on the cross-entropy.
+
+    Parameters
+    ----------
+    hidden_size : int, default=128
+        LSTM hidden units (per direction).
+    num_layers : int, default=1
+        Stacked LSTM layers.
+    bidirectional : bool, default=False
+        Whether the LSTM also reads the sequences backwards.
+    dropout : float, default=0.0
+        Dropout between stacked LSTM layers, on the LSTM's final state and
+        after the first fully connected layer.
+    fc_size : int, default=64
+        Units of the first fully connected layer.
+    lr : float, default=1e-3
+        Adam learning rate.
+    weight_decay : float, default=0.0
+        Adam's L2 penalty.
+    batch_size : int, default=64
+        Mini-batch size (the paper's 64), also used for prediction.
+    max_epochs : int, default=50
+        Maximum number of passes over the training data.
+    validation_fraction : float or None, default=0.1
+        Share of the training data held out (stratified, via skorch's
+        ``ValidSplit``) to monitor the validation loss for early stopping.
+        ``None`` trains on all data for ``max_epochs`` epochs.
+    patience : int, default=5
+        Epochs without improvement of the validation loss before training
+        stops; the weights of the best epoch are then restored.  Unused when
+        ``validation_fraction=None``.
+    class_weight : "balanced", dict or None, default=None
+        Weights of the classes in the cross-entropy: ``"balanced"`` gives
+        ``n_samples / (n_classes * count(class))``; a dict maps class labels
+        to weights (missing classes weigh 1); ``None`` weighs all classes 1.
+    standardize : bool, default=True
+        Standardize each feature by the mean and standard deviation over all
+        training frames (raw MFCC and GeMAPS values differ in scale by orders
+        of magnitude); the same statistics are applied at prediction.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, dropout, shuffling and the
+        validation split; two fits with the same int give identical
+        predictions.  The global torch RNG is left as it was (the fit runs
+        in :func:`torch.random.fork_rng`).  ``None`` uses torch's global RNG.
+    device : str, default="cpu"
+        Torch device; ``"cuda"`` raises a ValueError when CUDA is unavailable.
+    verbose : int, default=0
+        skorch's per-epoch log when positive.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (any labels :class:`~sklearn.preprocessing.LabelEncoder`
+        takes, e.g. strings).
+    n_features_in_ : int
+        Width of a frame (columns of a 2-D ``X``).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when fitted on a DataFrame with string column names.
+    mean_, scale_ : ndarray of shape (n_features_in_,) or None
+        Standardization statistics (``None`` when ``standardize=False``).
+    net_ : skorch.NeuralNetClassifier
+        The trained network.
+    history_ : skorch.History
+        Per-epoch losses (``net_.history``).
+    n_iter_ : int
+        Number of epochs run.
+
+    Notes
+    -----
+    Training runs with torch's current thread settings; this module never
+    changes them (call ``torch.set_num_threads`` yourself, e.g. to 1 when
+    running several fits in parallel processes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_hser.models import LSTMClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 5)).astype("float32")
+    >>> y = np.where(X[:, 0] > 0, "happy", "sad")
+    >>> clf = LSTMClassifier(hidden_size=8, fc_size=8, max_epochs=5,
+    ...                      validation_fraction=None, random_state=0)
+    >>> clf.fit(X, y).predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "fc_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "standardize": ["boolean"],
+        "random_state": ["random_state"],
+        "device": [str],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_size=128,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        fc_size=64,
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=64,
+        max_epochs=50,
+        validation_fraction=0.1,
+        patience=5,
+        class_weight=None,
+        standardize=True,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+    ):
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.fc_size = fc_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.class_weight = class_weight
+        self.standardize = standardize
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # -- data ---------------------------------------------------------------
+    def _check_X(self, X, *, reset: bool):
+        """Return ``(X, is_sequence)`` with X float32 and validated."""
+        if _is_sequence_input(X):
+            seqs = check_sequence_array(X)
+            width = seqs[0].shape[1]
+            if reset:
+                self.n_features_in_ = width
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+            elif width != self.n_features_in_:
+                raise ValueError(
+                    f"X has {width} features, but {type(self).__name__} is "
+                    f"expecting {self.n_features_in_} features as input."
+                )
+            return seqs, True
+        X = validate_data(self, X, reset=reset, dtype=np.float32)
+        return X, False
+
+    def _standardize(self, X, is_sequence: bool):
+        if self.mean_ is None:
+            return X
+        if is_sequence:
+            return make_sequence_array((s - self.mean_) / self.scale_ for s in X)
+        return ((X - self.mean_) / self.scale_).astype(np.float32)
+
+    def _fit_scaler(self, X, is_sequence: bool) -> None:
+        if not self.standardize:
+            self.mean_ = self.scale_ = None
+            return
+        frames = X if is_sequence else [X]
+        count = sum(len(f) for f in frames)
+        total = sum(f.sum(axis=0, dtype=np.float64) for f in frames)
+        mean = total / count
+        sq = sum(((f - mean) ** 2).sum(axis=0, dtype=np.float64) for f in frames)
+        std = np.sqrt(sq / count)
+        # Constant features keep their (centred) values, as in StandardScaler.
+        std[std < 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))] = 1.0
+        self.mean_ = mean.astype(np.float32)
+        self.scale_ = std.astype(np.float32)
+
+    # -- estimator API ------------------------------------------------------
+    def fit(self, X, y):
+        """Train the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or sequence batch
+            Fixed-length features, or a 1-D object array (or list) of
+            ``(t_i, n_features)`` arrays.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : LSTMClassifier
+        """
+        from skorch import NeuralNetClassifier
+        from skorch.callbacks import EarlyStopping
+        from skorch.dataset import ValidSplit
+
+        self._validate_params()
+        if _is_sequence_input(X):
+            X, is_sequence = self._check_X(X, reset=True)
+            if y is None:
+                raise ValueError(
+                    f"{type(self).__name__} requires y to be passed, but the "
+                    "target y is None."
+                )
+            y = column_or_1d(y, warn=True)
+            check_consistent_length(X, y)
+            if y.dtype.kind in "fc":
+                assert_all_finite(y, input_name="y")
+        else:
+            X, y = validate_data(self, X, y, dtype=np.float32)
+            is_sequence = False
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in y; "
+                f"got 1 class ({self.classes_[0]!r})."
+            )
+        y_encoded = encoder.transform(y).astype(np.int64)
+        n_classes = len(self.classes_)
+
+        device = _resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+
+        train_split, callbacks = None, []
+        if self.validation_fraction is not None:
+            _check_validation_split(self, y_encoded, self.validation_fraction)
+            train_split = ValidSplit(
+                self.validation_fraction, stratified=True, random_state=seed
+            )
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_loss", patience=self.patience, load_best=True
+                    ),
+                )
+            )
+
+        weight = None
+        if self.class_weight is not None:
+            weight = torch.as_tensor(
+                compute_class_weight(self.class_weight, classes=self.classes_, y=y),
+                dtype=torch.float32,
+            )
+
+        self._fit_scaler(X, is_sequence)
+        X_net = self._standardize(X, is_sequence)
+
+        self.net_ = NeuralNetClassifier(
+            LSTMModule,
+            module__input_size=self.n_features_in_,
+            module__n_classes=n_classes,
+            module__hidden_size=self.hidden_size,
+            module__num_layers=self.num_layers,
+            module__bidirectional=self.bidirectional,
+            module__dropout=self.dropout,
+            module__fc_size=self.fc_size,
+            criterion=nn.CrossEntropyLoss,
+            criterion__weight=weight,
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            train_split=train_split,
+            callbacks=callbacks,
+            iterator_train__shuffle=True,
+            iterator_train__collate_fn=collate_frames,
+            iterator_valid__collate_fn=collate_frames,
+            classes=np.arange(n_classes),
+            device=str(device),
+            verbose=self.verbose,
+        )
+        with torch.random.fork_rng(
+            devices=_rng_devices(device), enabled=self.random_state is not None
+        ):
+            if self.random_state is not None:
+                torch.manual_seed(seed)
+            self.net_.fit(X_net, y_encoded)
+        self.history_ = self.net_.history
+        self.n_iter_ = len(self.history_)
+        return self
+
+    def predict_proba(self, X):
+        """Class probabilities, ``(n_samples, n_classes)``; rows sum to 1."""
+        check_is_fitted(self, "net_")
+        X, is_sequence = self._check_X(X, reset=False)
+        proba = self.net_.predict_proba(self._standardize(X, is_sequence))
+        proba = np.asarray(proba, dtype=np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Predicted class labels, ``(n_samples,)``."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]

@@ -1,0 +1,235 @@
+"""Tests of sklearn_hser.models.LSTMClassifier."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_hser._sequences import make_sequence_array
+from sklearn_hser.models import LSTMClassifier
+from sklearn_hser.models.lstm import LSTMModule, collate_frames
+
+#: Small and fast, yet enough to pass the accuracy checks of sklearn's suite.
+FAST = dict(hidden_size=8, fc_size=8, max_epochs=20, lr=1e-2, validation_fraction=None)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    # Tiny networks run faster on one thread, and much faster than on two
+    # busy ones; the estimator itself never changes torch's settings.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _blobs(n=200, d=5, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    centres = rng.normal(0, 3, (3, d))
+    X = (centres[y] + rng.normal(0, 1, (n, d))).astype(np.float32)
+    return X, np.array(["angry", "happy", "sad"])[y]
+
+
+def _sequences(n=160, d=3, seed=0):
+    """Class = sign of the mean of feature 0; lengths 2 to 15 frames."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    seqs = []
+    for label in y:
+        t = int(rng.integers(2, 16))
+        frames = rng.normal(0, 1, (t, d))
+        frames[:, 0] += 1.0 if label else -1.0
+        seqs.append(frames * 50.0 + 100.0)  # raw scale: needs standardize
+    return make_sequence_array(seqs), y
+
+
+@parametrize_with_checks([LSTMClassifier(**FAST, random_state=0)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_learns_fixed_vectors():
+    X, y = _blobs()
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=0, stratify=y)
+    clf = LSTMClassifier(**FAST, random_state=0).fit(X_tr, y_tr)
+    assert clf.score(X_te, y_te) > 0.9
+    assert set(clf.classes_) == {"angry", "happy", "sad"}
+    assert clf.n_features_in_ == 5
+    assert clf.n_iter_ == FAST["max_epochs"]
+    proba = clf.predict_proba(X_te)
+    assert proba.shape == (len(X_te), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_learns_sequences():
+    X, y = _sequences()
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=0, stratify=y)
+    clf = LSTMClassifier(**{**FAST, "hidden_size": 16}, random_state=0)
+    clf.fit(X_tr, y_tr)
+    assert clf.score(X_te, y_te) > 0.85
+    # A plain list of (t, d) arrays is a sequence batch too.
+    np.testing.assert_array_equal(clf.predict(list(X_te)), clf.predict(X_te))
+
+
+def test_standardizes_over_all_frames():
+    X, y = _sequences(n=30)
+    clf = LSTMClassifier(**{**FAST, "max_epochs": 1}).fit(X, y)
+    frames = np.concatenate(list(X))
+    np.testing.assert_allclose(clf.mean_, frames.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(clf.scale_, frames.std(axis=0), rtol=1e-5)
+    raw = LSTMClassifier(**{**FAST, "max_epochs": 1}, standardize=False).fit(X, y)
+    assert raw.mean_ is None and raw.scale_ is None
+
+
+def test_rows_are_one_step_sequences():
+    X, y = _blobs(n=60)
+    clf = LSTMClassifier(**FAST, random_state=0).fit(X, y)
+    as_sequences = make_sequence_array(row[None, :] for row in X)
+    np.testing.assert_allclose(
+        clf.predict_proba(X), clf.predict_proba(as_sequences), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_padding_never_leaks(bidirectional):
+    X, y = _sequences(n=40)
+    clf = LSTMClassifier(
+        **FAST, num_layers=2, bidirectional=bidirectional, random_state=0
+    ).fit(X, y)
+    short = X[np.argmin([len(s) for s in X])]
+    rng = np.random.default_rng(1)
+    longer = [rng.normal(0, 1, (40 + 10 * i, 3)).astype(np.float32) for i in range(3)]
+    alone = clf.predict_proba(make_sequence_array([short]))
+    in_batch = clf.predict_proba(make_sequence_array([short, *longer]))
+    np.testing.assert_allclose(alone[0], in_batch[0], atol=1e-6)
+
+    # Whatever the padded frames hold, the module's output is unchanged.
+    module = clf.net_.module_.eval()
+    batch, _ = collate_frames([(s, 0) for s in [short, *longer]])
+    noisy = batch["x"].clone()
+    noisy[0, len(short) :] = 1e3 * torch.randn_like(noisy[0, len(short) :])
+    with torch.no_grad():
+        clean_out = module(batch["x"], batch["lengths"])
+        noisy_out = module(noisy, batch["lengths"])
+    torch.testing.assert_close(clean_out, noisy_out)
+
+
+def test_module_takes_final_state_of_each_direction():
+    torch.manual_seed(0)
+    module = LSTMModule(input_size=2, n_classes=2, hidden_size=4, bidirectional=True)
+    x = torch.randn(1, 5, 2)
+    encoded = module.encode(x, torch.tensor([5]))
+    out, _ = module.lstm(x)
+    # forward direction: last frame; backward direction: first frame
+    torch.testing.assert_close(encoded[0, :4], out[0, -1, :4])
+    torch.testing.assert_close(encoded[0, 4:], out[0, 0, 4:])
+
+
+def test_reproducible_with_random_state():
+    X, y = _sequences(n=40)
+    params = dict(FAST, max_epochs=5, dropout=0.3, validation_fraction=0.25)
+    state = torch.get_rng_state()
+    a = LSTMClassifier(**params, random_state=3).fit(X, y)
+    b = LSTMClassifier(**params, random_state=3).fit(X, y)
+    c = LSTMClassifier(**params, random_state=4).fit(X, y)
+    # Seeded fits leave the global torch RNG as it was.
+    assert torch.equal(torch.get_rng_state(), state)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert not np.allclose(a.predict_proba(X), c.predict_proba(X))
+
+
+def test_clone_and_pickle_round_trip():
+    X, y = _sequences(n=40)
+    clf = LSTMClassifier(**FAST, random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    copy = clone(clf)
+    assert not hasattr(copy, "net_")
+    assert copy.get_params() == clf.get_params()
+    np.testing.assert_array_equal(copy.fit(X, y).predict_proba(X), clf.predict_proba(X))
+
+
+def test_pipeline_and_grid_search_in_parallel():
+    X, y = _blobs(n=80)
+    pipe = make_pipeline(StandardScaler(), LSTMClassifier(**FAST, random_state=0))
+    assert pipe.fit(X, y).score(X, y) > 0.9
+
+    seqs, labels = _sequences(n=60)
+    search = GridSearchCV(
+        LSTMClassifier(**{**FAST, "max_epochs": 10}, random_state=0),
+        {"hidden_size": [4, 8]},
+        cv=2,
+        n_jobs=2,
+    ).fit(seqs, labels)
+    assert search.best_params_["hidden_size"] in (4, 8)
+    assert search.predict(seqs[:5]).shape == (5,)
+
+
+def test_class_weight_sets_criterion_weights():
+    X, y = _blobs(n=60)
+    y = np.where(np.arange(60) < 45, "neutral", y)  # imbalanced
+    clf = LSTMClassifier(**{**FAST, "max_epochs": 1}, class_weight="balanced")
+    weight = clf.fit(X, y).net_.criterion_.weight
+    expected = compute_class_weight("balanced", classes=clf.classes_, y=y)
+    np.testing.assert_allclose(weight.numpy(), expected, rtol=1e-6)
+    assert (
+        LSTMClassifier(**{**FAST, "max_epochs": 1}).fit(X, y).net_.criterion_.weight
+        is None
+    )
+    as_dict = LSTMClassifier(**{**FAST, "max_epochs": 1}, class_weight={"neutral": 0.5})
+    np.testing.assert_allclose(
+        as_dict.fit(X, y).net_.criterion_.weight.numpy(),
+        [1.0 if c != "neutral" else 0.5 for c in clf.classes_],
+    )
+
+
+def test_early_stopping_on_validation_plateau():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 4)).astype(np.float32)
+    y = rng.integers(0, 2, 80)  # no signal: the validation loss soon stops improving
+    clf = LSTMClassifier(
+        hidden_size=16, fc_size=16, lr=5e-2, max_epochs=60, patience=3, random_state=0
+    ).fit(X, y)
+    assert clf.n_iter_ < 60
+    assert "valid_loss" in clf.history_[-1]
+    # Training stopped `patience` epochs after the last real improvement.
+    best = int(np.argmin(clf.history_[:, "valid_loss"]))
+    assert clf.n_iter_ - 1 - best <= 3
+
+
+def test_errors():
+    X, y = _blobs(n=30)
+    clf = LSTMClassifier(**{**FAST, "max_epochs": 1})
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clf.fit(bad, y)
+    seqs, labels = _sequences(n=10)
+    bad_seqs = seqs.copy()
+    bad_seqs[3] = np.full((4, 3), np.inf, dtype=np.float32)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        clf.fit(bad_seqs, labels)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        clf.fit(X, np.full(len(X), "sad"))
+
+    clf.fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :3])
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(make_sequence_array([np.zeros((4, 3))]))
+
+    with pytest.raises(ValueError, match="validation_fraction=None"):
+        LSTMClassifier(validation_fraction=0.1).fit(X[:8], y[:8])
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            LSTMClassifier(device="cuda").fit(X, y)
