@@ -21,7 +21,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _num_samples, check_is_fitted, column_or_1d, indexable
+from sklearn.utils.validation import (
+    _num_samples,
+    check_is_fitted,
+    column_or_1d,
+    indexable,
+)
 
 
 class SpeechOnlyClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -190,7 +195,9 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         X = indexable(X)[0]
         self.speech_ = clone(self.speech).fit(X, y)
         self.text_ = clone(self.text).fit(X, y)
-        self.classes_ = np.unique(np.concatenate([self.speech_.classes_, self.text_.classes_]))
+        self.classes_ = np.unique(
+            np.concatenate([self.speech_.classes_, self.text_.classes_])
+        )
         return self
 
     @property
@@ -200,7 +207,9 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _aligned(self, model, X):
         proba = np.zeros((_num_samples(X), len(self.classes_)))
-        proba[:, np.searchsorted(self.classes_, model.classes_)] = model.predict_proba(X)
+        proba[:, np.searchsorted(self.classes_, model.classes_)] = model.predict_proba(
+            X
+        )
         return proba
 
     def predict_proba(self, X):
@@ -218,7 +227,9 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = indexable(X)[0]
         w = self.speech_weight
-        return w * self._aligned(self.speech_, X) + (1 - w) * self._aligned(self.text_, X)
+        return w * self._aligned(self.speech_, X) + (1 - w) * self._aligned(
+            self.text_, X
+        )
 
     def predict(self, X):
         """Argmax of :meth:`predict_proba`.

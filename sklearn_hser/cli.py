@@ -34,7 +34,9 @@ def feature_extractors(cache_dir=None, n_jobs=None) -> dict:
 
     extractors = {
         "mfcc": MFCC(column="audio", cache_dir=cache_dir, n_jobs=n_jobs),
-        "handcrafted": HandcraftedFeatures(column="audio", cache_dir=cache_dir, n_jobs=n_jobs),
+        "handcrafted": HandcraftedFeatures(
+            column="audio", cache_dir=cache_dir, n_jobs=n_jobs
+        ),
         "gemaps": GeMAPS(column="audio", cache_dir=cache_dir, n_jobs=n_jobs),
     }
     try:
@@ -129,7 +131,9 @@ def run_demo(args) -> int:
     systems = {
         "MFCC-S-I": SpeechOnlyClassifier(speech),
         "MFCC-ST-I": HierarchicalClassifier(speech, speech, text),
-        "MFCC-ST-I (t=0.4)": HierarchicalClassifier(speech, speech, text, threshold=0.4),
+        "MFCC-ST-I (t=0.4)": HierarchicalClassifier(
+            speech, speech, text, threshold=0.4
+        ),
     }
     rows = []
     for name, system in systems.items():
@@ -148,7 +152,9 @@ def _demo_speech_features(args):
     """The demo's speech features: MFCC mean and std over frames."""
     from .features import MFCC
 
-    return MFCC(column="audio", pooling="mean+std", cache_dir=args.cache_dir, n_jobs=args.n_jobs)
+    return MFCC(
+        column="audio", pooling="mean+std", cache_dir=args.cache_dir, n_jobs=args.n_jobs
+    )
 
 
 def run_features(args) -> int:

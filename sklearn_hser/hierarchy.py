@@ -48,7 +48,8 @@ def _fit_or_constant(fit, estimator, X, y):
 def _all_have(method):
     def check(self):
         return all(
-            hasattr(est, method) for est in (self.speech_gate, self.speech_emotion, self.text)
+            hasattr(est, method)
+            for est in (self.speech_gate, self.speech_emotion, self.text)
         )
 
     return check
@@ -361,7 +362,9 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         return pd.DataFrame(
             {
                 "speech_gate": decision["gate"],
-                "branch": np.where(decision["gate"] == NEUTRAL, TEXT_BRANCH, EMOTION_BRANCH),
+                "branch": np.where(
+                    decision["gate"] == NEUTRAL, TEXT_BRANCH, EMOTION_BRANCH
+                ),
                 "text_neutral_proba": decision["neutral_proba"],
                 "text_prediction": decision["text_pred"],
                 "kept_neutral": decision["kept_neutral"],

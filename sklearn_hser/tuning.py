@@ -86,7 +86,9 @@ def optuna_search(
 
     from .metrics import get_scorer
 
-    optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.WARNING)
+    optuna.logging.set_verbosity(
+        optuna.logging.INFO if verbose else optuna.logging.WARNING
+    )
     study = optuna.create_study(
         storage=storage,
         study_name=study_name,

@@ -62,8 +62,16 @@ def _handcrafted_reference(y):
         else:
             clipped.append(0.0)
     ac = librosa.autocorrelate(np.array(clipped))
-    return [abs_mean, np.std(y), rms.mean(), rms.std(), silence, harmonic,
-            1000 * ac.max() / len(ac), ac.std()]
+    return [
+        abs_mean,
+        np.std(y),
+        rms.mean(),
+        rms.std(),
+        silence,
+        harmonic,
+        1000 * ac.max() / len(ac),
+        ac.std(),
+    ]
 
 
 def test_handcrafted_equals_reference(waveforms):
@@ -71,7 +79,9 @@ def test_handcrafted_equals_reference(waveforms):
     assert out.shape == (len(waveforms), 8)
     assert list(HandcraftedFeatures().get_feature_names_out()) == list(FEATURE_NAMES)
     for wave, row in zip(waveforms, out):
-        np.testing.assert_allclose(row, _handcrafted_reference(wave), rtol=1e-4, atol=1e-7)
+        np.testing.assert_allclose(
+            row, _handcrafted_reference(wave), rtol=1e-4, atol=1e-7
+        )
 
 
 def test_handcrafted_silence_ratio_responds_to_pauses():
@@ -95,7 +105,10 @@ def test_gemaps_equals_opensmile(wav_files, feature_set, n):
     expected = np.vstack([smile.process_file(p).to_numpy() for p in wav_files[:2]])
     assert out.shape == (2, n)
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
-    assert list(GeMAPS(feature_set=feature_set).get_feature_names_out()) == smile.feature_names
+    assert (
+        list(GeMAPS(feature_set=feature_set).get_feature_names_out())
+        == smile.feature_names
+    )
 
 
 def test_gemaps_lld_sequences(waveforms):
@@ -132,9 +145,14 @@ def test_parallel_extraction_equals_serial(wav_files):
 
 @pytest.mark.parametrize(
     "extractor",
-    [MFCC(n_mfcc=0), MFCC(pooling="median"), MFCC(delta_order=3),
-     HandcraftedFeatures(clip_level=-1), GeMAPS(feature_set="ComParE"),
-     GeMAPS(feature_level="frames")],
+    [
+        MFCC(n_mfcc=0),
+        MFCC(pooling="median"),
+        MFCC(delta_order=3),
+        HandcraftedFeatures(clip_level=-1),
+        GeMAPS(feature_set="ComParE"),
+        GeMAPS(feature_level="frames"),
+    ],
 )
 def test_bad_parameters_raise_value_error(extractor, waveforms):
     with pytest.raises(ValueError):

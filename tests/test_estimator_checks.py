@@ -32,7 +32,9 @@ ESTIMATORS = [
     _hierarchy(),
     _hierarchy(threshold=0.3),
     SpeechOnlyClassifier(LogisticRegression()),
-    LateFusionClassifier(LogisticRegression(), DecisionTreeClassifier(max_depth=3, random_state=0)),
+    LateFusionClassifier(
+        LogisticRegression(), DecisionTreeClassifier(max_depth=3, random_state=0)
+    ),
 ]
 
 #: {estimator class name: {check name: reason}}

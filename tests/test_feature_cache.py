@@ -37,7 +37,9 @@ def test_key_follows_content_not_name(tmp_path, wav_files, monkeypatch):
         return original(self, value)
 
     monkeypatch.setattr(MFCC, "_extract_one", counting)
-    np.testing.assert_array_equal(MFCC(cache_dir=cache).transform([str(renamed)]), expected)
+    np.testing.assert_array_equal(
+        MFCC(cache_dir=cache).transform([str(renamed)]), expected
+    )
     assert calls == []
     # Edited content misses the cache.
     with open(renamed, "r+b") as f:

@@ -16,8 +16,14 @@ from ._stubs import CountingClassifier, TableClassifier
 TEXT_CLASSES = ["angry", "happy", "neutral", "sad"]
 # Rows: samples. Gate table: P(emotional), P(neutral) in that class order.
 GATE = [[0.2, 0.8], [0.1, 0.9], [0.3, 0.7], [0.6, 0.4], [0.4, 0.6], [0.45, 0.55]]
-EMOTION = [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6],
-           [0.1, 0.1, 0.8], [0.5, 0.3, 0.2], [0.3, 0.4, 0.3]]
+EMOTION = [
+    [0.7, 0.2, 0.1],
+    [0.1, 0.8, 0.1],
+    [0.2, 0.2, 0.6],
+    [0.1, 0.1, 0.8],
+    [0.5, 0.3, 0.2],
+    [0.3, 0.4, 0.3],
+]
 TEXT = [
     [0.10, 0.50, 0.35, 0.05],  # argmax happy, P(neutral) 0.35
     [0.05, 0.20, 0.25, 0.50],  # argmax sad, P(neutral) 0.25
@@ -63,11 +69,25 @@ def test_algorithm_1_on_hand_made_tables(threshold):
 def test_hand_made_table_cases_spelled_out():
     clf = _table_hierarchy(None).fit(X_IDS, Y)
     # No threshold: the text argmax; the 3-way tie goes to the first class.
-    assert clf.predict(X_IDS).tolist() == ["happy", "sad", "neutral", "sad", "angry", "happy"]
+    assert clf.predict(X_IDS).tolist() == [
+        "happy",
+        "sad",
+        "neutral",
+        "sad",
+        "angry",
+        "happy",
+    ]
     # 0.35: P(neutral) == threshold keeps row 0 neutral (>=); rows 1 (0.25) and
     # 4 (0.30) fall back to the argmax; row 5 (0.40) stays neutral.
     clf.set_params(threshold=0.35)
-    assert clf.predict(X_IDS).tolist() == ["neutral", "sad", "neutral", "sad", "angry", "neutral"]
+    assert clf.predict(X_IDS).tolist() == [
+        "neutral",
+        "sad",
+        "neutral",
+        "sad",
+        "angry",
+        "neutral",
+    ]
     # 0 keeps every speech-neutral sample neutral; 1 never overrides the argmax.
     clf.set_params(threshold=0.0)
     assert clf.predict(X_IDS)[[0, 1, 2, 4, 5]].tolist() == ["neutral"] * 5
@@ -78,7 +98,12 @@ def test_hand_made_table_cases_spelled_out():
 def test_sub_models_see_the_right_samples_and_labels():
     clf = _table_hierarchy(None).fit(X_IDS, Y)
     assert clf.speech_gate_.fit_y_.tolist() == [
-        "neutral", "emotional", "neutral", "emotional", "emotional", "neutral"
+        "neutral",
+        "emotional",
+        "neutral",
+        "emotional",
+        "emotional",
+        "neutral",
     ]
     assert clf.speech_emotion_.fit_rows_.tolist() == [1, 3, 4]
     assert clf.speech_emotion_.fit_y_.tolist() == ["happy", "sad", "angry"]
@@ -100,7 +125,14 @@ def test_changing_threshold_needs_no_refit():
 def test_route_explains_every_decision():
     clf = _table_hierarchy(0.3).fit(X_IDS, Y)
     route = clf.route(X_IDS)
-    assert route["branch"].tolist() == ["text", "text", "text", "speech_emotion", "text", "text"]
+    assert route["branch"].tolist() == [
+        "text",
+        "text",
+        "text",
+        "speech_emotion",
+        "text",
+        "text",
+    ]
     assert route["kept_neutral"].tolist() == [True, False, False, False, True, True]
     np.testing.assert_allclose(
         route["text_neutral_proba"], [0.35, 0.25, 0.70, np.nan, 0.30, 0.40]
@@ -148,7 +180,9 @@ def test_single_emotional_class_uses_a_constant():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 2))
     y = np.where(X[:, 0] > 0, "angry", "neutral")
-    clf = HierarchicalClassifier(LogisticRegression(), LogisticRegression(), LogisticRegression())
+    clf = HierarchicalClassifier(
+        LogisticRegression(), LogisticRegression(), LogisticRegression()
+    )
     clf.fit(X, y)
     assert set(clf.predict(X)) <= {"angry", "neutral"}
     assert type(clf.speech_emotion_).__name__ == "DummyClassifier"
@@ -175,8 +209,10 @@ def test_memory_fits_each_sub_model_once_per_fold_in_a_threshold_grid(tmp_path):
 def test_clone_and_pickle_give_identical_predictions():
     rng = np.random.default_rng(1)
     y = np.repeat(["neutral", "happy", "sad", "angry"], 20)
-    X = pd.DataFrame(rng.normal(size=(80, 4)) + (y[:, None] == ["happy", "sad", "angry", "neutral"]),
-                     columns=list("abcd"))
+    X = pd.DataFrame(
+        rng.normal(size=(80, 4)) + (y[:, None] == ["happy", "sad", "angry", "neutral"]),
+        columns=list("abcd"),
+    )
     clf = HierarchicalClassifier(
         LogisticRegression(), LogisticRegression(), LogisticRegression(), threshold=0.3
     )

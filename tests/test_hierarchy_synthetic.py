@@ -52,7 +52,9 @@ def test_text_corrects_what_speech_calls_neutral(corpus_split, tmp_path):
     emotion = clone(speech).fit(train[~neutral], y_train[~neutral])
     text_model = clone(text).fit(train, y_train)
     gate_pred = gate.predict(test)
-    expected = np.where(gate_pred == "neutral", text_model.predict(test), emotion.predict(test))
+    expected = np.where(
+        gate_pred == "neutral", text_model.predict(test), emotion.predict(test)
+    )
     np.testing.assert_array_equal(predicted, expected)
 
     # The hard case: emotional words in flat (neutral-sounding) speech.

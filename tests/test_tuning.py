@@ -38,9 +38,13 @@ def cache_dir(tmp_path_factory):
 
 def _hierarchy(cache_dir, **params):
     speech = make_pipeline(
-        MFCC(column="audio", cache_dir=cache_dir), StandardScaler(), LogisticRegression()
+        MFCC(column="audio", cache_dir=cache_dir),
+        StandardScaler(),
+        LogisticRegression(),
     )
-    text = make_pipeline(make_column_transformer((TfidfVectorizer(), "text")), LogisticRegression())
+    text = make_pipeline(
+        make_column_transformer((TfidfVectorizer(), "text")), LogisticRegression()
+    )
     return HierarchicalClassifier(speech, speech, text, **params)
 
 
@@ -50,7 +54,11 @@ def test_grid_search_leave_one_session_out_on_the_fixture(iemocap, cache_dir):
         "speech_gate__logisticregression__C": [0.1, 1.0],
     }
     search = GridSearchCV(
-        _hierarchy(cache_dir), grid, cv=LeaveOneSessionOut(), scoring=SCORERS, refit="ua"
+        _hierarchy(cache_dir),
+        grid,
+        cv=LeaveOneSessionOut(),
+        scoring=SCORERS,
+        refit="ua",
     )
     search.fit(iemocap, iemocap["label"])
     results = search.cv_results_

@@ -52,8 +52,14 @@ def test_workers_share_one_study_through_storage(tmp_path):
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     for seed in (0, 1):  # two "workers" in turn
         optuna_search(
-            _hierarchy(), DISTRIBUTIONS, cv=LeaveOneSessionOut(), n_trials=2,
-            storage=storage, study_name="hser", random_state=seed, refit=False,
+            _hierarchy(),
+            DISTRIBUTIONS,
+            cv=LeaveOneSessionOut(),
+            n_trials=2,
+            storage=storage,
+            study_name="hser",
+            random_state=seed,
+            refit=False,
         ).fit(X, y, groups=sessions)
     study = optuna.load_study(study_name="hser", storage=storage)
     assert len(study.trials) == 4

@@ -11,6 +11,8 @@ from .audio import AudioInputError, ClippedAudioWarning, load_audio
 from .gemaps import GeMAPS
 from .handcrafted import HandcraftedFeatures
 from .mfcc import MFCC
+from .speech_encoder import SpeechEncoderEmbeddings, WakeHuBERTEmbeddings
+from .text import BertTokenEmbeddings
 
 __all__ = [
     "MFCC",
@@ -19,4 +21,7 @@ __all__ = [
     "GeMAPS",
     "HandcraftedFeatures",
     "load_audio",
+    "BertTokenEmbeddings",
+    "SpeechEncoderEmbeddings",
+    "WakeHuBERTEmbeddings",
 ]

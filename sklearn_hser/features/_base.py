@@ -34,7 +34,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs, hash as joblib_hash
+from joblib import Parallel, delayed, effective_n_jobs
+from joblib import hash as joblib_hash
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._sequences import make_sequence_array
@@ -178,7 +179,9 @@ class BaseFeatureExtractor(TransformerMixin, BaseEstimator):
     # -- input handling -----------------------------------------------
     def _select_items(self, X, *, reset: bool) -> list:
         """Turn any accepted form of ``X`` into a list of items."""
-        return select_items(self, X, column=self.column, kind=self._input_kind, reset=reset)
+        return select_items(
+            self, X, column=self.column, kind=self._input_kind, reset=reset
+        )
 
     # -- extraction ------------------------------------------------------
     def _cache(self) -> FeatureCache | None:
@@ -189,8 +192,14 @@ class BaseFeatureExtractor(TransformerMixin, BaseEstimator):
             for k, v in self.get_params(deep=False).items()
             if k not in _NON_OUTPUT_PARAMS and k not in self._non_output_params
         }
-        config = (type(self).__qualname__, sorted(params.items()), self._library_versions())
-        return FeatureCache(self.cache_dir, f"{type(self).__name__}-{joblib_hash(config)}")
+        config = (
+            type(self).__qualname__,
+            sorted(params.items()),
+            self._library_versions(),
+        )
+        return FeatureCache(
+            self.cache_dir, f"{type(self).__name__}-{joblib_hash(config)}"
+        )
 
     def _extract_all(self, items: list) -> list[np.ndarray]:
         cache = self._cache()
@@ -283,14 +292,14 @@ def _iter_chunk(extractor: BaseFeatureExtractor, chunk):
                 f"{type(extractor).__name__}: feature extraction failed for "
                 f"{names}: {exc}"
             ) from exc
-        for (position, name, _, clipped), values_out in zip(group, features):
-            values_out = np.asarray(values_out, dtype=np.float32)
-            if not np.isfinite(values_out).all():
+        for (position, name, _, clipped), out in zip(group, features, strict=True):
+            out = np.asarray(out, dtype=np.float32)
+            if not np.isfinite(out).all():
                 raise ValueError(
                     f"{type(extractor).__name__}: non-finite features for {name}; "
                     "the input is probably degenerate (check its content)."
                 )
-            yield position, values_out, clipped
+            yield position, out, clipped
 
 
 def _checked_batch(extractor: BaseFeatureExtractor, values: list) -> list:
@@ -310,6 +319,5 @@ def _extract_named(extractor: BaseFeatureExtractor, values: list, name: str) -> 
         raise
     except Exception as exc:
         raise ValueError(
-            f"{type(extractor).__name__}: feature extraction failed for "
-            f"{name}: {exc}"
+            f"{type(extractor).__name__}: feature extraction failed for {name}: {exc}"
         ) from exc

@@ -131,7 +131,9 @@ def _to_working_format(waveform, sr, name: str) -> np.ndarray:
     if array.dtype.kind in "iu":
         # Integer PCM: map the type's full range onto [-1, 1).
         info = np.iinfo(array.dtype)
-        offset = (int(info.max) + int(info.min) + 1) / 2 if array.dtype.kind == "u" else 0
+        offset = (
+            (int(info.max) + int(info.min) + 1) / 2 if array.dtype.kind == "u" else 0
+        )
         array = (array.astype(np.float64) - offset) / (int(info.max) - offset + 1)
     elif array.dtype.kind != "f":
         raise AudioInputError(

@@ -107,6 +107,8 @@ class GeMAPS(BaseFeatureExtractor):
 
     def _extract_one(self, waveform):
         smile = _smile(self.feature_set, self.feature_level)
-        values = smile.process_signal(pad_to_length(waveform, MIN_SAMPLES), SAMPLING_RATE)
+        values = smile.process_signal(
+            pad_to_length(waveform, MIN_SAMPLES), SAMPLING_RATE
+        )
         values = values.to_numpy(dtype=np.float32)
         return values[0] if self.feature_level == "functionals" else values

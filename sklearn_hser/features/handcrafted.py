@@ -86,7 +86,9 @@ class HandcraftedFeatures(BaseFeatureExtractor):
         for name in ("silence_threshold", "clip_level"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 <= value:
-                raise ValueError(f"{name} must be a non-negative number, got {value!r}.")
+                raise ValueError(
+                    f"{name} must be a non-negative number, got {value!r}."
+                )
 
     def _library_versions(self):
         import librosa

@@ -82,9 +82,13 @@ class MFCC(BaseFeatureExtractor):
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
         if self.delta_order not in (0, 1, 2):
-            raise ValueError(f"delta_order must be 0, 1 or 2, got {self.delta_order!r}.")
+            raise ValueError(
+                f"delta_order must be 0, 1 or 2, got {self.delta_order!r}."
+            )
         if self.pooling not in _POOLINGS:
-            raise ValueError(f"pooling must be one of {_POOLINGS}, got {self.pooling!r}.")
+            raise ValueError(
+                f"pooling must be one of {_POOLINGS}, got {self.pooling!r}."
+            )
 
     def _returns_sequences(self):
         return self.pooling is None
