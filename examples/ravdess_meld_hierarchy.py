@@ -156,8 +156,8 @@ def main(argv=None):
 
     table = pd.DataFrame(rows)
     print(
-        "\nRAVDESS, leave-actors-out (GroupKFold, %d folds), pooled out-of-fold predictions"
-        % args.folds
+        f"\nRAVDESS, leave-actors-out (GroupKFold, {args.folds} folds), "
+        "pooled out-of-fold predictions"
     )
     print(table.round(3).to_string(index=False))
     print(f"\nWall time {time.perf_counter() - start:.0f} s")

@@ -50,7 +50,8 @@ class SpeechOnlyClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn_hser.baselines import SpeechOnlyClassifier
-    >>> X, y = np.eye(4).repeat(5, axis=0), np.repeat(["neutral", "happy", "sad", "angry"], 5)
+    >>> X = np.eye(4).repeat(5, axis=0)
+    >>> y = np.repeat(["neutral", "happy", "sad", "angry"], 5)
     >>> SpeechOnlyClassifier(LogisticRegression()).fit(X, y).predict(X[:2]).tolist()
     ['neutral', 'neutral']
     """
@@ -158,7 +159,8 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn_hser.baselines import LateFusionClassifier
-    >>> X, y = np.eye(4).repeat(5, axis=0), np.repeat(["neutral", "happy", "sad", "angry"], 5)
+    >>> X = np.eye(4).repeat(5, axis=0)
+    >>> y = np.repeat(["neutral", "happy", "sad", "angry"], 5)
     >>> clf = LateFusionClassifier(LogisticRegression(), LogisticRegression()).fit(X, y)
     >>> clf.predict_proba(X[:1]).shape
     (1, 4)

@@ -79,7 +79,8 @@ def load_corpus(name: str, root: str | None):
 def _shape(features) -> str:
     if features.dtype == object:
         lengths = [len(s) for s in features]
-        return f"{len(features)} x (t={min(lengths)}..{max(lengths)}) x {features[0].shape[1]}"
+        width = features[0].shape[1]
+        return f"{len(features)} x (t={min(lengths)}..{max(lengths)}) x {width}"
     return " x ".join(str(n) for n in features.shape)
 
 

@@ -138,7 +138,8 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
     >>> from sklearn_hser import HierarchicalClassifier
     >>> rng = np.random.default_rng(0)
     >>> y = np.repeat(["neutral", "happy", "sad", "angry"], 25)
-    >>> X = rng.normal(size=(100, 4)) + (y[:, None] == ["neutral", "happy", "sad", "angry"])
+    >>> classes = ["neutral", "happy", "sad", "angry"]
+    >>> X = rng.normal(size=(100, 4)) + (y[:, None] == classes)
     >>> clf = HierarchicalClassifier(
     ...     LogisticRegression(), LogisticRegression(), LogisticRegression(),
     ...     threshold=0.3,

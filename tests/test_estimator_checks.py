@@ -44,7 +44,9 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {}
 #: probabilities, so it is not their argmax (as for sklearn's
 #: FixedThresholdClassifier, which expects the same failure).
 THRESHOLD_FAILED_CHECKS = {
-    "check_classifiers_train": "a threshold makes predict differ from argmax(predict_proba)"
+    "check_classifiers_train": (
+        "a threshold makes predict differ from argmax(predict_proba)"
+    )
 }
 
 

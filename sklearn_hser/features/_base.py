@@ -219,7 +219,8 @@ class BaseFeatureExtractor(TransformerMixin, BaseEstimator):
         if n_clipped:
             warnings.warn(
                 f"{n_clipped} of {len(todo)} audio inputs are clipped (at least "
-                f"{_CLIPPED_SHARE:.0%} of samples at or beyond full scale); their features "
+                f"{_CLIPPED_SHARE:.0%} of samples at or beyond full scale); "
+                "their features "
                 "are computed as they are.",
                 ClippedAudioWarning,
                 stacklevel=3,

@@ -60,7 +60,11 @@ def select_items(estimator, X, *, column=None, kind="audio", reset=True) -> list
         items = list(selected)
     elif isinstance(X, pd.Series):
         items = list(X)
-    elif isinstance(X, pd.DataFrame) and X.shape[1] == 1 and X.dtypes.iloc[0] == object:
+    elif (
+        isinstance(X, pd.DataFrame)
+        and X.shape[1] == 1
+        and not pd.api.types.is_numeric_dtype(X.dtypes.iloc[0])
+    ):
         items = list(X.iloc[:, 0])
     elif (
         isinstance(X, pd.DataFrame)

@@ -21,7 +21,8 @@ array of an unsupported shape or type.  Two conditions are **not** errors:
 
 * *silent* audio (all zeros) decodes normally; feature extractors return the
   finite features of silence;
-* *clipped* audio (or float audio beyond [-1, 1]) decodes unchanged; :func:`clipping_ratio` measures it and
+* *clipped* audio (or float audio beyond [-1, 1]) decodes unchanged;
+  :func:`clipping_ratio` measures it and
   the extractors warn with :class:`ClippedAudioWarning`.
 """
 

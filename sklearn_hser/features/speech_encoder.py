@@ -22,8 +22,7 @@ import numpy as np
 from joblib import effective_n_jobs
 
 from ._base import BaseFeatureExtractor
-from .audio import SAMPLING_RATE, pad_to_length
-from .text import (
+from ._pretrained import (
     _check_device,
     _check_int,
     _stat_signature,
@@ -33,6 +32,7 @@ from .text import (
     quiet_transformers,
     resolve_model_dir,
 )
+from .audio import SAMPLING_RATE, pad_to_length
 
 _POOLINGS = ("mean", None)
 

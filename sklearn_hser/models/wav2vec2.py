@@ -94,7 +94,7 @@ class Wav2Vec2Module(nn.Module):
         super().__init__()
         from transformers import AutoModel
 
-        from ..features.text import quiet_transformers
+        from ..features._pretrained import quiet_transformers
 
         with quiet_transformers():
             encoder = AutoModel.from_pretrained(model_path, local_files_only=True)
@@ -151,7 +151,7 @@ class Wav2Vec2Module(nn.Module):
         return state
 
     def __setstate__(self, state):
-        from ..features.text import quiet_transformers
+        from ..features._pretrained import quiet_transformers
 
         spec = state.pop("_encoder_spec")
         super().__setstate__(state)
@@ -572,7 +572,7 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
     def _load_config(self, path: Path):
         from transformers import AutoConfig
 
-        from ..features.text import quiet_transformers
+        from ..features._pretrained import quiet_transformers
 
         with quiet_transformers():
             config = AutoConfig.from_pretrained(path, local_files_only=True)
@@ -614,7 +614,7 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
         from skorch.callbacks import EarlyStopping
         from skorch.dataset import ValidSplit
 
-        from ..features.text import resolve_model_dir
+        from ..features._pretrained import resolve_model_dir
 
         self._validate_params()
         if self.model_path is None:
