@@ -250,60 +250,70 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         return self.speech_gate_.feature_names_in_
 
     # -- prediction ------------------------------------------------------
-    def _decide(self, X, *, with_proba: bool):
-        """Run the sub-models once and apply Algorithm 1.
-
-        Returns a dict with the route, final labels and, if asked, the
-        per-class probabilities of the deciding branch.
-        """
+    def _run_branches(self, X, *, with_proba: bool) -> dict:
+        """Run each sub-model once, on the samples routed to it."""
         check_is_fitted(self)
         self._check_text_method()
         X = _indexable(X)
         n = _num_samples(X)
         gate = np.asarray(self.speech_gate_.predict(X))
-        to_text = np.flatnonzero(gate == NEUTRAL)
-        to_emotion = np.flatnonzero(gate != NEUTRAL)
+        out = {
+            "n": n,
+            "gate": gate,
+            "to_text": np.flatnonzero(gate == NEUTRAL),
+            "to_emotion": np.flatnonzero(gate != NEUTRAL),
+            "emotion_pred": None,
+            "emotion_proba": None,
+            "text_proba": None,
+            "text_pred": None,
+        }
+        if len(out["to_emotion"]):
+            X_emotion = _safe_indexing(X, out["to_emotion"])
+            out["emotion_pred"] = self.speech_emotion_.predict(X_emotion)
+            if with_proba:
+                out["emotion_proba"] = self.speech_emotion_.predict_proba(X_emotion)
+        if len(out["to_text"]):
+            X_text = _safe_indexing(X, out["to_text"])
+            if hasattr(self.text_, "predict_proba"):
+                out["text_proba"] = self.text_.predict_proba(X_text)
+            else:
+                out["text_pred"] = np.asarray(self.text_.predict(X_text))
+        return out
 
+    def _apply_rule(self, branches: dict, threshold) -> dict:
+        """Algorithm 1 on the branch outputs, for one threshold."""
+        n, to_text, to_emotion = (
+            branches["n"],
+            branches["to_text"],
+            branches["to_emotion"],
+        )
         final = np.empty(n, dtype=self.classes_.dtype)
         text_pred = np.full(n, None, dtype=object)
         neutral_proba = np.full(n, np.nan)
         kept_neutral = np.zeros(n, dtype=bool)
-        proba = np.zeros((n, len(self.classes_))) if with_proba else None
-
         if len(to_emotion):
-            X_emotion = _safe_indexing(X, to_emotion)
-            final[to_emotion] = self.speech_emotion_.predict(X_emotion)
-            if with_proba:
-                cols = self._columns(self.speech_emotion_.classes_)
-                proba[np.ix_(to_emotion, cols)] = self.speech_emotion_.predict_proba(
-                    X_emotion
-                )
+            final[to_emotion] = branches["emotion_pred"]
         if len(to_text):
-            X_text = _safe_indexing(X, to_text)
-            if hasattr(self.text_, "predict_proba"):
-                text_proba = self.text_.predict_proba(X_text)
+            text_proba = branches["text_proba"]
+            if text_proba is not None:
                 text_classes = self.text_.classes_
                 argmax = text_classes[np.argmax(text_proba, axis=1)]
                 decided = apply_threshold_rule(
-                    text_proba, text_classes, self.threshold, self.neutral_label
+                    text_proba, text_classes, threshold, self.neutral_label
                 )
-                if self.neutral_label in list(text_classes):
-                    column = list(text_classes).index(self.neutral_label)
-                    neutral_proba[to_text] = text_proba[:, column]
-                if with_proba:
-                    proba[np.ix_(to_text, self._columns(text_classes))] = text_proba
+                column = list(text_classes).index(self.neutral_label)
+                neutral_proba[to_text] = text_proba[:, column]
             else:
-                argmax = decided = np.asarray(self.text_.predict(X_text))
+                argmax = decided = branches["text_pred"]
             final[to_text] = decided
             text_pred[to_text] = argmax
             kept_neutral[to_text] = np.asarray(decided != argmax)
         return {
-            "gate": gate,
+            "gate": branches["gate"],
             "final": final,
             "text_pred": text_pred,
             "neutral_proba": neutral_proba,
             "kept_neutral": kept_neutral,
-            "proba": proba,
         }
 
     def _columns(self, labels):
@@ -321,7 +331,31 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         -------
         ndarray of shape (n_samples,)
         """
-        return self._decide(X, with_proba=False)["final"]
+        branches = self._run_branches(X, with_proba=False)
+        return self._apply_rule(branches, self.threshold)["final"]
+
+    def predict_for_thresholds(self, X, thresholds):
+        """Predictions for several thresholds from one run of the sub-models.
+
+        What a threshold search needs: the sub-models run once, and
+        Algorithm 1 is applied once per threshold, as
+        :class:`sklearn.model_selection.TunedThresholdClassifierCV` scores
+        every cut-off from the same predictions.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or sequence
+            Samples, in the form used in ``fit``.
+        thresholds : iterable of float or None
+            Thresholds to apply (``None``: plain text argmax).
+
+        Returns
+        -------
+        dict
+            ``{threshold: ndarray of shape (n_samples,)}``, in the given order.
+        """
+        branches = self._run_branches(X, with_proba=False)
+        return {t: self._apply_rule(branches, t)["final"] for t in thresholds}
 
     @available_if(_all_have("predict_proba"))
     def predict_proba(self, X):
@@ -338,7 +372,15 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             Columns follow ``classes_``. See the Notes of the class docstring
             for how they relate to ``predict`` when a threshold is set.
         """
-        return self._decide(X, with_proba=True)["proba"]
+        branches = self._run_branches(X, with_proba=True)
+        proba = np.zeros((branches["n"], len(self.classes_)))
+        if len(branches["to_emotion"]):
+            columns = self._columns(self.speech_emotion_.classes_)
+            proba[np.ix_(branches["to_emotion"], columns)] = branches["emotion_proba"]
+        if len(branches["to_text"]):
+            columns = self._columns(self.text_.classes_)
+            proba[np.ix_(branches["to_text"], columns)] = branches["text_proba"]
+        return proba
 
     def route(self, X):
         """How each sample was decided.
@@ -359,7 +401,9 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             route), ``kept_neutral`` (True where the threshold kept neutral a
             sample whose text argmax is emotional) and ``prediction``.
         """
-        decision = self._decide(X, with_proba=False)
+        decision = self._apply_rule(
+            self._run_branches(X, with_proba=False), self.threshold
+        )
         return pd.DataFrame(
             {
                 "speech_gate": decision["gate"],

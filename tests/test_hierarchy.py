@@ -222,3 +222,12 @@ def test_clone_and_pickle_give_identical_predictions():
     np.testing.assert_array_equal(clf.predict(X), again.predict(X))
     np.testing.assert_array_equal(clf.predict_proba(X), restored.predict_proba(X))
     assert list(clf.feature_names_in_) == list("abcd") and clf.n_features_in_ == 4
+
+
+def test_predict_for_thresholds_matches_one_threshold_at_a_time():
+    clf = _table_hierarchy(None).fit(X_IDS, Y)
+    thresholds = [None, 0.0, 0.25, 0.3, 0.35, 1.0]
+    many = clf.predict_for_thresholds(X_IDS, thresholds)
+    assert list(many) == thresholds
+    for t in thresholds:
+        assert many[t].tolist() == _expected(t)
