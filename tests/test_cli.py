@@ -97,5 +97,5 @@ def test_predict_rejects_unreadable_audio(iemocap_root, tmp_path, capsys):
     broken = tmp_path / "broken.wav"
     broken.write_text("not audio")
     capsys.readouterr()
-    assert main(["predict", str(model), str(broken)]) == 2
+    assert main(["predict", str(model), str(broken), "--text", "hello"]) == 2
     assert "broken.wav" in _one_line_error(capsys)
