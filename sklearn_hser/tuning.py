@@ -12,7 +12,12 @@ one machine, a PostgreSQL URL on a cluster).
 
 from __future__ import annotations
 
+import time
 import warnings
+
+#: Seconds an SQLite connection waits for another process's write lock; the
+#: sqlite3 default (5 s) is short when several workers share one study file.
+SQLITE_TIMEOUT = 30
 
 
 def optuna_search(
@@ -23,7 +28,7 @@ def optuna_search(
     scoring="ua",
     n_trials: int = 20,
     timeout: float | None = None,
-    storage: str | None = None,
+    storage=None,
     study_name: str | None = None,
     random_state: int | None = None,
     n_jobs: int = 1,
@@ -49,10 +54,16 @@ def optuna_search(
         Trials run by this call (other workers of a shared study add theirs).
     timeout : float, default=None
         Stop starting trials after this many seconds.
-    storage : str, default=None
-        Optuna storage URL, e.g. ``"sqlite:///study.db"``. With
-        ``study_name``, every worker pointing at the same storage and name
-        contributes trials to, and reads the best of, one study.
+    storage : str or optuna storage, default=None
+        Optuna storage URL, e.g. ``"sqlite:///study.db"`` or
+        ``"postgresql://user:password@host/db"``, or a storage object such as
+        :class:`optuna.storages.RDBStorage`. With ``study_name``, every
+        worker pointing at the same storage and name contributes trials to,
+        and reads the best of, one study. An SQLite URL is opened with a
+        ``SQLITE_TIMEOUT``-second lock timeout (unless the URL sets
+        ``?timeout=``) so that concurrent workers wait for each other's
+        writes; see :mod:`sklearn_hser.distributed` to run workers on a Dask
+        cluster.
     study_name : str, default=None
         Name of the (possibly shared) study; created when missing.
     random_state : int, default=None
@@ -90,7 +101,7 @@ def optuna_search(
         optuna.logging.INFO if verbose else optuna.logging.WARNING
     )
     study = optuna.create_study(
-        storage=storage,
+        storage=_open_storage(storage),
         study_name=study_name,
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=random_state),
@@ -114,3 +125,33 @@ def optuna_search(
             verbose=verbose,
             error_score="raise",
         )
+
+
+def _open_storage(storage):
+    """An Optuna storage for ``storage`` (a URL, a storage object or None).
+
+    A URL becomes an :class:`optuna.storages.RDBStorage`, as Optuna itself
+    does, with two additions for several processes starting on one fresh
+    database at once: SQLite connections wait up to ``SQLITE_TIMEOUT`` seconds
+    for a lock, and a failure while the tables are being created (another
+    process creating them at the same moment) is retried.
+    """
+    if not isinstance(storage, str):
+        return storage
+    import optuna
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    url = make_url(storage)
+    is_sqlite = url.get_backend_name() == "sqlite"
+    engine_kwargs = {}
+    if is_sqlite and "timeout" not in url.query:
+        engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT}}
+    retried = (IntegrityError, OperationalError) if is_sqlite else (IntegrityError,)
+    for attempt in range(3):
+        try:
+            return optuna.storages.RDBStorage(storage, engine_kwargs=engine_kwargs)
+        except retried:
+            if attempt == 2:
+                raise
+            time.sleep(0.2 * (attempt + 1))
