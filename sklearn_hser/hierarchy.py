@@ -21,6 +21,7 @@ from sklearn.utils.validation import (
 )
 
 from ._algorithm import apply_threshold_rule
+from ._fingerprint import data_fingerprint
 from ._labels import EMOTIONAL, NEUTRAL
 
 #: Branch names reported by :meth:`HierarchicalClassifier.route`.
@@ -28,9 +29,28 @@ EMOTION_BRANCH = "speech_emotion"
 TEXT_BRANCH = "text"
 
 
-def _fit_clone(estimator, X, y):
-    """Fit a clone; module level so that ``joblib.Memory`` can cache it."""
+def _fit_clone(estimator, X, y, data_key=None):
+    """Fit a clone; module level so that ``joblib.Memory`` can cache it.
+
+    Under a memory, the cache key is ``(estimator, data_key)``: ``X`` and ``y``
+    are left out of joblib's hashing and stand in as ``data_key``, a cheaper
+    digest of their content.
+    """
     return clone(estimator).fit(X, y)
+
+
+def _cached_fit(memory):
+    """A ``fit(estimator, X, y)`` that reads and fills ``memory``."""
+    memory = check_memory(memory)
+    if memory.location is None:
+        return _fit_clone
+    cached = memory.cache(_fit_clone, ignore=["X", "y"])
+
+    def fit(estimator, X, y):
+        key = (data_fingerprint(X), data_fingerprint(np.asarray(y)))
+        return cached(estimator, X, y, data_key=key)
+
+    return fit
 
 
 def _fit_or_constant(fit, estimator, X, y):
@@ -218,7 +238,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
                 "y holds only the neutral class; at least one other class is needed."
             )
         self.classes_ = np.unique(y)
-        fit = check_memory(self.memory).cache(_fit_clone)
+        fit = _cached_fit(self.memory)
 
         gate_y = np.where(is_neutral, NEUTRAL, EMOTIONAL)
         self.speech_gate_ = _fit_or_constant(fit, self.speech_gate, X, gate_y)

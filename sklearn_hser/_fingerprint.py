@@ -1,0 +1,76 @@
+"""Fast content digests of training data, for caching fitted models.
+
+``joblib.Memory`` hashes a cached function's arguments by pickling them,
+which costs about 0.15 s for a few hundred in-memory waveforms, paid again by
+every cache *hit*. Digesting the raw bytes directly is several times faster;
+:class:`~sklearn_hser.HierarchicalClassifier` passes this digest to its
+memory in place of the data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+
+import numpy as np
+
+
+def data_fingerprint(data) -> str:
+    """Return a hex digest of the content of ``data``.
+
+    Parameters
+    ----------
+    data : ndarray, DataFrame, Series, sparse matrix, list or tuple
+        Training data; cells may be arrays (waveforms, sequences), strings
+        or numbers.
+
+    Returns
+    -------
+    str
+        32 hex characters; equal data give equal digests, and any change of
+        a value, dtype, shape, column name or row order changes it.
+    """
+    # SHA-256 runs on the CPU's SHA extensions: about twice blake2b's speed
+    # on bulk bytes here. Identity, not security, is what matters.
+    h = hashlib.sha256()
+    _update(h, data)
+    return h.hexdigest()[:32]
+
+
+def _update(h, data) -> None:
+    import pandas as pd
+    import scipy.sparse as sp
+
+    if isinstance(data, pd.DataFrame):
+        h.update(b"frame")
+        for name in data.columns:
+            h.update(repr(name).encode())
+            _update(h, data[name])
+    elif isinstance(data, pd.Series):
+        _update(h, data.to_numpy())
+    elif sp.issparse(data):
+        csr = sp.csr_matrix(data)
+        h.update(f"sparse{csr.shape}".encode())
+        for part in (csr.data, csr.indices, csr.indptr):
+            _update(h, part)
+    elif isinstance(data, np.ndarray) and data.dtype != object:
+        array = np.ascontiguousarray(data)
+        h.update(f"array{array.dtype.str}{array.shape}".encode())
+        h.update(array.tobytes())
+    elif isinstance(data, (np.ndarray, list, tuple)):
+        h.update(f"items{len(data)}".encode())
+        for item in data:
+            _update_item(h, item)
+    else:
+        _update_item(h, data)
+
+
+def _update_item(h, item) -> None:
+    if isinstance(item, np.ndarray):
+        _update(h, item)
+    elif isinstance(item, str):
+        h.update(b"s" + item.encode("utf-8", "surrogatepass") + b"\0")
+    elif isinstance(item, (int, float, np.generic, bool)) or item is None:
+        h.update(b"n" + repr(item).encode() + b"\0")
+    else:
+        h.update(b"p" + pickle.dumps(item, protocol=4))
