@@ -27,18 +27,18 @@ class HandcraftedFeatures(BaseFeatureExtractor):
 
     In order (:data:`FEATURE_NAMES`):
 
-    1. ``abs_mean``: mean absolute amplitude;
-    2. ``std``: standard deviation of the signal;
-    3. ``rms_mean`` and 4. ``rms_std``: mean and standard deviation of the
-       frame RMS energy (librosa's default 2048/512 framing);
-    5. ``silence_ratio``: share of RMS frames at or below
-       ``silence_threshold`` times the mean RMS;
-    6. ``harmonic``: 1000 times the mean of the harmonic component of a
-       harmonic/percussive source separation (``librosa.effects.hpss``);
-    7. ``autocorr_max`` and 8. ``autocorr_std``: from the autocorrelation of
-       the centre-clipped signal (clip level ``clip_level`` times the mean
-       absolute amplitude), 1000 times its maximum divided by its length, and
-       its standard deviation.
+    * ``abs_mean``: mean absolute amplitude;
+    * ``std``: standard deviation of the signal;
+    * ``rms_mean`` and ``rms_std``: mean and standard deviation of the
+      frame RMS energy (librosa's default 2048/512 framing);
+    * ``silence_ratio``: share of RMS frames at or below
+      ``silence_threshold`` times the mean RMS;
+    * ``harmonic``: 1000 times the mean of the harmonic component of a
+      harmonic/percussive source separation (``librosa.effects.hpss``);
+    * ``autocorr_max`` and ``autocorr_std``: from the autocorrelation of
+      the centre-clipped signal (clip level ``clip_level`` times the mean
+      absolute amplitude), 1000 times its maximum divided by its length, and
+      its standard deviation.
 
     Parameters
     ----------

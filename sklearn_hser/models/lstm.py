@@ -252,9 +252,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         takes, e.g. strings).
     n_features_in_ : int
         Width of a frame (columns of a 2-D ``X``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names, when fitted on a DataFrame with string column names.
-    mean_, scale_ : ndarray of shape (n_features_in_,) or None
+    mean_, scale_ : ndarray of shape (``n_features_in_``,) or None
         Standardization statistics (``None`` when ``standardize=False``).
     net_ : skorch.NeuralNetClassifier
         The trained network.
