@@ -9,7 +9,6 @@ in ``fit``; the torch module is :class:`LSTMModule`.
 
 from __future__ import annotations
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,7 +17,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_consistent_length,
@@ -30,6 +28,12 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from .._sequences import check_sequence_array, make_sequence_array
+from ._training import (
+    _resolve_device,
+    _rng_devices,
+    class_weight_tensor,
+    validation_and_early_stopping,
+)
 
 __all__ = ["LSTMClassifier", "LSTMModule", "collate_frames"]
 
@@ -139,42 +143,6 @@ def _is_sequence_input(X) -> bool:
     except ImportError:  # pragma: no cover
         return False
     return isinstance(X, pd.Series) and X.dtype == object
-
-
-def _resolve_device(device) -> torch.device:
-    """Return ``torch.device(device)``, failing clearly when CUDA is absent."""
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"Invalid device {device!r}: {exc}") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was requested but CUDA is not available to this "
-            "torch build/machine; use device='cpu'."
-        )
-    return resolved
-
-
-def _rng_devices(device: torch.device) -> list:
-    """CUDA devices whose RNG must be forked together with the CPU one."""
-    if device.type != "cuda":
-        return []
-    return [device.index if device.index is not None else torch.cuda.current_device()]
-
-
-def _check_validation_split(estimator, y_encoded, fraction) -> None:
-    """Raise a clear error when a stratified split of this size is impossible."""
-    counts = np.bincount(y_encoded)
-    n_samples, n_classes = len(y_encoded), len(counts)
-    n_valid = math.ceil(fraction * n_samples)
-    if counts.min() < 2 or n_valid < n_classes or n_samples - n_valid < n_classes:
-        raise ValueError(
-            f"{type(estimator).__name__}: cannot hold out a stratified "
-            f"validation_fraction={fraction} of {n_samples} samples with "
-            f"{n_classes} classes (smallest class: {counts.min()} samples). Use "
-            "more data, a larger fraction, or validation_fraction=None to "
-            "disable the internal validation split and early stopping."
-        )
 
 
 class LSTMClassifier(ClassifierMixin, BaseEstimator):
@@ -395,8 +363,6 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self : LSTMClassifier
         """
         from skorch import NeuralNetClassifier
-        from skorch.callbacks import EarlyStopping
-        from skorch.dataset import ValidSplit
 
         self._validate_params()
         if _is_sequence_input(X):
@@ -428,27 +394,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
-        train_split, callbacks = None, []
-        if self.validation_fraction is not None:
-            _check_validation_split(self, y_encoded, self.validation_fraction)
-            train_split = ValidSplit(
-                self.validation_fraction, stratified=True, random_state=seed
-            )
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor="valid_loss", patience=self.patience, load_best=True
-                    ),
-                )
-            )
-
-        weight = None
-        if self.class_weight is not None:
-            weight = torch.as_tensor(
-                compute_class_weight(self.class_weight, classes=self.classes_, y=y),
-                dtype=torch.float32,
-            )
+        train_split, callbacks = validation_and_early_stopping(self, y_encoded, seed)
+        weight = class_weight_tensor(self.class_weight, self.classes_, y)
 
         self._fit_scaler(X, is_sequence)
         X_net = self._standardize(X, is_sequence)

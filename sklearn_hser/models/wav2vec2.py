@@ -25,7 +25,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_consistent_length,
@@ -39,7 +38,12 @@ from torch import nn
 
 from ..features._inputs import select_items
 from ..features.audio import SAMPLING_RATE, describe_item, load_audio
-from .lstm import _check_validation_split, _resolve_device, _rng_devices
+from ._training import (
+    _resolve_device,
+    _rng_devices,
+    class_weight_tensor,
+    validation_and_early_stopping,
+)
 
 __all__ = ["Wav2Vec2Classifier", "Wav2Vec2Module", "Wav2Vec2Net", "WaveformCollate"]
 
@@ -611,8 +615,6 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
         -------
         self : Wav2Vec2Classifier
         """
-        from skorch.callbacks import EarlyStopping
-        from skorch.dataset import ValidSplit
 
         from ..features._pretrained import resolve_model_dir
 
@@ -658,26 +660,8 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
-        train_split, callbacks = None, []
-        if self.validation_fraction is not None:
-            _check_validation_split(self, y_encoded, self.validation_fraction)
-            train_split = ValidSplit(
-                self.validation_fraction, stratified=True, random_state=seed
-            )
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor="valid_loss", patience=self.patience, load_best=True
-                    ),
-                )
-            )
-        weight = None
-        if self.class_weight is not None:
-            weight = torch.as_tensor(
-                compute_class_weight(self.class_weight, classes=self.classes_, y=y),
-                dtype=torch.float32,
-            )
+        train_split, callbacks = validation_and_early_stopping(self, y_encoded, seed)
+        weight = class_weight_tensor(self.class_weight, self.classes_, y)
         optimizer_params = {"optimizer__weight_decay": self.weight_decay}
         if self.head_lr is not None:
             optimizer_params["optimizer__param_groups"] = [

@@ -1,0 +1,79 @@
+"""Training set-up shared by the skorch-based classifiers.
+
+Device resolution, RNG forking on CUDA, the stratified internal validation
+split with early stopping, and class weights: the same for
+:class:`~sklearn_hser.models.LSTMClassifier` and
+:class:`~sklearn_hser.models.Wav2Vec2Classifier`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from sklearn.utils.class_weight import compute_class_weight
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import ValidSplit
+
+
+def _resolve_device(device) -> torch.device:
+    """Return ``torch.device(device)``, failing clearly when CUDA is absent."""
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"Invalid device {device!r}: {exc}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available to this "
+            "torch build/machine; use device='cpu'."
+        )
+    return resolved
+
+
+def _rng_devices(device: torch.device) -> list:
+    """CUDA devices whose RNG must be forked together with the CPU one."""
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
+def _check_validation_split(estimator, y_encoded, fraction) -> None:
+    """Raise a clear error when a stratified split of this size is impossible."""
+    counts = np.bincount(y_encoded)
+    n_samples, n_classes = len(y_encoded), len(counts)
+    n_valid = math.ceil(fraction * n_samples)
+    if counts.min() < 2 or n_valid < n_classes or n_samples - n_valid < n_classes:
+        raise ValueError(
+            f"{type(estimator).__name__}: cannot hold out a stratified "
+            f"validation_fraction={fraction} of {n_samples} samples with "
+            f"{n_classes} classes (smallest class: {counts.min()} samples). Use "
+            "more data, a larger fraction, or validation_fraction=None to "
+            "disable the internal validation split and early stopping."
+        )
+
+
+def validation_and_early_stopping(estimator, y_encoded, seed: int):
+    """skorch ``train_split`` and callbacks for ``validation_fraction``.
+
+    Returns ``(None, [])`` when the estimator's ``validation_fraction`` is
+    None; otherwise a seeded stratified split and early stopping on the
+    validation loss that restores the best epoch's weights.
+    """
+    fraction = estimator.validation_fraction
+    if fraction is None:
+        return None, []
+    _check_validation_split(estimator, y_encoded, fraction)
+    split = ValidSplit(fraction, stratified=True, random_state=seed)
+    stopping = EarlyStopping(
+        monitor="valid_loss", patience=estimator.patience, load_best=True
+    )
+    return split, [("early_stopping", stopping)]
+
+
+def class_weight_tensor(class_weight, classes, y):
+    """Cross-entropy class weights as a float32 tensor, or None."""
+    if class_weight is None:
+        return None
+    weights = compute_class_weight(class_weight, classes=classes, y=y)
+    return torch.as_tensor(weights, dtype=torch.float32)
