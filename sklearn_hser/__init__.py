@@ -7,6 +7,14 @@ openSMILE) are imported only when the estimator that needs them is used.
 
 __version__ = "0.1.0.dev0"
 
-from .hierarchy import HierarchicalClassifier  # noqa: E402  (light: sklearn only)
+# Both light: sklearn, numpy and pandas only.
+from ._config import config_context, get_config, set_config  # noqa: E402
+from .hierarchy import HierarchicalClassifier  # noqa: E402
 
-__all__ = ["HierarchicalClassifier", "__version__"]
+__all__ = [
+    "HierarchicalClassifier",
+    "__version__",
+    "config_context",
+    "get_config",
+    "set_config",
+]

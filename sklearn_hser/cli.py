@@ -387,12 +387,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``hser`` console script."""
+    from ._config import config_context
     from .features import AudioInputError
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        # Progress bars for a person at a terminal; silent in logs and pipes.
+        with config_context(progress=sys.stderr.isatty()):
+            return args.run(args)
     except (UsageError, AudioInputError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"hser: error: {message}", file=sys.stderr)

@@ -27,7 +27,10 @@ def _one_line_error(capsys):
     [
         (["reproduce", "--corpus", "iemocap"], "--root is required"),
         (["reproduce", "--corpus", "iemocap", "--root", "/nonexistent"], "no such"),
-        (["reproduce", "--corpus", "demo", "--systems", "lstm-mfcc,svm"], "unknown system svm"),
+        (
+            ["reproduce", "--corpus", "demo", "--systems", "lstm-mfcc,svm"],
+            "unknown system svm",
+        ),
         (["reproduce", "--corpus", "demo", "--thresholds", "0.3,abc"], "numbers"),
         (["reproduce", "--corpus", "demo", "--thresholds", "1.5"], "[0, 1]"),
         (["reproduce", "--corpus", "demo", "--splits", "sd,xx"], "--splits"),

@@ -38,6 +38,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from joblib import hash as joblib_hash
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .._config import progress_bar
 from .._sequences import make_sequence_array
 from ._cache import FeatureCache, digest_input
 from ._inputs import select_items
@@ -211,11 +212,13 @@ class BaseFeatureExtractor(TransformerMixin, BaseEstimator):
                 results[position] = cache.get(keys[position])
         todo = [p for p, r in enumerate(results) if r is None]
         n_clipped = 0
-        for position, features, clipped in self._run(items, todo):
-            results[position] = features
-            n_clipped += clipped
-            if cache is not None:
-                cache.put(keys[position], features)
+        with progress_bar(len(todo), type(self).__name__) as bar:
+            for position, features, clipped in self._run(items, todo):
+                results[position] = features
+                n_clipped += clipped
+                if cache is not None:
+                    cache.put(keys[position], features)
+                bar.update()
         if n_clipped:
             warnings.warn(
                 f"{n_clipped} of {len(todo)} audio inputs are clipped (at least "
@@ -248,11 +251,13 @@ class BaseFeatureExtractor(TransformerMixin, BaseEstimator):
         # keeping the per-task overhead of joblib small.
         n_chunks = min(len(todo), 4 * n_jobs)
         chunks = [todo[i::n_chunks] for i in range(n_chunks)]
-        parts = Parallel(n_jobs=n_jobs)(
+        parts = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
             delayed(_extract_chunk)(self, [(p, items[p]) for p in chunk])
             for chunk in chunks
         )
-        return [row for part in parts for row in part]
+        # Rows carry their positions, so chunks may finish in any order; a
+        # generator lets the caller cache and report each chunk as it lands.
+        return (row for part in parts for row in part)
 
 
 def _extract_chunk(extractor: BaseFeatureExtractor, chunk):

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import torch
 from sklearn.utils.class_weight import compute_class_weight
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import ValidSplit
 
 
@@ -77,3 +77,37 @@ def class_weight_tensor(class_weight, classes, y):
         return None
     weights = compute_class_weight(class_weight, classes=classes, y=y)
     return torch.as_tensor(weights, dtype=torch.float32)
+
+
+class EpochProgress(Callback):
+    """An epoch-level progress bar (shown when the package's progress is on).
+
+    Parameters
+    ----------
+    description : str
+        Label of the bar.
+    """
+
+    def __init__(self, description="training"):
+        self.description = description
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        from .._config import progress_bar
+
+        self.bar_ = progress_bar(net.max_epochs, self.description)
+
+    def on_epoch_end(self, net, **kwargs):
+        last = net.history[-1]
+        loss = last.get("valid_loss", last.get("train_loss"))
+        if loss is not None:
+            self.bar_.set_postfix(loss=f"{loss:.3f}", refresh=False)
+        self.bar_.update()
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        self.bar_.close()
+
+    def __getstate__(self):
+        # A live tqdm bar does not pickle; the bar only exists during fit.
+        state = dict(self.__dict__)
+        state.pop("bar_", None)
+        return state

@@ -29,6 +29,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from .._sequences import check_sequence_array, make_sequence_array
 from ._training import (
+    EpochProgress,
     _resolve_device,
     _rng_devices,
     class_weight_tensor,
@@ -395,6 +396,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
         train_split, callbacks = validation_and_early_stopping(self, y_encoded, seed)
+        callbacks.append(("progress", EpochProgress(type(self).__name__)))
         weight = class_weight_tensor(self.class_weight, self.classes_, y)
 
         self._fit_scaler(X, is_sequence)

@@ -39,6 +39,7 @@ from torch import nn
 from ..features._inputs import select_items
 from ..features.audio import SAMPLING_RATE, describe_item, load_audio
 from ._training import (
+    EpochProgress,
     _resolve_device,
     _rng_devices,
     class_weight_tensor,
@@ -661,6 +662,7 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
         train_split, callbacks = validation_and_early_stopping(self, y_encoded, seed)
+        callbacks.append(("progress", EpochProgress(type(self).__name__)))
         weight = class_weight_tensor(self.class_weight, self.classes_, y)
         optimizer_params = {"optimizer__weight_decay": self.weight_decay}
         if self.head_lr is not None:
