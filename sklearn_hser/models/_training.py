@@ -53,6 +53,18 @@ def _check_validation_split(estimator, y_encoded, fraction) -> None:
         )
 
 
+def fit_seeded(net, X, y, *, device, seed: int, seeded: bool):
+    """Fit a skorch net, seeding torch inside a forked RNG when ``seeded``.
+
+    The fork leaves the caller's global torch RNG as it was, so a seeded fit
+    neither depends on nor disturbs other random draws.
+    """
+    with torch.random.fork_rng(devices=_rng_devices(device), enabled=seeded):
+        if seeded:
+            torch.manual_seed(seed)
+        net.fit(X, y)
+
+
 def validation_and_early_stopping(estimator, y_encoded, seed: int):
     """skorch ``train_split`` and callbacks for ``validation_fraction``.
 

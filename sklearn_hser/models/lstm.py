@@ -31,8 +31,8 @@ from .._sequences import check_sequence_array, make_sequence_array
 from ._training import (
     EpochProgress,
     _resolve_device,
-    _rng_devices,
     class_weight_tensor,
+    fit_seeded,
     validation_and_early_stopping,
 )
 
@@ -427,12 +427,14 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             device=str(device),
             verbose=self.verbose,
         )
-        with torch.random.fork_rng(
-            devices=_rng_devices(device), enabled=self.random_state is not None
-        ):
-            if self.random_state is not None:
-                torch.manual_seed(seed)
-            self.net_.fit(X_net, y_encoded)
+        fit_seeded(
+            self.net_,
+            X_net,
+            y_encoded,
+            device=device,
+            seed=seed,
+            seeded=self.random_state is not None,
+        )
         self.history_ = self.net_.history
         self.n_iter_ = len(self.history_)
         return self

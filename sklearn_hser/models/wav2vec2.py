@@ -41,8 +41,8 @@ from ..features.audio import SAMPLING_RATE, describe_item, load_audio
 from ._training import (
     EpochProgress,
     _resolve_device,
-    _rng_devices,
     class_weight_tensor,
+    fit_seeded,
     validation_and_early_stopping,
 )
 
@@ -698,12 +698,14 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
             verbose=self.verbose,
             **optimizer_params,
         )
-        with torch.random.fork_rng(
-            devices=_rng_devices(device), enabled=self.random_state is not None
-        ):
-            if self.random_state is not None:
-                torch.manual_seed(seed)
-            self.net_.fit(waveforms, y_encoded)
+        fit_seeded(
+            self.net_,
+            waveforms,
+            y_encoded,
+            device=device,
+            seed=seed,
+            seeded=self.random_state is not None,
+        )
         self.history_ = self.net_.history
         self.n_iter_ = len(self.history_)
         return self
