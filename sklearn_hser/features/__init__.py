@@ -11,8 +11,10 @@ from .audio import AudioInputError, ClippedAudioWarning, load_audio
 from .gemaps import GeMAPS
 from .handcrafted import HandcraftedFeatures
 from .mfcc import MFCC
+from .speaker import SpeakerNormalizer
 from .speech_encoder import SpeechEncoderEmbeddings, WakeHuBERTEmbeddings
 from .text import BertTokenEmbeddings
+from .whisper import WhisperEmbeddings
 
 __all__ = [
     "MFCC",
@@ -22,6 +24,8 @@ __all__ = [
     "HandcraftedFeatures",
     "load_audio",
     "BertTokenEmbeddings",
+    "SpeakerNormalizer",
     "SpeechEncoderEmbeddings",
     "WakeHuBERTEmbeddings",
+    "WhisperEmbeddings",
 ]

@@ -1,0 +1,217 @@
+"""Speaker normalisation: remove each speaker's average from utterance features.
+
+Much of what separates two speakers' recordings in any acoustic or encoder
+feature space is who they are and what they were recorded with (voice
+pitch and timbre, microphone, room), not what they feel. Subtracting each
+speaker's mean feature vector, computed over that speaker's recordings,
+removes this offset; it is the most common speaker normalisation in speech
+emotion recognition and needs no labels, so at prediction time it is
+computed from the test speaker's own, unlabelled recordings.
+
+When a speaker is unknown or has too few recordings for a stable mean (a
+single file passed to ``hser predict``), the average of the training
+speakers' means is subtracted instead: the features keep the same centring
+as in training, without the speaker-specific correction.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted
+
+from .._sequences import is_sequence_array
+
+
+class SpeakerNormalizer(TransformerMixin, BaseEstimator):
+    """Per-speaker mean normalisation of the features of another transformer.
+
+    Wraps a feature transformer (e.g.
+    :class:`~sklearn_hser.features.WhisperEmbeddings`) and subtracts, from
+    each utterance's feature vector, the mean vector of its speaker's
+    recordings in the same call, read from ``speaker_column`` of the input
+    DataFrame. Speakers with fewer than ``min_utterances`` recordings in the
+    call, and inputs without the column, get the training speakers' average
+    mean subtracted instead (see the module docstring for why).
+
+    Parameters
+    ----------
+    transformer : transformer
+        Maps the input (e.g. a corpus DataFrame) to a 2-D feature matrix.
+        Cloned and fitted in ``fit``.
+    speaker_column : str or None, default="speaker"
+        Column of a DataFrame input naming each utterance's speaker.
+        ``None`` never uses speaker identity (every sample falls back).
+    min_utterances : int, default=10
+        Fewest recordings of one speaker in a call for that speaker's own
+        mean to be used; a mean over fewer is dominated by what was said and
+        felt in those few recordings.
+
+    Attributes
+    ----------
+    transformer_ : transformer
+        The fitted clone of ``transformer``.
+    reference_mean_ : ndarray of shape (n_features,)
+        Average of the training speakers' mean vectors (the mean of all
+        training features when no training speaker had enough recordings):
+        what is subtracted when a speaker's own mean is not available.
+    n_speakers_ : int
+        Training speakers with at least ``min_utterances`` recordings.
+
+    Notes
+    -----
+    The output for one recording depends on the speaker's other recordings
+    passed in the same call; this is the point of the method (it is
+    *transductive* over each speaker's unlabelled recordings). Pass all of a
+    speaker's recordings together for the full effect; a subset, or one
+    file, gives a noisier correction or the fallback. The mean also depends
+    on which emotions the recordings express: a speaker heard only in anger
+    has anger partly subtracted away. Acted corpora balance emotions per
+    speaker; with real recordings, pass enough of each speaker.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from sklearn_hser.features import SpeakerNormalizer
+    >>> X = pd.DataFrame({"f": [1.0, 3.0, 10.0, 12.0], "speaker": list("aabb")})
+    >>> pick = FunctionTransformer(lambda d: d[["f"]].to_numpy())
+    >>> SpeakerNormalizer(pick, min_utterances=2).fit_transform(X).ravel().tolist()
+    [-1.0, 1.0, -1.0, 1.0]
+    """
+
+    _parameter_constraints: dict = {
+        "transformer": [HasMethods(["fit", "transform"])],
+        "speaker_column": [str, None],
+        "min_utterances": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, transformer, *, speaker_column="speaker", min_utterances=10):
+        self.transformer = transformer
+        self.speaker_column = speaker_column
+        self.min_utterances = min_utterances
+
+    def fit(self, X, y=None):
+        """Fit the wrapped transformer and the fallback mean.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            Input of the wrapped transformer; a DataFrame with
+            ``speaker_column`` for per-speaker statistics.
+        y : array-like, default=None
+            Passed to the wrapped transformer's ``fit``.
+
+        Returns
+        -------
+        self : object
+        """
+        self.fit_transform(X, y)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit, then return the normalised training features.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            As in :meth:`fit`.
+        y : array-like, default=None
+            Passed to the wrapped transformer's ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        self._validate_params()
+        self.transformer_ = clone(self.transformer)
+        features = self._features(self.transformer_.fit_transform(X, y))
+        groups = self._speaker_groups(X, len(features))
+        means = [features[rows].mean(axis=0) for rows in groups]
+        self.n_speakers_ = len(means)
+        self.reference_mean_ = (
+            np.mean(means, axis=0) if means else features.mean(axis=0)
+        ).astype(np.float32)
+        return self._normalise(features, groups)
+
+    def transform(self, X):
+        """Subtract each speaker's mean (or the reference mean).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        features = self._features(self.transformer_.transform(X))
+        if features.shape[1] != len(self.reference_mean_):
+            raise ValueError(
+                f"the wrapped transformer gave {features.shape[1]} features, "
+                f"but {len(self.reference_mean_)} were seen in fit."
+            )
+        return self._normalise(features, self._speaker_groups(X, len(features)))
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the wrapped transformer's output features.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Passed to the wrapped transformer.
+
+        Returns
+        -------
+        ndarray of str
+        """
+        check_is_fitted(self)
+        return self.transformer_.get_feature_names_out(input_features)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = clone(self.transformer).__sklearn_tags__()
+        tags.input_tags = inner.input_tags
+        return tags
+
+    # -- helpers ------------------------------------------------------------
+    @staticmethod
+    def _features(values) -> np.ndarray:
+        if is_sequence_array(values):
+            raise ValueError(
+                "SpeakerNormalizer needs one feature vector per utterance; the "
+                "wrapped transformer returns frame sequences (use pooling='mean')."
+            )
+        values = np.asarray(values, dtype=np.float32)
+        if values.ndim != 2:
+            raise ValueError(
+                f"the wrapped transformer must return a 2-D array, got {values.ndim}-D."
+            )
+        return values
+
+    def _speaker_groups(self, X, n: int) -> list[np.ndarray]:
+        """Row positions of each speaker with enough recordings in ``X``."""
+        if self.speaker_column is None or not isinstance(X, pd.DataFrame):
+            return []
+        if self.speaker_column not in X.columns:
+            return []
+        speakers = X[self.speaker_column].to_numpy()
+        known = pd.notna(speakers) & (pd.Series(speakers).astype(str) != "").to_numpy()
+        groups = []
+        for speaker in pd.unique(speakers[known]):
+            rows = np.flatnonzero(known & (speakers == speaker))
+            if len(rows) >= self.min_utterances:
+                groups.append(rows)
+        return groups
+
+    def _normalise(self, features: np.ndarray, groups: list) -> np.ndarray:
+        out = features - self.reference_mean_
+        for rows in groups:
+            out[rows] = features[rows] - features[rows].mean(axis=0)
+        return out.astype(np.float32, copy=False)
