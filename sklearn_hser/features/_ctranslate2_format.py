@@ -119,5 +119,7 @@ def read_model_bin(
                 if target in variables and keep(alias):
                     variables[alias] = variables[target]
         except (struct.error, UnicodeDecodeError, ValueError) as exc:
-            raise ValueError(f"{path} is not a readable CTranslate2 model: {exc}") from exc
+            raise ValueError(
+                f"{path} is not a readable CTranslate2 model: {exc}"
+            ) from exc
     return spec, variables

@@ -58,7 +58,9 @@ def checkpoint_format(path: Path) -> str:
         try:
             model_type = json.loads(config.read_text()).get("model_type")
         except (OSError, ValueError) as exc:
-            raise ValueError(f"{path}: config.json is not readable JSON ({exc}).") from exc
+            raise ValueError(
+                f"{path}: config.json is not readable JSON ({exc})."
+            ) from exc
         if model_type == "whisper":
             return "huggingface"
         raise ValueError(
@@ -261,7 +263,10 @@ class WhisperEncoder:
         loader = _ctranslate2_state if kind == "ctranslate2" else _huggingface_state
         self.shape, state = loader(path)
         module = _build_module(self.shape)
-        tensors = {k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in state.items()}
+        tensors = {
+            k: torch.from_numpy(np.asarray(v, dtype=np.float32))
+            for k, v in state.items()
+        }
         module.load_state_dict(tensors, strict=True)
         self.module = module.eval().to(device)
         self.device = device
