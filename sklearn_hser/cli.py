@@ -170,23 +170,32 @@ def run_reproduce(args) -> int:
     return 0
 
 
+def _threshold_arg(text: str):
+    """``--threshold``: "auto", "none" or a number in [0, 1]."""
+    if text.lower() == "auto":
+        return "auto"
+    if text.lower() == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected auto, none or a number in [0, 1]; got {text!r}"
+        ) from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1]; got {value}")
+    return value
+
+
 def run_fit(args) -> int:
     """Fit one hierarchical system on a whole corpus and save it."""
-    from .experiments import (
-        SYSTEMS,
-        ExperimentConfig,
-        build_text_model,
-        missing_checkpoint,
-    )
-    from .hierarchy import HierarchicalClassifier
+    from .experiments import SYSTEMS, ExperimentConfig, fit_system, missing_checkpoint
     from .persistence import save_model
 
     if args.system not in SYSTEMS:
         raise UsageError(
             f"unknown system {args.system}; choose from {', '.join(SYSTEMS)}"
         )
-    if args.threshold is not None and not 0 <= args.threshold <= 1:
-        raise UsageError("--threshold must lie in [0, 1]")
     _check_dirs(args, "w2v_path", "w2v_asr_path", "bert_path")
     config = ExperimentConfig(
         corpus=args.corpus,
@@ -202,18 +211,30 @@ def run_fit(args) -> int:
     if reason:
         raise UsageError(f"{args.system}: {reason}")
     corpus = load_corpus(args.corpus, args.root)
-    speech = system.build(config, args.cache_dir)
-    text = build_text_model(config, args.cache_dir)
-    model = HierarchicalClassifier(speech, speech, text, threshold=args.threshold)
-    print(f"Fitting {args.system} on {len(corpus)} utterances of {args.corpus} ...")
-    model.fit(corpus, corpus["label"])
+    how = (
+        "threshold chosen on held-out speakers"
+        if args.threshold == "auto"
+        else f"threshold {args.threshold}"
+    )
+    print(
+        f"Fitting {args.system} on {len(corpus)} utterances of {args.corpus} "
+        f"({how}) ..."
+    )
+    model, info = fit_system(
+        corpus, args.system, config, threshold=args.threshold, cache_dir=args.cache_dir
+    )
+    if args.threshold == "auto":
+        scores = ", ".join(
+            f"{t}: {v:.3f}" for t, v in info["threshold_scores"].items()
+        )
+        print(f"Validation UA per threshold ({scores}); chose {info['threshold']}")
     path = save_model(
         model,
         args.out,
         system=args.system,
         speech_encoder=system.encoder,
         corpus=args.corpus,
-        threshold=args.threshold,
+        **info,
     )
     print(f"Saved to {path}")
     return 0
@@ -315,7 +336,7 @@ def run_features(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hser`` command."""
-    from .experiments import PAPER_THRESHOLDS
+    from .experiments import DEFAULT_THRESHOLDS, RECOMMENDED_SYSTEM
 
     parser = argparse.ArgumentParser(
         prog="hser", description="Hierarchical speech emotion recognition with text."
@@ -341,13 +362,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--systems", default=systems, help="comma-separated systems")
         p.add_argument("--splits", default="sd,si")
         p.add_argument(
-            "--thresholds", default=",".join(f"{t:.2f}" for t in PAPER_THRESHOLDS)
+            "--thresholds", default=",".join(f"{t:.2f}" for t in DEFAULT_THRESHOLDS)
         )
 
     lstm_systems = "lstm-mfcc,lstm-gemaps,lstm-handcrafted,lstm-wakehubert"
     reproduce = sub.add_parser("reproduce", help="the paper's study on a corpus")
     corpus_args(reproduce, default="iemocap")
-    study_args(reproduce, lstm_systems + ",w2v,w2v-asr")
+    study_args(
+        reproduce,
+        f"{RECOMMENDED_SYSTEM},lr-egemaps,{lstm_systems},lstm-whisper,w2v,w2v-asr",
+    )
     model_args(reproduce)
     reproduce.add_argument("--out", default="hser-output/reproduce")
     reproduce.set_defaults(run=run_reproduce)
@@ -360,8 +384,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     fit = sub.add_parser("fit", help="fit one hierarchical system and save it")
     corpus_args(fit)
-    fit.add_argument("--system", default="lstm-mfcc")
-    fit.add_argument("--threshold", type=float, default=None)
+    fit.add_argument(
+        "--system",
+        default=RECOMMENDED_SYSTEM,
+        help=f"speech system (default: the recommended {RECOMMENDED_SYSTEM})",
+    )
+    fit.add_argument(
+        "--threshold",
+        type=_threshold_arg,
+        default="auto",
+        help="auto (chosen on held-out speakers), none, or a number in [0, 1]",
+    )
     fit.add_argument("--cache-dir", default=".hser-cache")
     fit.add_argument("--out", default="hser-output/model.joblib")
     model_args(fit)

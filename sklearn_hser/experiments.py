@@ -39,6 +39,18 @@ from ._labels import EMOTIONS, NEUTRAL
 #: Thresholds tried by the paper.
 PAPER_THRESHOLDS = (0.25, 0.30, 0.35, 0.40)
 
+#: Thresholds the package searches by default: the paper's, and 0.0, at which
+#: the text never overrides speech's *neutral* (the hierarchy then falls back
+#: to its two speech models). With 0.0 in the grid a validation search can
+#: keep speech's decision when the transcripts carry no emotion, where every
+#: paper threshold lies above the text model's P(neutral) and moves every
+#: speech-neutral sample to an emotion. Listed first: on a tie the search
+#: keeps the choice that trusts speech.
+DEFAULT_THRESHOLDS = (0.0, *PAPER_THRESHOLDS)
+
+#: The system ``hser fit`` trains when none is named.
+RECOMMENDED_SYSTEM = "lr-whisper"
+
 SPLITS = ("sd", "si")
 
 
@@ -73,7 +85,7 @@ class ExperimentConfig:
     corpus: str = "demo"
     systems: list = field(default_factory=lambda: ["lstm-mfcc"])
     splits: list = field(default_factory=lambda: list(SPLITS))
-    thresholds: list = field(default_factory=lambda: list(PAPER_THRESHOLDS))
+    thresholds: list = field(default_factory=lambda: list(DEFAULT_THRESHOLDS))
     max_epochs: int = 60
     w2v_epochs: int = 3
     w2v_path: str | None = None
@@ -140,6 +152,39 @@ def lstm_classifier(config: ExperimentConfig, **params):
     return LSTMClassifier(**{**defaults, **params})
 
 
+def linear_classifier(config: ExperimentConfig):
+    """Standardised features -> class-balanced logistic regression.
+
+    The plain model a practitioner reaches for first; the recommended
+    system's classifier over Whisper embeddings, and the drop-in baseline
+    over eGeMAPS functionals.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(
+        StandardScaler(),
+        LogisticRegression(
+            class_weight="balanced", max_iter=5000, random_state=config.random_state
+        ),
+    )
+
+
+def _linear_over(extractor_factory):
+    def build(config, cache_dir):
+        from sklearn.pipeline import Pipeline
+
+        return Pipeline(
+            [
+                ("features", extractor_factory(cache_dir)),
+                ("classifier", linear_classifier(config)),
+            ]
+        )
+
+    return build
+
+
 def _lstm_over(extractor_factory):
     def build(config, cache_dir):
         from sklearn.pipeline import make_pipeline
@@ -165,6 +210,27 @@ def _handcrafted(cache_dir):
     from .features import HandcraftedFeatures
 
     return HandcraftedFeatures(column="audio", cache_dir=cache_dir)
+
+
+def _egemaps(cache_dir):
+    from .features import GeMAPS
+
+    return GeMAPS(feature_set="eGeMAPSv02", column="audio", cache_dir=cache_dir)
+
+
+def _whisper_speaker_normalised(cache_dir):
+    from .features import SpeakerNormalizer, WhisperEmbeddings
+
+    return SpeakerNormalizer(WhisperEmbeddings(column="audio", cache_dir=cache_dir))
+
+
+def _whisper_frames(cache_dir):
+    from .features import WhisperEmbeddings
+
+    # 25 Hz frames: half the LSTM steps of Whisper's 50 Hz, little lost.
+    return WhisperEmbeddings(
+        pooling=None, frame_stride=2, column="audio", cache_dir=cache_dir
+    )
 
 
 def _wakehubert(cache_dir):
@@ -220,6 +286,28 @@ SYSTEMS = {
             features="WakeHuBERT",
         ),
         SpeechSystem(
+            "lstm-whisper",
+            "LSTM",
+            "Whisper-base encoder frames, mean of layers, 25 Hz (frozen, packaged)",
+            _lstm_over(_whisper_frames),
+            features="Whisper",
+        ),
+        SpeechSystem(
+            "lr-whisper",
+            "LR",
+            "Whisper-base encoder, mean of layers and frames, speaker-normalised "
+            "(frozen, packaged); recommended",
+            _linear_over(_whisper_speaker_normalised),
+            features="Whisper+SN",
+        ),
+        SpeechSystem(
+            "lr-egemaps",
+            "LR",
+            "eGeMAPSv02 functionals (openSMILE); plain baseline",
+            _linear_over(_egemaps),
+            features="eGeMAPS",
+        ),
+        SpeechSystem(
             "w2v",
             "w2v",
             "wav2vec2-base, fine-tuned, CNN frozen",
@@ -249,6 +337,88 @@ def build_text_model(config: ExperimentConfig, cache_dir):
         ),
         lstm_classifier(config, hidden_size=128, fc_size=64),
     )
+
+
+def speaker_folds(corpus, n_splits: int = 3, random_state: int = 0):
+    """Cross-validation folds that hold out whole speakers, as ``cv=``.
+
+    A threshold (or any setting) chosen on these folds is chosen on speakers
+    the models did not train on, as it will be used. With fewer than
+    ``n_splits`` speakers, stratified folds over utterances are used instead
+    (and the choice is then speaker-dependent).
+
+    Returns
+    -------
+    cv : cross-validation splitter
+    groups : ndarray or None
+        The groups to pass to ``split`` / ``fit(..., groups=)``.
+    """
+    from sklearn.model_selection import StratifiedKFold, StratifiedGroupKFold
+
+    speakers = corpus["speaker"].astype(str).to_numpy()
+    if len(np.unique(speakers)) >= n_splits:
+        cv = StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
+        return cv, speakers
+    return StratifiedKFold(n_splits, shuffle=True, random_state=random_state), None
+
+
+def fit_system(
+    corpus,
+    system: str = RECOMMENDED_SYSTEM,
+    config: ExperimentConfig | None = None,
+    *,
+    threshold="auto",
+    cache_dir=None,
+    n_splits: int = 3,
+):
+    """Fit one hierarchical system on a whole corpus, ready to save.
+
+    Parameters
+    ----------
+    corpus : pandas.DataFrame
+        Corpus frame with ``audio``, ``text``, ``label`` and ``speaker``.
+    system : str, default=RECOMMENDED_SYSTEM
+        Name from :data:`SYSTEMS`.
+    config : ExperimentConfig, optional
+        Epoch budgets, checkpoints, seed.
+    threshold : "auto", float in [0, 1] or None, default="auto"
+        ``"auto"`` chooses it from :data:`DEFAULT_THRESHOLDS` and ``None`` by
+        UA over ``n_splits`` folds of held-out speakers
+        (:class:`~sklearn_hser.TunedThresholdHierarchyCV`), then refits on
+        everything; a number or ``None`` is used as it is.
+    cache_dir : path-like, optional
+        Feature cache shared by the folds and the final fit.
+    n_splits : int, default=3
+        Folds of the threshold search.
+
+    Returns
+    -------
+    model : HierarchicalClassifier
+        Fitted on the whole corpus, ``threshold`` set.
+    info : dict
+        ``threshold`` and, for ``"auto"``, the mean validation UA of every
+        candidate (``threshold_scores``).
+    """
+    from .hierarchy import HierarchicalClassifier
+    from .threshold_tuning import TunedThresholdHierarchyCV
+
+    config = config or ExperimentConfig(systems=[system])
+    speech = SYSTEMS[system].build(config, cache_dir)
+    text = build_text_model(config, cache_dir)
+    y = corpus["label"].to_numpy()
+    if threshold != "auto":
+        model = HierarchicalClassifier(speech, speech, text, threshold=threshold)
+        return model.fit(corpus, y), {"threshold": threshold}
+    candidates = [*DEFAULT_THRESHOLDS, None]
+    cv, groups = speaker_folds(corpus, n_splits, config.random_state)
+    tuner = TunedThresholdHierarchyCV(
+        HierarchicalClassifier(speech, speech, text), thresholds=candidates, cv=cv
+    ).fit(corpus, y, groups=groups)
+    scores = tuner.cv_scores_.mean(axis=0)
+    return tuner.estimator_, {
+        "threshold": tuner.best_threshold_,
+        "threshold_scores": {str(t): float(v) for t, v in zip(candidates, scores)},
+    }
 
 
 def split_indices(corpus, config: ExperimentConfig) -> dict:
@@ -335,8 +505,11 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
 
     thresholds = [None, *config.thresholds]
     on_test = hierarchy.predict_for_thresholds(test, thresholds)
-    on_val = hierarchy.predict_for_thresholds(val, config.thresholds)
-    best = max(config.thresholds, key=lambda t: unweighted_accuracy(y_val, on_val[t]))
+    # None (the plain text argmax) is a candidate too, after the thresholds:
+    # max() keeps the first best, so ties go to the earlier, more cautious ones.
+    candidates = [*config.thresholds, None]
+    on_val = hierarchy.predict_for_thresholds(val, candidates)
+    best = max(candidates, key=lambda t: unweighted_accuracy(y_val, on_val[t]))
     route = hierarchy.route(test)
     gate = route["speech_gate"].to_numpy()
     text_proba = text.predict_proba(test)

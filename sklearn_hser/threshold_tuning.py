@@ -57,9 +57,12 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
     ----------
     estimator : HierarchicalClassifier
         The hierarchy to tune (its own ``threshold`` is ignored).
-    thresholds : sequence of float or None, default=(None, 0.25, 0.3, 0.35, 0.4)
+    thresholds : sequence of float or None, default=(0.0, 0.25, 0.3, 0.35, 0.4, None)
         Candidates; ``None`` is the plain text argmax. Ties in the mean score
-        go to the candidate listed first.
+        go to the candidate listed first. The default adds ``0.0`` to the
+        paper's four: at 0 the text never overrides speech's *neutral*, so the
+        search can keep the speech decision when transcripts carry no emotion
+        (listed first, it also wins ties).
     cv : int, cross-validation generator or iterable, default=5
         As in ``GridSearchCV``, e.g.
         :class:`~sklearn_hser.datasets.LeaveOneSessionOut`.
@@ -101,7 +104,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
     >>> lr = LogisticRegression()
     >>> tuner = TunedThresholdHierarchyCV(HierarchicalClassifier(lr, lr, lr), cv=3)
     >>> tuner.fit(X, y).cv_scores_.shape
-    (3, 5)
+    (3, 6)
     """
 
     _parameter_constraints: dict = {
@@ -117,7 +120,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         self,
         estimator,
         *,
-        thresholds=(None, 0.25, 0.3, 0.35, 0.4),
+        thresholds=(0.0, 0.25, 0.3, 0.35, 0.4, None),
         cv=5,
         scoring="ua",
         refit=True,

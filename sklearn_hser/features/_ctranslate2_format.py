@@ -77,8 +77,7 @@ def read_model_bin(
     spec : str
         The model specification's name, e.g. ``"WhisperSpec"``.
     variables : dict of str to ndarray
-        The kept variables, in their stored data type, plus the aliases that
-        point at kept variables.
+        The kept variables (aliases resolved), in their stored data type.
 
     Raises
     ------
@@ -87,7 +86,11 @@ def read_model_bin(
         or is truncated.
     """
     path = Path(path)
-    variables: dict[str, np.ndarray] = {}
+    # name -> (offset, shape, dtype code, bytes); data is read only for kept
+    # names. CTranslate2 stores identical variables once and aliases the
+    # rest, so a kept name may point at data stored under a skipped one:
+    # index everything first, resolve aliases, then read.
+    index: dict[str, tuple] = {}
     with open(path, "rb") as handle:
         reader = _Reader(handle)
         try:
@@ -106,18 +109,22 @@ def read_model_bin(
                 shape = reader.unpack("I" * rank) if rank else ()
                 (dtype_code,) = reader.unpack("B")
                 (n_bytes,) = reader.unpack("I")
-                if keep(name):
-                    raw = handle.read(n_bytes)
-                    if len(raw) != n_bytes:
-                        raise ValueError("unexpected end of file")
-                    variables[name] = _to_array(raw, dtype_code, shape)
-                else:
-                    handle.seek(n_bytes, 1)
+                index[name] = (handle.tell(), shape, dtype_code, n_bytes)
+                handle.seek(n_bytes, 1)
             (n_aliases,) = reader.unpack("I")
             for _ in range(n_aliases):
                 alias, target = reader.string(), reader.string()
-                if target in variables and keep(alias):
-                    variables[alias] = variables[target]
+                if target in index:
+                    index.setdefault(alias, index[target])
+            variables = {}
+            for name, (offset, shape, dtype_code, n_bytes) in index.items():
+                if not keep(name):
+                    continue
+                handle.seek(offset)
+                raw = handle.read(n_bytes)
+                if len(raw) != n_bytes:
+                    raise ValueError("unexpected end of file")
+                variables[name] = _to_array(raw, dtype_code, shape)
         except (struct.error, UnicodeDecodeError, ValueError) as exc:
             raise ValueError(
                 f"{path} is not a readable CTranslate2 model: {exc}"

@@ -17,7 +17,7 @@ import numpy as np
 
 from ._base import BaseFeatureExtractor
 from ._pretrained import _check_device, _check_int, _stat_signature, model_fingerprint
-from ._whisper_encoder import N_FFT, WINDOW_SAMPLES, WhisperEncoder, checkpoint_format
+from ._whisper_encoder import N_FFT, WINDOW_SAMPLES, WhisperEncoder
 from .audio import pad_to_length
 
 _POOLINGS = ("mean", "mean+std", None)
@@ -30,7 +30,12 @@ _ENCODERS: dict = {}
 def _load_encoder(path: Path, device: str) -> WhisperEncoder:
     key = (str(path), _stat_signature(path), device)
     if key not in _ENCODERS:
-        _ENCODERS[key] = WhisperEncoder(path, device)
+        try:
+            _ENCODERS[key] = WhisperEncoder(path, device)
+        except KeyError as exc:
+            raise ValueError(
+                f"{path} is not a complete Whisper model: no weight {exc}."
+            ) from exc
     return _ENCODERS[key]
 
 
@@ -143,10 +148,10 @@ class WhisperEmbeddings(BaseFeatureExtractor):
             )
         _check_int("frame_stride", self.frame_stride, minimum=1)
         _check_device(self.device)
-        path = self._path()
-        checkpoint_format(path)  # a wrong folder is reported before any audio
+        # A wrong or broken model is reported in fit, before any audio is
+        # decoded (loaded once per process and kept for transform).
+        n_layers = _load_encoder(self._path(), self.device).shape.n_layers
         if self.layer != "mean":
-            n_layers = _load_encoder(path, self.device).shape.n_layers
             if not -(n_layers + 1) <= self.layer <= n_layers:
                 raise ValueError(
                     f"layer={self.layer} is out of range for a Whisper encoder with "

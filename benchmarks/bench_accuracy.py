@@ -1,0 +1,257 @@
+"""Accuracy on held-out speakers: every system against the plain baseline.
+
+What a researcher would compare before adopting the package: the
+recommended system, each of the paper's LSTM systems and a plain eGeMAPS +
+StandardScaler + LogisticRegression pipeline, speech-only (S) and with the
+text branch (ST), all measured in the same run over the same folds of
+held-out speakers.
+
+Protocol (RAVDESS by default: the 18 actors here, 6 folds of 3 actors):
+
+* speakers are sorted and cut into ``--folds`` groups; fold ``k`` tests on
+  group ``k``, validates on group ``k + 1`` and trains on the rest, so no
+  number comes from a speaker seen in training or in the threshold choice;
+* per fold, one text model (the paper's BERT tokens -> LSTM) is fitted on the
+  training transcripts and shared by every system;
+* per system, the flat speech model (S) and the hierarchy (gate, emotion
+  model, text) are fitted on the training speakers; the threshold of the
+  hierarchy is chosen on the validation speakers among
+  :data:`~sklearn_hser.experiments.DEFAULT_THRESHOLDS` and ``None``, then
+  applied to the test speakers (ST);
+* next to each system, a LogisticRegression over the same features (mean
+  over frames where the system reads sequences) is scored on the same folds:
+  a network that loses to a linear model on its own input has wrong defaults.
+
+It prints one table: UA (mean and spread over folds, and per fold) of S, ST
+at the validation-chosen threshold, ST with no threshold (the paper's plain
+rule), and the linear model; then each system's UA difference to the plain
+baseline. ``--test-corpus`` adds a cross-corpus table: every system trained
+on all of the main corpus (threshold chosen on held-out speakers) and
+scored on another corpus.
+
+Usage::
+
+    python benchmarks/bench_accuracy.py [--corpus ravdess] [--root DIR]
+        [--systems lr-whisper,lr-egemaps,lstm-mfcc,...] [--folds 6]
+        [--out DIR] [--test-corpus emodb --test-root DIR]
+
+``--root`` defaults to ``$HSER_DATA_DIR/ravdess`` or ``../shared/data/ravdess``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_SYSTEMS = (
+    "lr-whisper,lr-egemaps,lstm-mfcc,lstm-gemaps,lstm-handcrafted,lstm-wakehubert"
+)
+BASELINE = "lr-egemaps"
+
+
+def _default_root() -> str:
+    base = os.environ.get("HSER_DATA_DIR")
+    if base:
+        return str(Path(base) / "ravdess")
+    return str(Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ravdess")
+
+
+def speaker_folds(speakers, n_folds: int):
+    """(train, validation, test) positions per fold of held-out speakers."""
+    names = sorted(set(speakers))
+    if len(names) < 3:
+        raise SystemExit(f"need at least 3 speakers for folds; got {len(names)}")
+    n_folds = min(n_folds, len(names))
+    # Consecutive groups, not strided: RAVDESS alternates male / female actors,
+    # so three consecutive actors hold both genders.
+    groups = np.array_split(np.array(names, dtype=object), n_folds)
+    speakers = np.asarray(speakers, dtype=object)
+    folds = []
+    for k in range(n_folds):
+        test = np.isin(speakers, groups[k])
+        val = np.isin(speakers, groups[(k + 1) % n_folds])
+        folds.append(
+            (np.flatnonzero(~test & ~val), np.flatnonzero(val), np.flatnonzero(test))
+        )
+    return folds
+
+
+def _linear_twin_features(speech, corpus):
+    """Features of ``speech``'s extraction step, pooled to one vector each."""
+    from sklearn_hser._sequences import is_sequence_array, pool_sequences
+
+    extractor = speech.steps[0][1]
+    features = extractor.fit_transform(corpus)
+    if is_sequence_array(features):
+        features = pool_sequences(features, "mean")
+    return np.asarray(features, dtype=np.float32)
+
+
+def run_folds(corpus, systems, config, cache_dir, folds, log):
+    from sklearn.frozen import FrozenEstimator
+
+    from sklearn_hser.baselines import SpeechOnlyClassifier
+    from sklearn_hser.experiments import (
+        DEFAULT_THRESHOLDS,
+        SYSTEMS,
+        build_text_model,
+        linear_classifier,
+    )
+    from sklearn_hser.hierarchy import HierarchicalClassifier
+    from sklearn_hser.metrics import unweighted_accuracy as ua
+
+    y = corpus["label"].to_numpy()
+    candidates = [*DEFAULT_THRESHOLDS, None]
+    scores = {s: {"S": [], "ST": [], "ST-none": [], "LR": [], "t": []} for s in systems}
+    twins = {}
+    for k, (train, val, test) in enumerate(folds):
+        parts = [corpus.iloc[i].reset_index(drop=True) for i in (train, val, test)]
+        tr, va, te = parts
+        start = time.perf_counter()
+        text = build_text_model(config, cache_dir).fit(tr, y[train])
+        log(f"fold {k + 1}/{len(folds)}: text model {time.perf_counter() - start:.0f} s")
+        for name in systems:
+            start = time.perf_counter()
+            speech = SYSTEMS[name].build(config, cache_dir)
+            flat = SpeechOnlyClassifier(speech).fit(tr, y[train])
+            hierarchy = HierarchicalClassifier(speech, speech, FrozenEstimator(text))
+            hierarchy.fit(tr, y[train])
+            on_val = hierarchy.predict_for_thresholds(va, candidates)
+            best = max(candidates, key=lambda t: ua(y[val], on_val[t]))
+            on_test = hierarchy.predict_for_thresholds(te, [best, None])
+            if name not in twins:
+                twins[name] = _linear_twin_features(speech, corpus)
+            twin = linear_classifier(config).fit(twins[name][train], y[train])
+            row = scores[name]
+            row["S"].append(ua(y[test], flat.predict(te)))
+            row["ST"].append(ua(y[test], on_test[best]))
+            row["ST-none"].append(ua(y[test], on_test[None]))
+            row["LR"].append(ua(y[test], twin.predict(twins[name][test])))
+            row["t"].append(best)
+            log(
+                f"  {name:<18} S {row['S'][-1]:.3f}  ST {row['ST'][-1]:.3f} "
+                f"(t={best})  LR-twin {row['LR'][-1]:.3f}  "
+                f"({time.perf_counter() - start:.0f} s)"
+            )
+    return scores
+
+
+def _cell(values) -> str:
+    return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
+
+
+def format_table(scores, baseline: str | None) -> str:
+    header = (
+        f"{'system':<18} {'S UA':>14} {'ST UA (t val)':>14} {'ST UA (t none)':>15} "
+        f"{'LR same feats':>14}  ST-S    S per fold"
+    )
+    lines = [header, "-" * len(header)]
+    for name, row in scores.items():
+        per_fold = " ".join(f"{v:.2f}" for v in row["S"])
+        lines.append(
+            f"{name:<18} {_cell(row['S']):>14} {_cell(row['ST']):>14} "
+            f"{_cell(row['ST-none']):>15} {_cell(row['LR']):>14} "
+            f"{np.mean(row['ST']) - np.mean(row['S']):+.3f}  {per_fold}"
+        )
+    if baseline in scores:
+        base = np.mean(scores[baseline]["S"])
+        lines.append("")
+        lines.append(f"UA difference to the plain baseline ({baseline}, S = {base:.3f}):")
+        for name, row in scores.items():
+            if name != baseline:
+                lines.append(
+                    f"  {name:<18} S {np.mean(row['S']) - base:+.3f}   "
+                    f"ST {np.mean(row['ST']) - base:+.3f}"
+                )
+    return "\n".join(lines)
+
+
+def run_cross_corpus(corpus, test_corpus, systems, config, cache_dir, log):
+    from sklearn_hser.baselines import SpeechOnlyClassifier
+    from sklearn_hser.experiments import SYSTEMS, fit_system
+    from sklearn_hser.metrics import unweighted_accuracy as ua
+
+    y, y_test = corpus["label"].to_numpy(), test_corpus["label"].to_numpy()
+    rows = {}
+    for name in systems:
+        start = time.perf_counter()
+        flat = SpeechOnlyClassifier(SYSTEMS[name].build(config, cache_dir))
+        flat.fit(corpus, y)
+        model, info = fit_system(corpus, name, config, cache_dir=cache_dir)
+        rows[name] = {
+            "S": ua(y_test, flat.predict(test_corpus)),
+            "ST": ua(y_test, model.predict(test_corpus)),
+            "t": info["threshold"],
+        }
+        log(
+            f"  cross-corpus {name:<18} S {rows[name]['S']:.3f}  ST "
+            f"{rows[name]['ST']:.3f} (t={info['threshold']}) "
+            f"({time.perf_counter() - start:.0f} s)"
+        )
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default="ravdess")
+    parser.add_argument("--root", default=None)
+    parser.add_argument("--systems", default=DEFAULT_SYSTEMS)
+    parser.add_argument("--folds", type=int, default=6)
+    parser.add_argument("--max-epochs", type=int, default=60)
+    parser.add_argument("--out", default="hser-output/bench-accuracy")
+    parser.add_argument("--test-corpus", default=None)
+    parser.add_argument("--test-root", default=None)
+    args = parser.parse_args(argv)
+
+    from sklearn_hser.cli import load_corpus
+    from sklearn_hser.experiments import SYSTEMS, ExperimentConfig
+
+    warnings.filterwarnings("ignore", category=UserWarning)
+    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    unknown = [s for s in systems if s not in SYSTEMS]
+    if unknown:
+        parser.error(f"unknown systems {unknown}; choose from {list(SYSTEMS)}")
+    root = args.root if args.corpus == "demo" else (args.root or _default_root())
+    corpus = load_corpus(args.corpus, root)
+    out = Path(args.out)
+    cache_dir = out / "cache"
+    config = ExperimentConfig(
+        corpus=args.corpus, systems=systems, max_epochs=args.max_epochs
+    )
+    folds = speaker_folds(corpus["speaker"].astype(str).to_numpy(), args.folds)
+    print(
+        f"{args.corpus}: {len(corpus)} utterances, {corpus['speaker'].nunique()} "
+        f"speakers, {len(folds)} folds of held-out speakers; systems {systems}",
+        flush=True,
+    )
+    start = time.perf_counter()
+
+    def log(message):
+        print(message, file=sys.stderr, flush=True)
+
+    scores = run_folds(corpus, systems, config, cache_dir, folds, log)
+    print()
+    print(format_table(scores, BASELINE))
+    result = {"corpus": args.corpus, "folds": len(folds), "scores": scores}
+    if args.test_corpus:
+        test_corpus = load_corpus(args.test_corpus, args.test_root)
+        cross = run_cross_corpus(corpus, test_corpus, systems, config, cache_dir, log)
+        print(f"\nCross-corpus: trained on {args.corpus}, tested on {args.test_corpus}")
+        for name, row in cross.items():
+            print(f"  {name:<18} S {row['S']:.3f}   ST {row['ST']:.3f} (t={row['t']})")
+        result["cross_corpus"] = {"test_corpus": args.test_corpus, "scores": cross}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "accuracy.json").write_text(json.dumps(result, indent=1, default=str))
+    print(f"\n{time.perf_counter() - start:.0f} s; numbers in {out / 'accuracy.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
