@@ -49,8 +49,8 @@ class ExperimentConfig:
     Parameters
     ----------
     corpus : str
-        ``"demo"``, ``"iemocap"`` or ``"ravdess"`` (reported, and picks the
-        speaker-independent split).
+        ``"demo"``, ``"iemocap"``, ``"ravdess"``, ``"emodb"`` or ``"manifest"``
+        (reported, and picks the speaker-independent split).
     systems : list of str
         Names from :data:`SYSTEMS`.
     splits : list of str
@@ -258,9 +258,15 @@ def split_indices(corpus, config: ExperimentConfig) -> dict:
     IEMOCAP-like corpora (the synthetic one included): sessions 1-4 train,
     session 5 male validation, session 5 female test. RAVDESS has no
     sessions: actors 1-12 train, 13-14 validate, 15-18 test (two male and
-    two female speakers in each held-out group).
+    two female speakers in each held-out group). EmoDB and manifest corpora
+    hold out speakers drawn from those present
+    (:func:`~sklearn_hser.datasets.speaker_holdout_split`).
     """
-    from .datasets import speaker_dependent_split, speaker_independent_split
+    from .datasets import (
+        speaker_dependent_split,
+        speaker_holdout_split,
+        speaker_independent_split,
+    )
 
     out = {}
     for split in config.splits:
@@ -273,6 +279,10 @@ def split_indices(corpus, config: ExperimentConfig) -> dict:
                 corpus,
                 validation_speakers=["Actor_13", "Actor_14"],
                 test_speakers=["Actor_15", "Actor_16", "Actor_17", "Actor_18"],
+            )
+        elif config.corpus in ("emodb", "manifest"):
+            out[split] = speaker_holdout_split(
+                corpus, random_state=config.random_state
             )
         else:
             out[split] = speaker_independent_split(corpus)
