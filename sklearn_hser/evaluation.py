@@ -215,13 +215,18 @@ def format_evaluation(result: dict) -> str:
     -------
     text : str
         UA and WA of the system and of its speech-only result, route counts,
-        per-class precision and recall, and the confusion matrix.
+        per-class precision and recall (``-`` where undefined: a class never
+        predicted, or absent from the corpus), and the confusion matrix.
     """
     threshold = result["threshold"]
+    if result["kind"] == "flat":
+        kind = "flat"
+    elif threshold is None:
+        kind = "hierarchy, no threshold: text argmax"
+    else:
+        kind = f"hierarchy, threshold {threshold:g}"
     lines = [
-        f"{result['model']} ({result['kind']}"
-        + (f", threshold {threshold:g}" if threshold is not None else "")
-        + f") on {result['n']} samples",
+        f"{result['model']} ({kind}) on {result['n']} samples",
         "",
         f"{'':<13}{'UA':>7}{'WA':>7}",
         f"{'system':<13}{_fmt(result['UA']):>7}{_fmt(result['WA']):>7}",
@@ -239,10 +244,14 @@ def format_evaluation(result: dict) -> str:
         ]
     if result["note"]:
         lines += [f"note: {result['note']}", ""]
-    table = pd.DataFrame(result["per_class"]).T
-    for column in ("precision", "recall", "f1"):
-        table[column] = table[column].map(_fmt)
-    table.index.name = "class"
+    table = pd.DataFrame(
+        [
+            [_fmt(s["precision"]), _fmt(s["recall"]), _fmt(s["f1"]), s["support"]]
+            for s in result["per_class"].values()
+        ],
+        index=pd.Index(list(result["per_class"]), name="class"),
+        columns=["precision", "recall", "f1", "support"],
+    )
     lines += ["per class:", table.to_string(), ""]
     matrix = pd.DataFrame(
         result["confusion_matrix"], index=result["labels"], columns=result["labels"]
