@@ -242,3 +242,28 @@ def test_split_indices_uses_the_speaker_holdout(corpus_name):
     expected = speaker_holdout_split(corpus, random_state=config.random_state)
     assert np.array_equal(test, expected[2]) and np.array_equal(val, expected[1])
     assert set(corpus["speaker"].iloc[test]).isdisjoint(corpus["speaker"].iloc[train])
+
+
+# ------------------------------------------------------ the command line
+
+
+def test_cli_features_on_emodb_and_manifest(tmp_path, capsys):
+    from sklearn_hser.cli import main
+
+    emodb = tmp_path / "emodb"
+    for stem in KEPT:
+        _write(emodb / "wav" / f"{stem}.wav", seconds=0.3)
+    _write(tmp_path / "mine" / "a.wav", seconds=0.3)
+    _write(tmp_path / "mine" / "b.wav", seconds=0.3)
+    csv = _manifest(tmp_path / "mine", "audio,label\na.wav,sad\nb.wav,Neutral\n")
+    for corpus, root, n in (("emodb", emodb, 4), ("manifest", csv, 2)):
+        out = tmp_path / f"features-{corpus}"
+        argv = ["features", "--corpus", corpus, "--root", str(root), "--sets", "mfcc",
+                "--out", str(out)]
+        assert main(argv) == 0
+        assert np.load(out / "mfcc.npy", allow_pickle=True).shape[0] == n
+        assert len(pd.read_csv(out / "corpus.csv")) == n
+    capsys.readouterr()
+    assert main(["features", "--corpus", "manifest", "--root", str(emodb)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("hser: error: cannot read manifest") and "not a file" in err
