@@ -254,19 +254,17 @@ def build_text_model(config: ExperimentConfig, cache_dir):
 def split_indices(corpus, config: ExperimentConfig) -> dict:
     """``{split: (train, validation, test)}`` positional indices per split.
 
+    The speaker-independent (SI) split of EmoDB and manifest corpora holds
+    out speakers drawn from those present
+    (:func:`~sklearn_hser.datasets.speaker_holdout_split`); the others:
+
     SD is stratified 80/10/10 over all rows. SI is the paper's protocol for
     IEMOCAP-like corpora (the synthetic one included): sessions 1-4 train,
     session 5 male validation, session 5 female test. RAVDESS has no
     sessions: actors 1-12 train, 13-14 validate, 15-18 test (two male and
-    two female speakers in each held-out group). EmoDB and manifest corpora
-    hold out speakers drawn from those present
-    (:func:`~sklearn_hser.datasets.speaker_holdout_split`).
+    two female speakers in each held-out group).
     """
-    from .datasets import (
-        speaker_dependent_split,
-        speaker_holdout_split,
-        speaker_independent_split,
-    )
+    from .datasets import speaker_dependent_split, speaker_independent_split
 
     out = {}
     for split in config.splits:
@@ -281,6 +279,8 @@ def split_indices(corpus, config: ExperimentConfig) -> dict:
                 test_speakers=["Actor_15", "Actor_16", "Actor_17", "Actor_18"],
             )
         elif config.corpus in ("emodb", "manifest"):
+            from .datasets import speaker_holdout_split
+
             out[split] = speaker_holdout_split(
                 corpus, random_state=config.random_state
             )
