@@ -450,4 +450,3 @@ def validation_split(train_idx, val_idx) -> PredefinedSplit:
         [np.full(train_idx.size, -1, dtype=int), np.zeros(val_idx.size, dtype=int)]
     )
     return PredefinedSplit(test_fold)
-
