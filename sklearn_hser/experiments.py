@@ -281,9 +281,7 @@ def split_indices(corpus, config: ExperimentConfig) -> dict:
         elif config.corpus in ("emodb", "manifest"):
             from .datasets import speaker_holdout_split
 
-            out[split] = speaker_holdout_split(
-                corpus, random_state=config.random_state
-            )
+            out[split] = speaker_holdout_split(corpus, random_state=config.random_state)
         else:
             out[split] = speaker_independent_split(corpus)
     return out

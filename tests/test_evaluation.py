@@ -60,7 +60,8 @@ def test_numbers_equal_sklearn_metrics(hierarchy):
     assert result["n"] == len(test)
     assert result["UA"] == pytest.approx(balanced_accuracy_score(y, pred))
     assert result["WA"] == pytest.approx(accuracy_score(y, pred))
-    assert result["confusion_matrix"] == confusion_matrix(y, pred, labels=labels).tolist()
+    matrix = confusion_matrix(y, pred, labels=labels).tolist()
+    assert result["confusion_matrix"] == matrix
     precision = precision_score(y, pred, labels=labels, average=None, zero_division=0)
     recall = recall_score(y, pred, labels=labels, average=None, zero_division=0)
     for label, p, r in zip(labels, precision, recall):
@@ -107,7 +108,8 @@ def test_tuned_hierarchy_is_evaluated_as_a_hierarchy():
     ).fit(train, train["label"])
     test = _numeric_corpus(n_per_class=10, seed=4)
     result = evaluate_model(tuned, test)
-    assert result["kind"] == "hierarchy" and result["model"] == "TunedThresholdHierarchyCV"
+    assert result["kind"] == "hierarchy"
+    assert result["model"] == "TunedThresholdHierarchyCV"
     assert result["threshold"] == tuned.best_threshold_
     assert result["UA"] == pytest.approx(
         balanced_accuracy_score(test["label"], tuned.predict(test))
@@ -254,7 +256,8 @@ def test_cli_evaluate_cross_corpus_text(saved, tmp_path, capsys):
          ("10b02Wa", "angry"), ("11a04Wb", "angry")]
     ):
         _clip(tmp_path / f"{stem}.wav", F0[label], seed=i)
-    argv = ["evaluate", str(saved["model"]), "--corpus", "emodb", "--root", str(tmp_path)]
+    argv = ["evaluate", str(saved["model"]), "--corpus", "emodb",
+            "--root", str(tmp_path)]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "corpus: emodb" in out and "on 5 samples" in out
@@ -283,6 +286,7 @@ def test_cli_evaluate_bad_input(saved, tmp_path, capsys):
     argv = ["evaluate", model, "--corpus", "manifest", "--root", str(empty)]
     assert main(argv) == 2
     assert "has no rows" in _one_line_error(capsys)
-    argv = ["evaluate", model, "--corpus", "manifest", "--root", str(tmp_path / "x.csv")]
+    argv = ["evaluate", model, "--corpus", "manifest",
+            "--root", str(tmp_path / "x.csv")]
     assert main(argv) == 2
     assert "no such file" in _one_line_error(capsys)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._labels import ANGRY, HAPPY, NEUTRAL, SAD
+from ._audio_files import AUDIO_EXTENSIONS, prefer_flac
 
 __all__ = [
     "load_emodb",
@@ -62,7 +63,6 @@ EMODB_SPEAKER_GENDER = {
 
 # speaker (2 digits), text code, emotion letter, version letter: 03a01Fa
 _NAME = re.compile(r"^(\d\d)([ab]\d\d)([A-Z])([a-z])$")
-_EXTENSIONS = (".flac", ".wav")
 
 COLUMNS = [
     "id",
@@ -164,7 +164,7 @@ def load_emodb(root) -> pd.DataFrame:
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or not path.is_file():
             continue
-        if path.suffix.lower() not in _EXTENSIONS:
+        if path.suffix.lower() not in AUDIO_EXTENSIONS:
             continue
         fields = _parse_name(path.stem)
         if fields is None:
@@ -200,12 +200,5 @@ def load_emodb(root) -> pd.DataFrame:
         )
     df = pd.DataFrame(rows, columns=COLUMNS)
     df["session"] = df["session"].astype(np.int64)
-    if df["id"].duplicated().any():
-        warnings.warn(
-            f"{int(df['id'].duplicated().sum())} recording(s) present both as "
-            ".flac and .wav; the .flac file is used.",
-            UserWarning,
-            stacklevel=2,
-        )
-        df = df.sort_values(["id", "audio"]).drop_duplicates("id", keep="first")
+    df = prefer_flac(df)
     return df.sort_values("id", kind="stable").reset_index(drop=True)

@@ -34,7 +34,6 @@ UNKNOWN_SPEAKER = "unknown"
 
 _GENDERS = {"f": "F", "female": "F", "w": "F", "m": "M", "male": "M"}
 _REQUIRED = ("audio", "label")
-COLUMNS = ["id", "audio", "text", "label", "label_raw", "speaker", "gender", "session"]
 
 
 def _line(row: int) -> str:
@@ -161,8 +160,7 @@ def load_manifest(csv) -> pd.DataFrame:
     duplicated = out["id"][out["id"].duplicated()].tolist()
     if duplicated:
         raise ValueError(
-            f"manifest {csv}: {len(duplicated)} duplicate id(s), e.g. "
-            f"{duplicated[:3]}"
+            f"manifest {csv}: {len(duplicated)} duplicate id(s), e.g. {duplicated[:3]}"
         )
     absent = [a for a in audio if not Path(a).is_file()]
     if absent:
