@@ -158,12 +158,16 @@ def _experiment_config(args):
 
 def run_reproduce(args) -> int:
     """The paper's study on a corpus: tables, figures, JSON and HTML report."""
-    from .experiments import run_experiment
+    from .experiments import run_experiment, split_indices
     from .report import format_table_ii, package_versions, write_report
 
     start = time.perf_counter()
     config = _experiment_config(args)
     corpus = load_corpus(args.corpus, args.root)
+    try:  # e.g. a manifest without speakers has no speaker-independent split
+        split_indices(corpus, config)
+    except ValueError as exc:
+        raise UsageError(f"cannot split {args.corpus}: {exc}") from exc
     print(
         f"{args.corpus}: {len(corpus)} utterances, "
         f"{corpus['speaker'].nunique()} speakers; systems {', '.join(config.systems)}"

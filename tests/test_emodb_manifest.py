@@ -267,3 +267,17 @@ def test_cli_features_on_emodb_and_manifest(tmp_path, capsys):
     assert main(["features", "--corpus", "manifest", "--root", str(emodb)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("hser: error: cannot read manifest") and "not a file" in err
+
+
+def test_cli_reproduce_without_speakers_is_a_usage_error(tmp_path, capsys):
+    from sklearn_hser.cli import main
+
+    _write(tmp_path / "a.wav")
+    _write(tmp_path / "b.wav")
+    csv = _manifest(tmp_path, "audio,label\na.wav,sad\nb.wav,neutral\n")
+    argv = ["reproduce", "--corpus", "manifest", "--root", str(csv), "--splits", "si",
+            "--systems", "lstm-mfcc", "--out", str(tmp_path / "out")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hser: error: cannot split manifest") and "\n" not in err
+    assert "'speaker' column" in err

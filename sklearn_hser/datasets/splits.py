@@ -288,7 +288,8 @@ def speaker_holdout_split(
         raise ValueError(
             f"A speaker-independent split needs at least {n_test + n_val + 1} "
             f"speakers ({n_test} test, {n_val} validation, 1 training); the "
-            f"corpus has {len(speakers)}: {[str(s) for s in speakers[:5]]}"
+            f"corpus has {len(speakers)}: {[str(s) for s in speakers[:5]]} "
+            "(a manifest names its speakers in a 'speaker' column)"
         )
     if gender_column in corpus.columns:
         # a speaker's gender: its most frequent value (one in a clean corpus)
