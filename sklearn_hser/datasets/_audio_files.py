@@ -6,6 +6,19 @@ import warnings
 
 import pandas as pd
 
+#: The leading columns of the listing loaders' frames (docs/CONVENTIONS.md,
+#: plus the corpus's own label code); corpus-specific columns follow.
+LEADING_COLUMNS = [
+    "id",
+    "audio",
+    "text",
+    "label",
+    "label_raw",
+    "speaker",
+    "gender",
+    "session",
+]
+
 #: Audio file extensions the listing loaders read; ".flac" first, preferred.
 AUDIO_EXTENSIONS = (".flac", ".wav")
 

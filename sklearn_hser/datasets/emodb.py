@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._labels import ANGRY, HAPPY, NEUTRAL, SAD
-from ._audio_files import AUDIO_EXTENSIONS, prefer_flac
+from ._audio_files import AUDIO_EXTENSIONS, LEADING_COLUMNS, prefer_flac
 
 __all__ = [
     "load_emodb",
@@ -64,18 +64,7 @@ EMODB_SPEAKER_GENDER = {
 # speaker (2 digits), text code, emotion letter, version letter: 03a01Fa
 _NAME = re.compile(r"^(\d\d)([ab]\d\d)([A-Z])([a-z])$")
 
-COLUMNS = [
-    "id",
-    "audio",
-    "text",
-    "label",
-    "label_raw",
-    "speaker",
-    "gender",
-    "session",
-    "text_code",
-    "version",
-]
+COLUMNS = [*LEADING_COLUMNS, "text_code", "version"]
 
 
 def _parse_name(stem: str) -> dict | None:

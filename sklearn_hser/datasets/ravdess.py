@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._labels import ANGRY, HAPPY, NEUTRAL, SAD
-from ._audio_files import AUDIO_EXTENSIONS, prefer_flac
+from ._audio_files import AUDIO_EXTENSIONS, LEADING_COLUMNS, prefer_flac
 
 __all__ = ["load_ravdess", "RAVDESS_EMOTIONS", "RAVDESS_STATEMENTS"]
 
@@ -46,14 +46,7 @@ _ACTOR_DIR = re.compile(r"^Actor_(\d\d)$")
 _LABEL_MODES = ("four_class", "raw")
 
 COLUMNS = [
-    "id",
-    "audio",
-    "text",
-    "label",
-    "label_raw",
-    "speaker",
-    "gender",
-    "session",
+    *LEADING_COLUMNS,
     "actor",
     "intensity",
     "statement",
