@@ -11,9 +11,9 @@ Sub-commands:
 * ``hser fit`` / ``hser predict``: train one hierarchical system on a corpus
   and save it; label new recordings (with optional transcripts) with class
   probabilities and the route each took.
-* ``hser features``: extract feature sets of a corpus into ``.npy`` files.
 * ``hser evaluate``: score a saved system on a labelled corpus (e.g. another
   corpus than it was trained on).
+* ``hser features``: extract feature sets of a corpus into ``.npy`` files.
 
 Bad command-line input (missing root, wrong corpus layout, unknown system,
 unreadable audio) ends with a one-line message and exit status 2.
@@ -181,6 +181,32 @@ def run_reproduce(args) -> int:
     return 0
 
 
+def run_evaluate(args) -> int:
+    """Score a saved system on a labelled corpus."""
+    import json
+
+    from .evaluation import evaluate_model, format_evaluation
+    from .persistence import load_model
+
+    try:
+        model, _ = load_model(args.model)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    corpus = load_corpus(args.corpus, args.root)
+    try:
+        result = evaluate_model(model, corpus)
+    except ValueError as exc:
+        raise UsageError(f"cannot evaluate on {args.corpus}: {exc}") from exc
+    result["corpus"] = args.corpus
+    if args.json:
+        # strict JSON: evaluate_model gives None, never NaN, for undefined values
+        print(json.dumps(result, allow_nan=False))
+    else:
+        print(f"corpus: {args.corpus}")
+        print(format_evaluation(result))
+    return 0
+
+
 def run_fit(args) -> int:
     """Fit one hierarchical system on a whole corpus and save it."""
     from .experiments import (
@@ -324,32 +350,6 @@ def run_features(args) -> int:
     return 0
 
 
-def run_evaluate(args) -> int:
-    """Score a saved system on a labelled corpus."""
-    import json
-
-    from .evaluation import evaluate_model, format_evaluation
-    from .persistence import load_model
-
-    try:
-        model, _ = load_model(args.model)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-    corpus = load_corpus(args.corpus, args.root)
-    try:
-        result = evaluate_model(model, corpus)
-    except ValueError as exc:
-        raise UsageError(f"cannot evaluate on {args.corpus}: {exc}") from exc
-    result["corpus"] = args.corpus
-    if args.json:
-        # strict JSON: evaluate_model gives None, never NaN, for undefined values
-        print(json.dumps(result, allow_nan=False))
-    else:
-        print(f"corpus: {args.corpus}")
-        print(format_evaluation(result))
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hser`` command."""
     from .experiments import PAPER_THRESHOLDS
@@ -416,6 +416,12 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="print JSON")
     predict.set_defaults(run=run_predict)
 
+    evaluate = sub.add_parser("evaluate", help="score a saved system on a corpus")
+    evaluate.add_argument("model", help="file written by hser fit")
+    corpus_args(evaluate)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(run=run_evaluate)
+
     feats = sub.add_parser("features", help="extract feature sets of a corpus")
     corpus_args(feats)
     feats.add_argument("--sets", default="all", help="comma-separated feature sets")
@@ -423,12 +429,6 @@ def build_parser() -> argparse.ArgumentParser:
     feats.add_argument("--cache-dir", default=None, help="feature cache directory")
     feats.add_argument("--n-jobs", type=int, default=None, help="extraction processes")
     feats.set_defaults(run=run_features)
-
-    evaluate = sub.add_parser("evaluate", help="score a saved system on a corpus")
-    evaluate.add_argument("model", help="file written by hser fit")
-    corpus_args(evaluate)
-    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
-    evaluate.set_defaults(run=run_evaluate)
     return parser
 
 
