@@ -11,6 +11,8 @@ Sub-commands:
 * ``hser fit`` / ``hser predict``: train one hierarchical system on a corpus
   and save it; label new recordings (with optional transcripts) with class
   probabilities and the route each took.
+* ``hser evaluate``: score a saved system on a labelled corpus (e.g. another
+  corpus than it was trained on).
 * ``hser features``: extract feature sets of a corpus into ``.npy`` files.
 
 Bad command-line input (missing root, wrong corpus layout, unknown system,
@@ -24,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-CORPORA = ("demo", "iemocap", "ravdess")
+CORPORA = ("demo", "iemocap", "ravdess", "emodb", "manifest")
 
 
 class UsageError(Exception):
@@ -73,11 +75,16 @@ def load_corpus(name: str, root: str | None):
     if root is None:
         raise UsageError(f"--root is required for --corpus {name}")
     if not Path(root).exists():
-        raise UsageError(f"--root {root}: no such directory")
+        what = "file" if name == "manifest" else "directory"
+        raise UsageError(f"--root {root}: no such {what}")
+    loaders = {
+        "iemocap": datasets.load_iemocap,
+        "ravdess": datasets.load_ravdess,
+        "emodb": datasets.load_emodb,
+        "manifest": datasets.load_manifest,  # --root is the CSV file
+    }
     try:
-        if name == "iemocap":
-            return datasets.load_iemocap(root)
-        return datasets.load_ravdess(root)
+        return loaders[name](root)
     except ValueError as exc:
         raise UsageError(f"cannot read {name} at {root}: {exc}") from exc
 
@@ -151,12 +158,16 @@ def _experiment_config(args):
 
 def run_reproduce(args) -> int:
     """The paper's study on a corpus: tables, figures, JSON and HTML report."""
-    from .experiments import run_experiment
+    from .experiments import run_experiment, split_indices
     from .report import format_table_ii, package_versions, write_report
 
     start = time.perf_counter()
     config = _experiment_config(args)
     corpus = load_corpus(args.corpus, args.root)
+    try:  # e.g. a manifest without speakers has no speaker-independent split
+        split_indices(corpus, config)
+    except ValueError as exc:
+        raise UsageError(f"cannot split {args.corpus}: {exc}") from exc
     print(
         f"{args.corpus}: {len(corpus)} utterances, "
         f"{corpus['speaker'].nunique()} speakers; systems {', '.join(config.systems)}"
@@ -185,6 +196,32 @@ def _threshold_arg(text: str):
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"must lie in [0, 1]; got {value}")
     return value
+
+
+def run_evaluate(args) -> int:
+    """Score a saved system on a labelled corpus."""
+    import json
+
+    from .evaluation import evaluate_model, format_evaluation
+    from .persistence import load_model
+
+    try:
+        model, _ = load_model(args.model)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    corpus = load_corpus(args.corpus, args.root)
+    try:
+        result = evaluate_model(model, corpus)
+    except ValueError as exc:
+        raise UsageError(f"cannot evaluate on {args.corpus}: {exc}") from exc
+    result["corpus"] = args.corpus
+    if args.json:
+        # strict JSON: evaluate_model gives None, never NaN, for undefined values
+        print(json.dumps(result, allow_nan=False))
+    else:
+        print(f"corpus: {args.corpus}")
+        print(format_evaluation(result))
+    return 0
 
 
 def run_fit(args) -> int:
@@ -345,7 +382,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     def corpus_args(p, default="demo"):
         p.add_argument("--corpus", choices=CORPORA, default=default)
-        p.add_argument("--root", default=None, help="corpus directory (not for demo)")
+        p.add_argument(
+            "--root",
+            default=None,
+            help="corpus directory (not for demo; the CSV file for manifest)",
+        )
 
     def model_args(p):
         p.add_argument("--max-epochs", type=int, default=60, help="LSTM epoch budget")
@@ -407,6 +448,12 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--csv", help="CSV with 'audio' (and optional 'text') columns")
     predict.add_argument("--json", action="store_true", help="print JSON")
     predict.set_defaults(run=run_predict)
+
+    evaluate = sub.add_parser("evaluate", help="score a saved system on a corpus")
+    evaluate.add_argument("model", help="file written by hser fit")
+    corpus_args(evaluate)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(run=run_evaluate)
 
     feats = sub.add_parser("features", help="extract feature sets of a corpus")
     corpus_args(feats)

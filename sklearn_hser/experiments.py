@@ -61,8 +61,8 @@ class ExperimentConfig:
     Parameters
     ----------
     corpus : str
-        ``"demo"``, ``"iemocap"`` or ``"ravdess"`` (reported, and picks the
-        speaker-independent split).
+        ``"demo"``, ``"iemocap"``, ``"ravdess"``, ``"emodb"`` or ``"manifest"``
+        (reported, and picks the speaker-independent split).
     systems : list of str
         Names from :data:`SYSTEMS`.
     splits : list of str
@@ -424,6 +424,10 @@ def fit_system(
 def split_indices(corpus, config: ExperimentConfig) -> dict:
     """``{split: (train, validation, test)}`` positional indices per split.
 
+    The speaker-independent (SI) split of EmoDB and manifest corpora holds
+    out speakers drawn from those present
+    (:func:`~sklearn_hser.datasets.speaker_holdout_split`); the others:
+
     SD is stratified 80/10/10 over all rows. SI is the paper's protocol for
     IEMOCAP-like corpora (the synthetic one included): sessions 1-4 train,
     session 5 male validation, session 5 female test. RAVDESS has no
@@ -444,6 +448,10 @@ def split_indices(corpus, config: ExperimentConfig) -> dict:
                 validation_speakers=["Actor_13", "Actor_14"],
                 test_speakers=["Actor_15", "Actor_16", "Actor_17", "Actor_18"],
             )
+        elif config.corpus in ("emodb", "manifest"):
+            from .datasets import speaker_holdout_split
+
+            out[split] = speaker_holdout_split(corpus, random_state=config.random_state)
         else:
             out[split] = speaker_independent_split(corpus)
     return out

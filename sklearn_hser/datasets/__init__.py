@@ -6,13 +6,16 @@ columns ``id``, ``audio`` (path or waveform; MELD has none), ``text``,
 """
 
 from ._paths import shared_data_dir
+from .emodb import load_emodb
 from .fixtures import make_iemocap_fixture, read_iemocap_fixture_manifest
 from .iemocap import load_iemocap
+from .manifest import load_manifest
 from .meld import load_meld
 from .ravdess import load_ravdess
 from .splits import (
     LeaveOneSessionOut,
     speaker_dependent_split,
+    speaker_holdout_split,
     speaker_independent_split,
     validation_split,
 )
@@ -20,7 +23,9 @@ from .synthetic import make_emotional_speech, synthesize_utterance
 
 __all__ = [
     "LeaveOneSessionOut",
+    "load_emodb",
     "load_iemocap",
+    "load_manifest",
     "load_meld",
     "load_ravdess",
     "make_emotional_speech",
@@ -28,6 +33,7 @@ __all__ = [
     "read_iemocap_fixture_manifest",
     "shared_data_dir",
     "speaker_dependent_split",
+    "speaker_holdout_split",
     "speaker_independent_split",
     "synthesize_utterance",
     "validation_split",

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._labels import ANGRY, HAPPY, NEUTRAL, SAD
+from ._audio_files import AUDIO_EXTENSIONS, LEADING_COLUMNS, prefer_flac
 
 __all__ = ["load_ravdess", "RAVDESS_EMOTIONS", "RAVDESS_STATEMENTS"]
 
@@ -42,18 +43,10 @@ _VOCAL_CHANNEL = {"01": "speech", "02": "song"}
 # modality-vocal-emotion-intensity-statement-repetition-actor
 _NAME = re.compile(r"^(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)$")
 _ACTOR_DIR = re.compile(r"^Actor_(\d\d)$")
-_EXTENSIONS = (".flac", ".wav")
 _LABEL_MODES = ("four_class", "raw")
 
 COLUMNS = [
-    "id",
-    "audio",
-    "text",
-    "label",
-    "label_raw",
-    "speaker",
-    "gender",
-    "session",
+    *LEADING_COLUMNS,
     "actor",
     "intensity",
     "statement",
@@ -164,7 +157,7 @@ def load_ravdess(root, *, labels: str = "four_class") -> pd.DataFrame:
             # hidden files: AppleDouble "._*", ".DS_Store"
             if path.name.startswith(".") or not path.is_file():
                 continue
-            if path.suffix.lower() not in _EXTENSIONS:
+            if path.suffix.lower() not in AUDIO_EXTENSIONS:
                 malformed.append(path.name)
                 continue
             fields = _parse_name(path.stem, actor)
@@ -205,13 +198,5 @@ def load_ravdess(root, *, labels: str = "four_class") -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=COLUMNS)
     for col in ("session", "actor", "statement", "repetition"):
         df[col] = df[col].astype(np.int64)
-    if df["id"].duplicated().any():
-        # the same recording as .flac and .wav: keep one (".flac" sorts first)
-        warnings.warn(
-            f"{int(df['id'].duplicated().sum())} recording(s) present both as "
-            ".flac and .wav; the .flac file is used.",
-            UserWarning,
-            stacklevel=2,
-        )
-        df = df.sort_values(["id", "audio"]).drop_duplicates("id", keep="first")
+    df = prefer_flac(df)
     return df.sort_values("id", kind="stable").reset_index(drop=True)

@@ -7,6 +7,8 @@
 - :class:`LeaveOneSessionOut`: one fold per session, as ``cv=`` for
   ``GridSearchCV``.
 - :func:`validation_split`: a fixed train / validation split as ``cv=``.
+- :func:`speaker_holdout_split`: SI split for corpora without IEMOCAP's
+  sessions, holding out speakers drawn from those present.
 
 Every function returns positional (``iloc``) integer indices.
 """
@@ -30,6 +32,7 @@ __all__ = [
     "speaker_independent_split",
     "LeaveOneSessionOut",
     "validation_split",
+    "speaker_holdout_split",
 ]
 
 #: IEMOCAP session whose two speakers make up the SI validation and test sets.
@@ -203,6 +206,111 @@ def speaker_independent_split(
     if not train.any():
         raise ValueError("No rows left for training")
     return np.flatnonzero(train), np.flatnonzero(val), np.flatnonzero(test)
+
+
+def speaker_holdout_split(
+    corpus: pd.DataFrame,
+    *,
+    validation_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    random_state: int | None = 0,
+    speaker_column: str = "speaker",
+    gender_column: str = "gender",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Speaker-independent split that holds out speakers drawn from the corpus.
+
+    For corpora without IEMOCAP's sessions (EmoDB, a user's manifest): the
+    speakers present are shuffled within each gender and then taken in turn
+    from each gender (female first), so that the test speakers, and then the
+    validation speakers, are balanced by gender when the corpus allows.  With
+    the default fractions and ten speakers (EmoDB, IEMOCAP) this holds out one
+    female speaker for testing and one male speaker for validation, like the
+    IEMOCAP protocol of :func:`speaker_independent_split`.
+
+    Parameters
+    ----------
+    corpus : pandas.DataFrame
+        Corpus frame with a speaker column (and optionally a gender column).
+    validation_fraction : float, default=0.1
+        Share of the *speakers* held out for validation, in [0, 1); rounded
+        to whole speakers, at least one when non-zero.
+    test_fraction : float, default=0.1
+        Share of the speakers held out for testing, in (0, 1); at least one.
+    random_state : int or None, default=0
+        Seed of the speaker shuffle.
+    speaker_column : str, default="speaker"
+        Column naming the speaker.
+    gender_column : str, default="gender"
+        Column of the speaker's gender; when absent, all speakers form one
+        group.
+
+    Returns
+    -------
+    train_idx, val_idx, test_idx : ndarray of int
+        Sorted positional indices into ``corpus``, disjoint, covering every
+        row, with no speaker in more than one of them.  ``val_idx`` is empty
+        when ``validation_fraction == 0``.
+
+    Raises
+    ------
+    ValueError
+        If the speaker column is missing or has missing values, the fractions
+        are out of range, or there are too few speakers to leave at least one
+        for training.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> corpus = pd.DataFrame({"speaker": list("aabbccdd"),
+    ...                        "gender": list("FFMMFFMM")})
+    >>> train, val, test = speaker_holdout_split(corpus, validation_fraction=0.25,
+    ...                                          test_fraction=0.25)
+    >>> len(train), len(val), len(test)
+    (4, 2, 2)
+    """
+    if not isinstance(corpus, pd.DataFrame):
+        raise ValueError("corpus must be a pandas DataFrame")
+    if speaker_column not in corpus.columns:
+        raise ValueError(f"corpus has no column {speaker_column!r}")
+    if not 0 < test_fraction < 1 or not 0 <= validation_fraction < 1:
+        raise ValueError(
+            "test_fraction must be in (0, 1) and validation_fraction in [0, 1), "
+            f"got {test_fraction} and {validation_fraction}"
+        )
+    speaker = corpus[speaker_column].to_numpy()
+    if pd.isna(speaker).any():
+        raise ValueError(f"corpus[{speaker_column!r}] has missing values")
+    speakers = sorted(pd.unique(speaker), key=str)
+    n_test = max(1, round(test_fraction * len(speakers)))
+    n_val = max(1, round(validation_fraction * len(speakers)))
+    n_val = n_val if validation_fraction > 0 else 0
+    if n_test + n_val >= len(speakers):
+        raise ValueError(
+            f"A speaker-independent split needs at least {n_test + n_val + 1} "
+            f"speakers ({n_test} test, {n_val} validation, 1 training); the "
+            f"corpus has {len(speakers)}: {[str(s) for s in speakers[:5]]} "
+            "(a manifest names its speakers in a 'speaker' column)"
+        )
+    if gender_column in corpus.columns:
+        # a speaker's gender: its most frequent value (one in a clean corpus)
+        genders = corpus.groupby(speaker_column, sort=False)[gender_column].agg(
+            lambda g: str(g.mode().iloc[0])
+        )
+    else:
+        genders = pd.Series("", index=speakers)
+    rng = np.random.default_rng(random_state)
+    groups = [
+        list(rng.permutation([s for s in speakers if genders[s] == g]))
+        for g in sorted(set(genders[s] for s in speakers))
+    ]
+    # take one speaker of each gender in turn: F, M, F, M, ...
+    order = []
+    while any(groups):
+        order.extend(group.pop(0) for group in groups if group)
+    test_idx = np.flatnonzero(np.isin(speaker, order[:n_test]))
+    val_idx = np.flatnonzero(np.isin(speaker, order[n_test : n_test + n_val]))
+    train_idx = np.flatnonzero(~np.isin(speaker, order[: n_test + n_val]))
+    return train_idx, val_idx, test_idx
 
 
 class LeaveOneSessionOut(_GroupsMixin, BaseCrossValidator):
