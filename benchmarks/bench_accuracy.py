@@ -60,7 +60,8 @@ def _default_root() -> str:
     base = os.environ.get("HSER_DATA_DIR")
     if base:
         return str(Path(base) / "ravdess")
-    return str(Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ravdess")
+    repo = Path(__file__).resolve().parents[1]
+    return str(repo.parent / "shared" / "data" / "ravdess")
 
 
 def speaker_folds(speakers, n_folds: int):
@@ -116,7 +117,8 @@ def run_folds(corpus, systems, config, cache_dir, folds, log):
         tr, va, te = parts
         start = time.perf_counter()
         text = build_text_model(config, cache_dir).fit(tr, y[train])
-        log(f"fold {k + 1}/{len(folds)}: text model {time.perf_counter() - start:.0f} s")
+        seconds = time.perf_counter() - start
+        log(f"fold {k + 1}/{len(folds)}: text model {seconds:.0f} s")
         for name in systems:
             start = time.perf_counter()
             speech = SYSTEMS[name].build(config, cache_dir)
@@ -163,7 +165,7 @@ def format_table(scores, baseline: str | None) -> str:
     if baseline in scores:
         base = np.mean(scores[baseline]["S"])
         lines.append("")
-        lines.append(f"UA difference to the plain baseline ({baseline}, S = {base:.3f}):")
+        lines.append(f"UA difference to the plain baseline ({baseline}, S {base:.3f}):")
         for name, row in scores.items():
             if name != baseline:
                 lines.append(

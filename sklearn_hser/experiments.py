@@ -353,7 +353,7 @@ def speaker_folds(corpus, n_splits: int = 3, random_state: int = 0):
     groups : ndarray or None
         The groups to pass to ``split`` / ``fit(..., groups=)``.
     """
-    from sklearn.model_selection import StratifiedKFold, StratifiedGroupKFold
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
     speakers = corpus["speaker"].astype(str).to_numpy()
     if len(np.unique(speakers)) >= n_splits:
