@@ -20,6 +20,7 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
@@ -174,10 +175,18 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         return self.transformer_.get_feature_names_out(input_features)
 
+    @property
+    def n_features_in_(self):
+        """Input width seen by the wrapped transformer (when it defines one)."""
+        return self.transformer_.n_features_in_
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         inner = clone(self.transformer).__sklearn_tags__()
         tags.input_tags = inner.input_tags
+        # Dense float32 out, whatever the wrapped transformer takes.
+        tags.input_tags.sparse = False
+        tags.transformer_tags.preserves_dtype = []
         return tags
 
     # -- helpers ------------------------------------------------------------
@@ -187,6 +196,11 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
             raise ValueError(
                 "SpeakerNormalizer needs one feature vector per utterance; the "
                 "wrapped transformer returns frame sequences (use pooling='mean')."
+            )
+        if sp.issparse(values):
+            raise TypeError(
+                "SpeakerNormalizer does not support sparse input or features; "
+                "dense data is required."
             )
         values = np.asarray(values, dtype=np.float32)
         if values.ndim != 2:

@@ -1,0 +1,101 @@
+"""SpeakerNormalizer: per-speaker centring with a documented fallback."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, Normalizer
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_hser.features import MFCC, SpeakerNormalizer
+
+
+def _pick(frame):
+    return frame[["a", "b"]].to_numpy(dtype=float)
+
+
+PICK = FunctionTransformer(_pick)
+
+
+def _frame(values, speakers):
+    values = np.asarray(values, dtype=float)
+    return pd.DataFrame({"a": values[:, 0], "b": values[:, 1], "speaker": speakers})
+
+
+def test_each_speaker_is_centred_on_its_own_mean():
+    rng = np.random.default_rng(0)
+    values = np.vstack([rng.normal(5, 1, (12, 2)), rng.normal(-3, 1, (12, 2))])
+    speakers = ["x"] * 12 + ["y"] * 12
+    out = SpeakerNormalizer(PICK).fit_transform(_frame(values, speakers))
+    np.testing.assert_allclose(out[:12].mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(out[12:].mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(out[:12], values[:12] - values[:12].mean(0), atol=1e-5)
+
+
+def test_fallback_subtracts_the_average_of_training_speaker_means():
+    rng = np.random.default_rng(1)
+    train = np.vstack([rng.normal(5, 1, (10, 2)), rng.normal(-1, 1, (20, 2))])
+    speakers = ["x"] * 10 + ["y"] * 20
+    norm = SpeakerNormalizer(PICK).fit(_frame(train, speakers))
+    reference = (train[:10].mean(0) + train[10:].mean(0)) / 2
+    np.testing.assert_allclose(norm.reference_mean_, reference, rtol=1e-5)
+    assert norm.n_speakers_ == 2
+    one_file = np.array([[2.0, 3.0]])
+    # A single recording of a new speaker, and the same without any speaker column.
+    for frame in (
+        _frame(one_file, ["new"]),
+        _frame(one_file, ["new"]).drop(columns="speaker"),
+    ):
+        np.testing.assert_allclose(
+            norm.transform(frame), one_file - reference, rtol=1e-5
+        )
+
+
+def test_too_few_recordings_or_missing_speaker_fall_back():
+    train = _frame(np.arange(40, dtype=float).reshape(20, 2), ["s"] * 20)
+    norm = SpeakerNormalizer(PICK, min_utterances=5).fit(train)
+    test_values = np.array([[1.0, 1.0], [3.0, 3.0], [10.0, 10.0]] * 2)
+    speakers = ["a", "a", "a", None, "", "a"]  # 4 of "a": under 5
+    out = norm.transform(_frame(test_values, speakers))
+    np.testing.assert_allclose(out, test_values - norm.reference_mean_, rtol=1e-5)
+    # With five of speaker "b", that speaker is centred on its own mean.
+    five = _frame(np.arange(10, dtype=float).reshape(5, 2), ["b"] * 5)
+    np.testing.assert_allclose(norm.transform(five).mean(axis=0), 0, atol=1e-6)
+
+
+def test_speaker_column_none_never_uses_identity():
+    values = np.array([[1.0, 2.0], [3.0, 4.0]] * 6)
+    frame = _frame(values, ["x"] * 12)
+    norm = SpeakerNormalizer(PICK, speaker_column=None).fit(frame)
+    np.testing.assert_allclose(norm.reference_mean_, values.mean(axis=0))
+    np.testing.assert_allclose(norm.transform(frame), values - values.mean(axis=0))
+
+
+def test_sequences_and_width_changes_are_refused(waveforms):
+    frame = pd.DataFrame({"audio": waveforms[:2], "speaker": ["x", "x"]})
+    with pytest.raises(ValueError, match="pooling='mean'"):
+        SpeakerNormalizer(MFCC(pooling=None, column="audio")).fit(frame)
+    norm = SpeakerNormalizer(PICK).fit(_frame(np.ones((3, 2)), ["x"] * 3))
+    norm.transformer_ = FunctionTransformer(lambda f: f[["a"]].to_numpy())
+    with pytest.raises(ValueError, match="1 features, but 2 were seen"):
+        norm.transform(_frame(np.ones((3, 2)), ["x"] * 3))
+
+
+def test_in_a_pipeline_with_clone_and_feature_names():
+    rng = np.random.default_rng(2)
+    values = rng.normal(size=(40, 2))
+    y = np.where(values[:, 0] > 0, "happy", "sad")
+    frame = _frame(values, ["p", "q"] * 20)
+    model = make_pipeline(SpeakerNormalizer(PICK), LogisticRegression())
+    fitted = clone(model).fit(frame, y)
+    assert fitted.score(frame, y) > 0.8
+    extractor = SpeakerNormalizer(MFCC(column="audio"))
+    audio = pd.DataFrame({"audio": [np.zeros(4000, np.float32)] * 2})
+    assert len(extractor.fit(audio).get_feature_names_out()) == 39
+
+
+@parametrize_with_checks([SpeakerNormalizer(Normalizer())])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
