@@ -14,7 +14,11 @@ and ``uncached / cached``.
 Usage::
 
     python benchmarks/bench_extraction.py [--root ../shared/data/ravdess]
-        [--limit 504] [--sets mfcc,handcrafted,gemaps,wakehubert,bert]
+        [--limit 504] [--sets mfcc,handcrafted,gemaps,wakehubert,whisper,bert]
+
+``whisper``'s direct alternative is CTranslate2's own encoder (int8, last
+layer) on the 30-second padded input, as faster-whisper runs it; the
+transformer computes every layer in torch on the unpadded clip.
 """
 
 from __future__ import annotations
@@ -96,6 +100,33 @@ def _direct_wakehubert(path):
     return _ORT.run(None, {"waveform": wav[None]})[0][0].mean(0)
 
 
+_CT2 = None
+
+
+def _direct_whisper(path):
+    """What a faster-whisper user would do: CTranslate2's encoder (last layer,
+    int8) on the 30-second padded log-mel, mean over the clip's frames."""
+    global _CT2
+    import ctranslate2
+    import soundfile as sf
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    from sklearn_hser.features._whisper_assets import packaged_whisper_dir
+
+    if _CT2 is None:
+        model = ctranslate2.models.Whisper(
+            str(packaged_whisper_dir()), device="cpu", compute_type="int8"
+        )
+        _CT2 = (model, FeatureExtractor())
+    model, extractor = _CT2
+    wav, _ = sf.read(path, dtype="float32")
+    padded = np.zeros(480_000, np.float32)
+    padded[: len(wav)] = wav[:480_000]
+    mel = extractor(padded)[None, :, :3000].astype(np.float32)
+    encoded = np.array(model.encode(ctranslate2.StorageView.from_array(mel)))
+    return encoded[0, : max(1, len(wav) // 320)].mean(0)
+
+
 _BERT = None
 
 
@@ -127,6 +158,7 @@ def _extractor(name, **kw):
         "handcrafted": lambda: f.HandcraftedFeatures(**kw),
         "gemaps": lambda: f.GeMAPS(**kw),
         "wakehubert": lambda: f.WakeHuBERTEmbeddings(**kw),
+        "whisper": lambda: f.WhisperEmbeddings(**kw),
         "bert": lambda: f.BertTokenEmbeddings(**kw),
     }[name]()
 
@@ -136,6 +168,7 @@ DIRECT = {
     "handcrafted": _direct_handcrafted,
     "gemaps": _direct_gemaps,
     "wakehubert": _direct_wakehubert,
+    "whisper": _direct_whisper,
     "bert": _direct_bert,
 }
 
@@ -151,7 +184,9 @@ def main(argv=None):
     default_root = os.environ.get("HSER_DATA_DIR", str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--root", default=str(Path(default_root) / "ravdess"))
     parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--sets", default="mfcc,handcrafted,gemaps,wakehubert,bert")
+    parser.add_argument(
+        "--sets", default="mfcc,handcrafted,gemaps,wakehubert,whisper,bert"
+    )
     args = parser.parse_args(argv)
 
     import soundfile as sf
