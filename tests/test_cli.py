@@ -93,10 +93,22 @@ def test_fit_then_predict(iemocap_root, tmp_path, capsys):
 
 
 def test_predict_rejects_unreadable_audio(iemocap_root, tmp_path, capsys):
+    from sklearn_hser.experiments import DEFAULT_THRESHOLDS, RECOMMENDED_SYSTEM
+    from sklearn_hser.persistence import load_model
+
     model = tmp_path / "model.joblib"
+    # No --system, no --threshold: the recommended system, threshold chosen
+    # on folds of held-out speakers.
     assert main(["fit", "--corpus", "iemocap", "--root", str(iemocap_root),
                  "--max-epochs", "2", "--cache-dir", str(tmp_path / "cache"),
                  "--out", str(model)]) == 0
+    assert "held-out speakers" in capsys.readouterr().out
+    fitted, info = load_model(model)
+    candidates = [*DEFAULT_THRESHOLDS, None]
+    assert info["metadata"]["system"] == RECOMMENDED_SYSTEM
+    assert info["metadata"]["threshold"] in candidates
+    assert fitted.threshold == info["metadata"]["threshold"]
+    assert len(info["metadata"]["threshold_scores"]) == len(candidates)
     broken = tmp_path / "broken.wav"
     broken.write_text("not audio")
     capsys.readouterr()
