@@ -7,6 +7,7 @@ parallel extraction, and :mod:`sklearn_hser.features.audio` for how audio is
 decoded and which inputs are rejected.
 """
 
+from ._cache import cache_info, clear_cache
 from .audio import AudioInputError, ClippedAudioWarning, load_audio
 from .gemaps import GeMAPS
 from .handcrafted import HandcraftedFeatures
@@ -24,4 +25,6 @@ __all__ = [
     "BertTokenEmbeddings",
     "SpeechEncoderEmbeddings",
     "WakeHuBERTEmbeddings",
+    "cache_info",
+    "clear_cache",
 ]
