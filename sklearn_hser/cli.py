@@ -12,9 +12,13 @@ Sub-commands:
   and save it; label new recordings (with optional transcripts) with class
   probabilities and the route each took.
 * ``hser features``: extract feature sets of a corpus into ``.npy`` files.
+* ``hser cache``: show the size of a feature cache, or clear it.
 
 Bad command-line input (missing root, wrong corpus layout, unknown system,
-unreadable audio) ends with a one-line message and exit status 2.
+unreadable audio, a bad number or path) ends with a one-line message and exit
+status 2, before any work starts where the argument alone shows the problem
+(:mod:`sklearn_hser._cli_args`). Ctrl-C ends with a one-line note and exit
+status 130; finished runs and cache entries are kept.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import argparse
 import sys
 import time
 from pathlib import Path
+
+from . import _cli_args as check
 
 CORPORA = ("demo", "iemocap", "ravdess")
 
@@ -108,13 +114,6 @@ def _csv_list(text: str, what: str) -> list[str]:
     return items
 
 
-def _check_dirs(args, *flags) -> None:
-    for flag in flags:
-        path = getattr(args, flag, None)
-        if path is not None and not Path(path).is_dir():
-            raise UsageError(f"--{flag.replace('_', '-')} {path}: no such directory")
-
-
 def _experiment_config(args):
     from .experiments import SPLITS, SYSTEMS, ExperimentConfig
 
@@ -135,7 +134,6 @@ def _experiment_config(args):
         ) from None
     if any(not 0 <= t <= 1 for t in thresholds):
         raise UsageError("--thresholds must lie in [0, 1]")
-    _check_dirs(args, "w2v_path", "w2v_asr_path", "bert_path")
     return ExperimentConfig(
         corpus=args.corpus,
         systems=systems,
@@ -146,7 +144,13 @@ def _experiment_config(args):
         w2v_asr_path=args.w2v_asr_path,
         bert_path=args.bert_path,
         random_state=args.seed,
+        si_validation_speakers=_speakers(args.si_validation_speakers),
+        si_test_speakers=_speakers(args.si_test_speakers),
     )
+
+
+def _speakers(text):
+    return None if text is None else _csv_list(text, "si-...-speakers")
 
 
 def run_reproduce(args) -> int:
@@ -161,7 +165,10 @@ def run_reproduce(args) -> int:
         f"{args.corpus}: {len(corpus)} utterances, "
         f"{corpus['speaker'].nunique()} speakers; systems {', '.join(config.systems)}"
     )
-    results = run_experiment(corpus, config, args.out, log=print)
+    try:
+        results = run_experiment(corpus, config, args.out, log=print)
+    except ValueError as exc:  # e.g. an SI split the corpus cannot give
+        raise UsageError(str(exc).splitlines()[0]) from exc
     title = f"Hierarchical SER with text integration: {args.corpus}"
     paths = write_report(results, args.out, title=title, versions=package_versions())
     print()
@@ -185,9 +192,6 @@ def run_fit(args) -> int:
         raise UsageError(
             f"unknown system {args.system}; choose from {', '.join(SYSTEMS)}"
         )
-    if args.threshold is not None and not 0 <= args.threshold <= 1:
-        raise UsageError("--threshold must lie in [0, 1]")
-    _check_dirs(args, "w2v_path", "w2v_asr_path", "bert_path")
     config = ExperimentConfig(
         corpus=args.corpus,
         systems=[args.system],
@@ -206,7 +210,10 @@ def run_fit(args) -> int:
     text = build_text_model(config, args.cache_dir)
     model = HierarchicalClassifier(speech, speech, text, threshold=args.threshold)
     print(f"Fitting {args.system} on {len(corpus)} utterances of {args.corpus} ...")
-    model.fit(corpus, corpus["label"])
+    try:
+        model.fit(corpus, corpus["label"])
+    except ValueError as exc:  # e.g. features that cannot be extracted
+        raise UsageError(str(exc).splitlines()[0]) from exc
     path = save_model(
         model,
         args.out,
@@ -229,6 +236,8 @@ def _prediction_inputs(args):
             raise UsageError(f"--csv {args.csv}: {exc}") from exc
         if "audio" not in table.columns:
             raise UsageError(f"--csv {args.csv}: needs an 'audio' column")
+        if table.empty:
+            raise UsageError(f"--csv {args.csv}: has no rows")
         base = Path(args.csv).resolve().parent
         table["audio"] = [str(base / p) for p in table["audio"]]
     else:
@@ -257,11 +266,12 @@ def run_predict(args) -> int:
 
     from .persistence import load_model
 
+    # The inputs first: a typo must not wait for the model to load.
+    table = _prediction_inputs(args)
     try:
-        model, info = load_model(args.model)
+        model, info = load_model(args.model, trusted=args.trust)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    table = _prediction_inputs(args)
     if (table["text"] == "").any():
         print(
             "note: samples without a transcript reach the text branch with an "
@@ -290,7 +300,6 @@ def run_features(args) -> int:
     """Extract feature sets of a corpus into ``--out``."""
     import numpy as np
 
-    corpus = load_corpus(args.corpus, args.root)
     extractors = feature_extractors(args.cache_dir, args.n_jobs)
     names = list(extractors) if args.sets == "all" else args.sets.split(",")
     unknown = [n for n in names if n not in extractors]
@@ -299,6 +308,7 @@ def run_features(args) -> int:
             f"unknown or unavailable feature set(s) {', '.join(unknown)}; "
             f"available: {', '.join(extractors)}"
         )
+    corpus = load_corpus(args.corpus, args.root)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     print(f"{args.corpus}: {len(corpus)} utterances")
@@ -306,10 +316,35 @@ def run_features(args) -> int:
         results = extract_all(corpus, {n: extractors[n] for n in names})
     except ValueError as exc:
         raise UsageError(str(exc).splitlines()[0]) from exc
+    from ._atomic import atomic_write, atomic_write_text
+
     for name, features in results.items():
-        np.save(out / f"{name}.npy", features, allow_pickle=features.dtype == object)
-    corpus.drop(columns=["audio"]).to_csv(out / "corpus.csv", index=False)
+        atomic_write(
+            out / f"{name}.npy",
+            lambda f, a=features: np.save(f, a, allow_pickle=a.dtype == object),
+        )
+    atomic_write_text(
+        out / "corpus.csv", corpus.drop(columns=["audio"]).to_csv(index=False)
+    )
     print(f"Wrote {len(results)} feature files and corpus.csv to {out}")
+    return 0
+
+
+def run_cache(args) -> int:
+    """Show the size of a feature cache, or clear it."""
+    from .features import cache_info, clear_cache
+
+    if args.clear:
+        print(f"Deleted {clear_cache(args.directory)} entries from {args.directory}")
+        return 0
+    info = cache_info(args.directory)
+    mib = 1024**2
+    print(
+        f"{info['directory']}: {info['n_entries']} entries, "
+        f"{info['n_bytes'] / mib:.1f} MiB (limit {info['max_bytes'] / mib:.0f} MiB)"
+    )
+    for name, ns in sorted(info["namespaces"].items()):
+        print(f"  {name:<40} {ns['n_entries']:>7} {ns['n_bytes'] / mib:9.1f} MiB")
     return 0
 
 
@@ -317,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hser`` command."""
     from .experiments import PAPER_THRESHOLDS
 
-    parser = argparse.ArgumentParser(
+    parser = check.OneLineParser(
         prog="hser", description="Hierarchical speech emotion recognition with text."
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -327,14 +362,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--root", default=None, help="corpus directory (not for demo)")
 
     def model_args(p):
-        p.add_argument("--max-epochs", type=int, default=60, help="LSTM epoch budget")
-        p.add_argument("--seed", type=int, default=0)
-        p.add_argument("--w2v-path", default=None, help="local wav2vec2-base directory")
         p.add_argument(
-            "--w2v-asr-path", default=None, help="local wav2vec2-base-960h directory"
+            "--max-epochs", type=check.positive_int, default=60, help="LSTM epochs"
+        )
+        p.add_argument("--seed", type=check.non_negative_int, default=0)
+        ckpt = dict(type=check.checkpoint_dir, default=None)
+        p.add_argument("--w2v-path", **ckpt, help="local wav2vec2-base directory")
+        p.add_argument(
+            "--w2v-asr-path", **ckpt, help="local wav2vec2-base-960h directory"
         )
         p.add_argument(
-            "--bert-path", default=None, help="local BERT directory (default: MiniLM)"
+            "--bert-path", **ckpt, help="local BERT directory (default: MiniLM)"
         )
 
     def study_args(p, systems):
@@ -343,27 +381,33 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--thresholds", default=",".join(f"{t:.2f}" for t in PAPER_THRESHOLDS)
         )
+        held_out = "comma-separated held-out speakers of the SI split"
+        p.add_argument("--si-validation-speakers", default=None, help=held_out)
+        p.add_argument("--si-test-speakers", default=None, help=held_out)
 
     lstm_systems = "lstm-mfcc,lstm-gemaps,lstm-handcrafted,lstm-wakehubert"
     reproduce = sub.add_parser("reproduce", help="the paper's study on a corpus")
     corpus_args(reproduce, default="iemocap")
     study_args(reproduce, lstm_systems + ",w2v,w2v-asr")
     model_args(reproduce)
-    reproduce.add_argument("--out", default="hser-output/reproduce")
+    out_dir = dict(type=check.output_dir)
+    reproduce.add_argument("--out", default="hser-output/reproduce", **out_dir)
     reproduce.set_defaults(run=run_reproduce)
 
     demo = sub.add_parser("demo", help="the study on the embedded synthetic corpus")
     study_args(demo, lstm_systems)
     model_args(demo)
-    demo.add_argument("--out", default="hser-output/demo")
+    demo.add_argument("--out", default="hser-output/demo", **out_dir)
     demo.set_defaults(run=run_reproduce, corpus="demo", root=None)
 
     fit = sub.add_parser("fit", help="fit one hierarchical system and save it")
     corpus_args(fit)
     fit.add_argument("--system", default="lstm-mfcc")
-    fit.add_argument("--threshold", type=float, default=None)
-    fit.add_argument("--cache-dir", default=".hser-cache")
-    fit.add_argument("--out", default="hser-output/model.joblib")
+    fit.add_argument("--threshold", type=check.probability, default=None)
+    fit.add_argument("--cache-dir", default=".hser-cache", **out_dir)
+    fit.add_argument(
+        "--out", default="hser-output/model.joblib", type=check.output_file
+    )
     model_args(fit)
     fit.set_defaults(run=run_fit)
 
@@ -371,17 +415,33 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("model", help="file written by hser fit")
     predict.add_argument("audio", nargs="*", help="audio files")
     predict.add_argument("--text", action="append", help="transcript (once per file)")
-    predict.add_argument("--csv", help="CSV with 'audio' (and optional 'text') columns")
+    predict.add_argument(
+        "--csv",
+        type=check.existing_file,
+        help="CSV with 'audio' (and optional 'text') columns",
+    )
     predict.add_argument("--json", action="store_true", help="print JSON")
+    predict.add_argument(
+        "--trust",
+        action="store_true",
+        help="load the model without safety checks (runs code it names)",
+    )
     predict.set_defaults(run=run_predict)
 
     feats = sub.add_parser("features", help="extract feature sets of a corpus")
     corpus_args(feats)
     feats.add_argument("--sets", default="all", help="comma-separated feature sets")
-    feats.add_argument("--out", default="hser-output/features", help="output folder")
-    feats.add_argument("--cache-dir", default=None, help="feature cache directory")
-    feats.add_argument("--n-jobs", type=int, default=None, help="extraction processes")
+    feats.add_argument(
+        "--out", default="hser-output/features", help="output folder", **out_dir
+    )
+    feats.add_argument("--cache-dir", default=None, help="feature cache", **out_dir)
+    feats.add_argument("--n-jobs", type=check.n_jobs, default=None, help="workers")
     feats.set_defaults(run=run_features)
+
+    cache = sub.add_parser("cache", help="show the size of a feature cache, or clear it")
+    cache.add_argument("directory", nargs="?", default=".hser-cache", **out_dir)
+    cache.add_argument("--clear", action="store_true", help="delete every entry")
+    cache.set_defaults(run=run_cache)
     return parser
 
 
@@ -391,7 +451,10 @@ def main(argv=None) -> int:
     from .features import AudioInputError
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a bad argument (2), already printed
+        return exc.code
     try:
         # Progress bars for a person at a terminal; silent in logs and pipes.
         with config_context(progress=sys.stderr.isatty()):
@@ -400,6 +463,18 @@ def main(argv=None) -> int:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"hser: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\nhser: {_interrupted(args)}", file=sys.stderr)
+        return 130
+
+
+def _interrupted(args) -> str:
+    """What Ctrl-C leaves behind, for the one line ``hser`` prints."""
+    if args.run is run_reproduce:
+        return f"interrupted; finished runs are kept under {Path(args.out, 'runs')}"
+    if args.run is run_fit:
+        return f"interrupted; no model was saved to {args.out}"
+    return "interrupted"
 
 
 if __name__ == "__main__":  # pragma: no cover
