@@ -472,15 +472,18 @@ def run_experiment(corpus, config: ExperimentConfig, out_dir, *, log=print) -> d
                 speech = system.build(config, cache_dir)
                 record = evaluate_run(system, split, speech, text, data, config)
                 record["digest"] = digest
-                atomic_write_text(path, _strict_json(record))
+                text_record = _strict_json(record)
+                atomic_write_text(path, text_record)
+                # What a resumed study would read: NaN as None, no numpy types.
+                record = json.loads(text_record)
             runs.append(record)
             st = next(
                 r
                 for r in record["rows"]
                 if r["kind"] == "ST" and r["threshold"] is None
             )
-            ua, wa, seconds = st["UA"], st["WA"], record["seconds"]
-            log(f"[{split}] {name}: ST UA {ua:.3f} WA {wa:.3f} ({seconds:.0f} s)")
+            ua, wa, seconds = _f3(st["UA"]), _f3(st["WA"]), record["seconds"]
+            log(f"[{split}] {name}: ST UA {ua} WA {wa} ({seconds:.0f} s)")
     return {"config": asdict(config), "runs": runs, "skipped": skipped}
 
 
@@ -504,6 +507,10 @@ def _read_run_record(path, digest: str, *, log=print) -> dict | None:
         log(f"note: {path} is not a run record; redoing the run")
         return None
     return record if record["digest"] == digest else None
+
+
+def _f3(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def _strict_json(record) -> str:
