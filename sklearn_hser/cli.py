@@ -144,13 +144,14 @@ def _experiment_config(args):
         w2v_asr_path=args.w2v_asr_path,
         bert_path=args.bert_path,
         random_state=args.seed,
-        si_validation_speakers=_speakers(args.si_validation_speakers),
-        si_test_speakers=_speakers(args.si_test_speakers),
+        si_validation_speakers=_speakers(args, "si_validation_speakers"),
+        si_test_speakers=_speakers(args, "si_test_speakers"),
     )
 
 
-def _speakers(text):
-    return None if text is None else _csv_list(text, "si-...-speakers")
+def _speakers(args, dest):
+    text = getattr(args, dest)
+    return None if text is None else _csv_list(text, dest.replace("_", "-"))
 
 
 def run_reproduce(args) -> int:

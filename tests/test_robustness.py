@@ -108,6 +108,9 @@ def ws(tmp_path_factory):
     (ws / "configonly" / "config.json").write_text("{}")
     (ws / "afile").write_text("an existing file")
     (ws / "emptyroot").mkdir()
+    from sklearn_hser.datasets import make_iemocap_fixture
+
+    make_iemocap_fixture(ws / "iemocap", n_per_speaker=2)
     return ws
 
 
@@ -121,6 +124,11 @@ def _snapshot(folder):
 
 def _study(*extra):
     return ["reproduce", "--corpus", "demo", "--out", "{ws}/study", *extra]
+
+
+def _study_on_iemocap(*extra):
+    root = ["--corpus", "iemocap", "--root", "{ws}/iemocap"]
+    return [*_study("--systems", "lstm-mfcc", "--splits", "si", *extra), *root]
 
 
 #: (row id, argv with {ws} for the folder above, part of the expected message)
@@ -163,6 +171,24 @@ BAD_INPUT = [
     ("fit-out-is-a-dir", ["fit", "--out", "{ws}/study"], "is a directory"),
     ("fit-out-under-file", ["fit", "--out", "{ws}/afile/m.joblib"], "is a file"),
     ("cache-dir-is-file", ["fit", "--cache-dir", "{ws}/afile"], "is not a directory"),
+    # speakers of the SI split: checked on the loaded corpus, before any fit
+    (
+        "si-speaker-absent",
+        _study_on_iemocap("--si-validation-speakers", "Ses01_F",
+                          "--si-test-speakers", "Nobody"),
+        "Nobody",
+    ),
+    (
+        "si-speakers-one-side",
+        _study_on_iemocap("--si-test-speakers", "Ses05_F"),
+        "both",
+    ),
+    (
+        "si-speakers-empty",
+        _study_on_iemocap("--si-validation-speakers", ",",
+                          "--si-test-speakers", "Ses05_F"),
+        "--si-validation-speakers is empty",
+    ),
     # predict: transcripts and CSV tables
     ("predict-nothing", ["predict", "{ws}/model.joblib"], "give audio files"),
     (
@@ -415,6 +441,21 @@ def test_ctrl_c_is_a_one_line_note(monkeypatch, tmp_path, capsys):
     assert main(["demo", "--systems", "lstm-mfcc", "--out", str(out)]) == 130
     err = capsys.readouterr().err.strip()
     assert err == f"hser: interrupted; finished runs are kept under {out / 'runs'}"
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (["neutral", "happy", "sad", "fear"], "not the four-class set"),
+        (["happy", "sad", "angry", "happy"], "not the four-class set"),
+    ],
+)
+def test_study_refuses_other_labels(fake_runs, tmp_path, labels, message):
+    corpus = _tiny_corpus(10)
+    corpus["label"] = labels * (len(corpus) // len(labels))
+    with pytest.raises(ValueError, match=message):
+        experiments.run_experiment(corpus, _config(), tmp_path, log=print)
+    assert fake_runs == []
 
 
 def test_ravdess_si_split_uses_the_actors_present():
