@@ -301,6 +301,8 @@ def run_features(args) -> int:
     """Extract feature sets of a corpus into ``--out``."""
     import numpy as np
 
+    from ._atomic import atomic_write, atomic_write_text
+
     extractors = feature_extractors(args.cache_dir, args.n_jobs)
     names = list(extractors) if args.sets == "all" else args.sets.split(",")
     unknown = [n for n in names if n not in extractors]
@@ -317,8 +319,6 @@ def run_features(args) -> int:
         results = extract_all(corpus, {n: extractors[n] for n in names})
     except ValueError as exc:
         raise UsageError(str(exc).splitlines()[0]) from exc
-    from ._atomic import atomic_write, atomic_write_text
-
     for name, features in results.items():
         atomic_write(
             out / f"{name}.npy",
