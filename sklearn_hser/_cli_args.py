@@ -94,7 +94,10 @@ def output_file(text: str) -> str:
 
 def existing_file(text: str) -> str:
     """A file that exists (an input)."""
-    if not Path(text).is_file():
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a directory, not a file")
+    if not path.is_file():
         raise argparse.ArgumentTypeError(f"{text}: no such file")
     return text
 

@@ -184,9 +184,11 @@ def load_restricted(path):
         def find_class(self, module, name):
             return check_global(module, name)
 
-    with open(path, "rb") as f, _skorch_checked(), _validate_fileobject_and_memmap(
-        f, str(path), None
-    ) as (fobj, _):
+    with (
+        open(path, "rb") as f,
+        _skorch_checked(),
+        _validate_fileobject_and_memmap(f, str(path), None) as (fobj, _),
+    ):
         if isinstance(fobj, str):
             raise UnsafeModelError("it uses joblib's pre-0.10 format")
         return Restricted(str(path), fobj, True).load()

@@ -439,7 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
     feats.add_argument("--n-jobs", type=check.n_jobs, default=None, help="workers")
     feats.set_defaults(run=run_features)
 
-    cache = sub.add_parser("cache", help="show the size of a feature cache, or clear it")
+    cache = sub.add_parser(
+        "cache", help="show the size of a feature cache, or clear it"
+    )
     cache.add_argument("directory", nargs="?", default=".hser-cache", **out_dir)
     cache.add_argument("--clear", action="store_true", help="delete every entry")
     cache.set_defaults(run=run_cache)

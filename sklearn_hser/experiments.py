@@ -298,8 +298,7 @@ def split_indices(corpus, config: ExperimentConfig) -> dict:
 
 def _given_speakers(config: ExperimentConfig) -> bool:
     return (
-        config.si_validation_speakers is not None
-        or config.si_test_speakers is not None
+        config.si_validation_speakers is not None or config.si_test_speakers is not None
     )
 
 

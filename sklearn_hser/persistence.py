@@ -53,7 +53,6 @@ def save_model(model, path, **metadata) -> Path:
     from sklearn.utils.validation import check_is_fitted
 
     from . import __version__
-
     from ._atomic import atomic_write
 
     check_is_fitted(model)

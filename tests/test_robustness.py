@@ -92,6 +92,7 @@ def ws(tmp_path_factory):
     (ws / "header.csv").write_text("audio,text\n")
     (ws / "noaudio.csv").write_text("path,text\ngood.wav,hello\n")
     (ws / "gone.csv").write_text("audio,text\nnot-here.wav,hello\n")
+    (ws / "binary.csv").write_bytes(b"\xff\xfe\x00\x81" * 64)
     (ws / "random.joblib").write_bytes(np.random.default_rng(0).bytes(4096))
     (ws / "empty.joblib").write_bytes(b"")
     model_bytes = (ws / "model.joblib").read_bytes()
@@ -124,6 +125,10 @@ def _snapshot(folder):
 
 def _study(*extra):
     return ["reproduce", "--corpus", "demo", "--out", "{ws}/study", *extra]
+
+
+def _predict(*args):
+    return ["predict", "{ws}/model.joblib", *args]
 
 
 def _study_on_iemocap(*extra):
@@ -174,8 +179,9 @@ BAD_INPUT = [
     # speakers of the SI split: checked on the loaded corpus, before any fit
     (
         "si-speaker-absent",
-        _study_on_iemocap("--si-validation-speakers", "Ses01_F",
-                          "--si-test-speakers", "Nobody"),
+        _study_on_iemocap(
+            "--si-validation-speakers", "Ses01_F", "--si-test-speakers", "Nobody"
+        ),
         "Nobody",
     ),
     (
@@ -185,42 +191,54 @@ BAD_INPUT = [
     ),
     (
         "si-speakers-empty",
-        _study_on_iemocap("--si-validation-speakers", ",",
-                          "--si-test-speakers", "Ses05_F"),
+        _study_on_iemocap(
+            "--si-validation-speakers", ",", "--si-test-speakers", "Ses05_F"
+        ),
         "--si-validation-speakers is empty",
     ),
+    ("cache-dir-arg-is-file", ["cache", "{ws}/afile"], "is not a directory"),
     # predict: transcripts and CSV tables
     ("predict-nothing", ["predict", "{ws}/model.joblib"], "give audio files"),
     (
         "text-count",
-        ["predict", "{ws}/model.joblib", "{ws}/good.wav", "--text", "a", "--text", "b"],
+        _predict("{ws}/good.wav", "--text", "a", "--text", "b"),
         "2 --text values for 1 audio files",
     ),
-    ("csv-absent", ["predict", "{ws}/model.joblib", "--csv", "{ws}/no.csv"], "no such"),
-    ("csv-no-rows", ["predict", "{ws}/model.joblib", "--csv", "{ws}/header.csv"], "no rows"),
+    ("csv-absent", _predict("--csv", "{ws}/no.csv"), "no such"),
+    ("csv-no-rows", _predict("--csv", "{ws}/header.csv"), "no rows"),
+    ("csv-is-dir", _predict("--csv", "{ws}/study"), "directory"),
+    ("csv-binary", _predict("--csv", "{ws}/binary.csv"), "binary.csv"),
     (
         "csv-no-audio-column",
-        ["predict", "{ws}/model.joblib", "--csv", "{ws}/noaudio.csv"],
+        _predict("--csv", "{ws}/noaudio.csv"),
         "needs an 'audio' column",
     ),
     (
         "csv-audio-absent",
-        ["predict", "{ws}/model.joblib", "--csv", "{ws}/gone.csv"],
+        _predict("--csv", "{ws}/gone.csv"),
         "audio file not found",
     ),
     # predict: audio
-    ("audio-absent", ["predict", "{ws}/model.joblib", "{ws}/no.wav"], "not found"),
-    ("audio-is-text", ["predict", "{ws}/model.joblib", "{ws}/text.wav", "--text", "hi"], "text.wav"),
-    ("audio-empty", ["predict", "{ws}/model.joblib", "{ws}/empty.wav", "--text", "hi"], "empty.wav"),
-    ("audio-truncated", ["predict", "{ws}/model.joblib", "{ws}/cut.wav", "--text", "hi"], "cut.wav"),
-    ("audio-is-folder", ["predict", "{ws}/model.joblib", "{ws}/folder.wav"], "not found"),
+    ("audio-absent", _predict("{ws}/no.wav"), "not found"),
+    ("audio-is-text", _predict("{ws}/text.wav", "--text", "hi"), "text.wav"),
+    ("audio-empty", _predict("{ws}/empty.wav", "--text", "hi"), "empty.wav"),
+    ("audio-truncated", _predict("{ws}/cut.wav", "--text", "hi"), "cut.wav"),
+    ("audio-is-folder", _predict("{ws}/folder.wav"), "not found"),
     # predict: model files
     ("model-absent", ["predict", "{ws}/none.joblib", "{ws}/good.wav"], "not found"),
     ("model-random", ["predict", "{ws}/random.joblib", "{ws}/good.wav"], "not a"),
     ("model-empty", ["predict", "{ws}/empty.joblib", "{ws}/good.wav"], "not a"),
     ("model-truncated", ["predict", "{ws}/cut.joblib", "{ws}/good.wav"], "not a"),
-    ("model-foreign", ["predict", "{ws}/foreign.joblib", "{ws}/good.wav"], "save_model"),
-    ("model-plain-pickle", ["predict", "{ws}/plain.pkl", "{ws}/good.wav"], "save_model"),
+    (
+        "model-foreign",
+        ["predict", "{ws}/foreign.joblib", "{ws}/good.wav"],
+        "save_model",
+    ),
+    (
+        "model-plain-pickle",
+        ["predict", "{ws}/plain.pkl", "{ws}/good.wav"],
+        "save_model",
+    ),
     (
         "model-not-estimator",
         ["predict", "{ws}/notest.joblib", "{ws}/good.wav"],
