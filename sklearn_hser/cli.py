@@ -180,6 +180,8 @@ def run_reproduce(args) -> int:
 
 def run_fit(args) -> int:
     """Fit one hierarchical system on a whole corpus and save it."""
+    from ._atomic import exclusive_lock
+    from ._fingerprint import corpus_fingerprint
     from .experiments import (
         SYSTEMS,
         ExperimentConfig,
@@ -187,7 +189,7 @@ def run_fit(args) -> int:
         missing_checkpoint,
     )
     from .hierarchy import HierarchicalClassifier
-    from .persistence import save_model
+    from .persistence import _saved_fit_key, save_model
 
     if args.system not in SYSTEMS:
         raise UsageError(
@@ -207,22 +209,31 @@ def run_fit(args) -> int:
     if reason:
         raise UsageError(f"{args.system}: {reason}")
     corpus = load_corpus(args.corpus, args.root)
-    speech = system.build(config, args.cache_dir)
-    text = build_text_model(config, args.cache_dir)
-    model = HierarchicalClassifier(speech, speech, text, threshold=args.threshold)
-    print(f"Fitting {args.system} on {len(corpus)} utterances of {args.corpus} ...")
-    try:
-        model.fit(corpus, corpus["label"])
-    except ValueError as exc:  # e.g. features that cannot be extracted
-        raise UsageError(str(exc).splitlines()[0]) from exc
-    path = save_model(
-        model,
-        args.out,
-        system=args.system,
-        speech_encoder=system.encoder,
-        corpus=args.corpus,
-        threshold=args.threshold,
+    fit_key = config.digest(
+        args.system, f"fit-{args.threshold}", data=corpus_fingerprint(corpus)
     )
+    # A second fit on the same --out waits for the first and keeps its model.
+    with exclusive_lock(f"{args.out}.lock"):
+        if _saved_fit_key(args.out) == fit_key:
+            print(f"{args.out} holds this model already (same options and corpus)")
+            return 0
+        speech = system.build(config, args.cache_dir)
+        text = build_text_model(config, args.cache_dir)
+        model = HierarchicalClassifier(speech, speech, text, threshold=args.threshold)
+        print(f"Fitting {args.system} on {len(corpus)} utterances of {args.corpus} ...")
+        try:
+            model.fit(corpus, corpus["label"])
+        except ValueError as exc:  # e.g. features that cannot be extracted
+            raise UsageError(str(exc).splitlines()[0]) from exc
+        path = save_model(
+            model,
+            args.out,
+            system=args.system,
+            speech_encoder=system.encoder,
+            corpus=args.corpus,
+            threshold=args.threshold,
+            fit_key=fit_key,
+        )
     print(f"Saved to {path}")
     return 0
 

@@ -139,3 +139,14 @@ def load_model(path, *, trusted: bool = False):
         )
     info = {k: envelope[k] for k in ("version", "classes", "metadata")}
     return envelope["model"], info
+
+
+def _saved_fit_key(path) -> str | None:
+    """The ``fit_key`` metadata of the model at ``path``; None if unreadable."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ModelVersionWarning)
+            _, info = load_model(path)
+    except ValueError:
+        return None
+    return info["metadata"].get("fit_key")
