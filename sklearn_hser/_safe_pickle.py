@@ -64,6 +64,7 @@ _ALLOWED_NAMES = frozenset(
         ("skorch.utils", "_indexing_other"),
         ("skorch.setter", "optimizer_setter"),
         ("sklearn_hser.models.lstm", "collate_frames"),
+        ("sklearn_hser.models.wav2vec2", "WaveformCollate"),
     }
 )
 
@@ -106,7 +107,7 @@ def check_global(module: str, name: str):
             obj = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError):
             obj = None
-        if obj is not None and (allowed or _allowed_object(obj, package)):
+        if obj is not None and (allowed or _allowed_object(obj)):
             return obj
     raise UnsafeModelError(
         f"it names {module}.{name}, which is not part of a fitted sklearn-hser "
@@ -114,26 +115,30 @@ def check_global(module: str, name: str):
     )
 
 
-def _allowed_object(obj, package: str) -> bool:
+def _allowed_object(obj) -> bool:
     if isinstance(obj, type):
-        return _allowed_class(obj, package)
+        return _allowed_class(obj)
     # Constants such as torch.float32 cannot be called, only referred to.
     import torch
 
     return isinstance(obj, torch.dtype | torch.device | torch.layout)
 
 
-def _allowed_class(cls: type, package: str) -> bool:
-    if package in ("sklearn_hser", "skorch"):
-        # Our own classes and skorch's nets and callbacks store their
-        # arguments; none of them runs code from its parameters.
-        return not issubclass(cls, BaseException)
+def _allowed_class(cls: type) -> bool:
+    """Whether calling ``cls`` (to rebuild an object) is known to run no code.
+
+    Estimators, modules, optimisers and callbacks only store what they are
+    given, and numpy and torch containers only hold data. Base classes rather
+    than a list of names keep new estimators of the package loadable.
+    """
     import pathlib
 
     import numpy as np
     import torch
     from sklearn.base import BaseEstimator
 
+    if issubclass(cls, np.memmap):  # np.memmap(path, mode="w+") writes a file
+        return False
     bases = [
         BaseEstimator,
         torch.nn.Module,
@@ -147,6 +152,16 @@ def _allowed_class(cls: type, package: str) -> bool:
         np.random.Generator,
         pathlib.PurePath,
     ]
+    with contextlib.suppress(ImportError):
+        import skorch
+
+        bases += [
+            skorch.NeuralNet,
+            skorch.callbacks.Callback,
+            skorch.history.History,
+            skorch.dataset.Dataset,
+            skorch.dataset.ValidSplit,
+        ]
     with contextlib.suppress(ImportError):
         from transformers import PretrainedConfig
 

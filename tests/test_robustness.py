@@ -284,6 +284,58 @@ def test_trusted_load_is_explicit(ws, tmp_path):
     assert marker.exists()
 
 
+class _Calls:
+    """Unpickles as ``func(*args)``."""
+
+    def __init__(self, func, args):
+        self.func, self.args = func, args
+
+    def __reduce__(self):
+        return (self.func, self.args)
+
+
+def _crafted_calls(tmp_path):
+    import builtins
+    import importlib
+    import subprocess
+
+    import torch
+
+    marker = str(tmp_path / "ran")
+    return {
+        "os.system": (os.system, (f"touch {marker}",)),
+        "eval": (builtins.eval, (f"open({marker!r}, 'w')",)),
+        "getattr": (getattr, ("text", "upper")),
+        "import_module": (importlib.import_module, ("antigravity",)),
+        "subprocess": (subprocess.Popen, (["touch", marker],)),
+        "np.memmap": (np.memmap, (marker, np.uint8, "w+", 0, (8,))),
+        "torch.load": (torch.load, (marker,)),
+        "np.load": (np.load, (marker,)),
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "os.system",
+        "eval",
+        "getattr",
+        "import_module",
+        "subprocess",
+        "np.memmap",
+        "torch.load",
+        "np.load",
+    ],
+)
+def test_crafted_model_files_are_refused_before_running(ws, tmp_path, name):
+    func, args = _crafted_calls(tmp_path)[name]
+    envelope = joblib.load(ws / "model.joblib")
+    joblib.dump({**envelope, "model": _Calls(func, args)}, tmp_path / "m.joblib")
+    with pytest.raises(ValueError, match="refusing to run it"):
+        load_model(tmp_path / "m.joblib")
+    assert not (tmp_path / "ran").exists()
+
+
 def test_code_in_a_skorch_nets_torch_state_is_refused(tmp_path):
     """skorch unpickles a net's torch state itself; that pickle is checked too."""
     skorch = pytest.importorskip("skorch")
