@@ -71,9 +71,8 @@ class ExperimentConfig:
     random_state : int
         Seed of the splits and of every model.
     si_validation_speakers, si_test_speakers : list of str or None
-        Held-out speakers of the speaker-independent split of corpora without
-        the IEMOCAP session layout (RAVDESS); ``None``: chosen from the
-        speakers present (see :func:`split_indices`).
+        Held-out speakers of the speaker-independent split; ``None`` (both):
+        the corpus's default (see :func:`split_indices`).
     """
 
     corpus: str = "demo"
@@ -269,10 +268,10 @@ def split_indices(corpus, config: ExperimentConfig) -> dict:
 
     SD is stratified 80/10/10 over all rows. SI is the paper's protocol for
     IEMOCAP-like corpora (the synthetic one included): sessions 1-4 train,
-    session 5 male validation, session 5 female test. RAVDESS has no
-    sessions: the held-out speakers are ``config.si_validation_speakers`` and
-    ``config.si_test_speakers`` when given, otherwise chosen from the actors
-    present by ``sklearn_hser.datasets.splits.balanced_held_out_speakers``
+    session 5 male validation, session 5 female test, unless
+    ``config.si_validation_speakers`` and ``config.si_test_speakers`` name the
+    held-out speakers. RAVDESS has no sessions: without named speakers they
+    are chosen from the actors present by ``sklearn_hser.datasets.splits.balanced_held_out_speakers``
     (on the 18 actors of the four-class subset: 13-14 validate, 15-18 test).
     """
     from .datasets import speaker_dependent_split, speaker_independent_split
