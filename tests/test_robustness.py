@@ -131,6 +131,10 @@ def _predict(*args):
     return ["predict", "{ws}/model.joblib", *args]
 
 
+def _model_file(name):
+    return ["predict", "{ws}/" + name, "{ws}/good.wav"]
+
+
 def _study_on_iemocap(*extra):
     root = ["--corpus", "iemocap", "--root", "{ws}/iemocap"]
     return [*_study("--systems", "lstm-mfcc", "--splits", "si", *extra), *root]
@@ -225,30 +229,14 @@ BAD_INPUT = [
     ("audio-truncated", _predict("{ws}/cut.wav", "--text", "hi"), "cut.wav"),
     ("audio-is-folder", _predict("{ws}/folder.wav"), "not found"),
     # predict: model files
-    ("model-absent", ["predict", "{ws}/none.joblib", "{ws}/good.wav"], "not found"),
-    ("model-random", ["predict", "{ws}/random.joblib", "{ws}/good.wav"], "not a"),
-    ("model-empty", ["predict", "{ws}/empty.joblib", "{ws}/good.wav"], "not a"),
-    ("model-truncated", ["predict", "{ws}/cut.joblib", "{ws}/good.wav"], "not a"),
-    (
-        "model-foreign",
-        ["predict", "{ws}/foreign.joblib", "{ws}/good.wav"],
-        "save_model",
-    ),
-    (
-        "model-plain-pickle",
-        ["predict", "{ws}/plain.pkl", "{ws}/good.wav"],
-        "save_model",
-    ),
-    (
-        "model-not-estimator",
-        ["predict", "{ws}/notest.joblib", "{ws}/good.wav"],
-        "not a fitted estimator",
-    ),
-    (
-        "model-runs-code",
-        ["predict", "{ws}/crafted.joblib", "{ws}/good.wav"],
-        "refusing to run it",
-    ),
+    ("model-absent", _model_file("none.joblib"), "not found"),
+    ("model-random", _model_file("random.joblib"), "not a"),
+    ("model-empty", _model_file("empty.joblib"), "not a"),
+    ("model-truncated", _model_file("cut.joblib"), "not a"),
+    ("model-foreign", _model_file("foreign.joblib"), "save_model"),
+    ("model-plain-pickle", _model_file("plain.pkl"), "save_model"),
+    ("model-not-estimator", _model_file("notest.joblib"), "not a fitted estimator"),
+    ("model-runs-code", _model_file("crafted.joblib"), "refusing to run it"),
 ]
 
 
