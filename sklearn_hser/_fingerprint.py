@@ -74,3 +74,40 @@ def _update_item(h, item) -> None:
         h.update(b"n" + repr(item).encode() + b"\0")
     else:
         h.update(b"p" + pickle.dumps(item, protocol=4))
+
+
+def corpus_fingerprint(corpus) -> str:
+    """Return a digest of a corpus frame's identity, for keying study runs.
+
+    Every column counts (ids, transcripts, labels, speakers, ...). Audio
+    given as file paths counts by path, size and modification time rather
+    than by content, so that keying a large corpus costs one ``stat`` per
+    file; audio given as arrays counts by content.
+
+    Parameters
+    ----------
+    corpus : pandas.DataFrame
+        A corpus frame (see ``docs/CONVENTIONS.md``).
+
+    Returns
+    -------
+    str
+        32 hex characters; a different corpus, a re-recorded or edited file,
+        or another selection or order of rows gives another digest.
+    """
+    frame = corpus.copy()
+    if "audio" in frame.columns:
+        frame["audio"] = [_audio_identity(item) for item in frame["audio"]]
+    return data_fingerprint(frame)
+
+
+def _audio_identity(item):
+    import os
+
+    if isinstance(item, (str, os.PathLike)):
+        try:
+            stat = os.stat(item)
+        except OSError:
+            return f"{item}|missing"
+        return f"{os.path.abspath(item)}|{stat.st_size}|{stat.st_mtime_ns}"
+    return item

@@ -14,9 +14,13 @@ Sub-commands:
 * ``hser evaluate``: score a saved system on a labelled corpus (e.g. another
   corpus than it was trained on).
 * ``hser features``: extract feature sets of a corpus into ``.npy`` files.
+* ``hser cache``: show the size of a feature cache, or clear it.
 
 Bad command-line input (missing root, wrong corpus layout, unknown system,
-unreadable audio) ends with a one-line message and exit status 2.
+unreadable audio, a bad number or path) ends with a one-line message and exit
+status 2, before any work starts where the argument alone shows the problem
+(:mod:`sklearn_hser._cli_args`). Ctrl-C ends with a one-line note and exit
+status 130; finished runs and cache entries are kept.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import argparse
 import sys
 import time
 from pathlib import Path
+
+from . import _cli_args as check
 
 CORPORA = ("demo", "iemocap", "ravdess", "emodb", "manifest")
 
@@ -115,13 +121,6 @@ def _csv_list(text: str, what: str) -> list[str]:
     return items
 
 
-def _check_dirs(args, *flags) -> None:
-    for flag in flags:
-        path = getattr(args, flag, None)
-        if path is not None and not Path(path).is_dir():
-            raise UsageError(f"--{flag.replace('_', '-')} {path}: no such directory")
-
-
 def _experiment_config(args):
     from .experiments import SPLITS, SYSTEMS, ExperimentConfig
 
@@ -142,7 +141,6 @@ def _experiment_config(args):
         ) from None
     if any(not 0 <= t <= 1 for t in thresholds):
         raise UsageError("--thresholds must lie in [0, 1]")
-    _check_dirs(args, "w2v_path", "w2v_asr_path", "bert_path")
     return ExperimentConfig(
         corpus=args.corpus,
         systems=systems,
@@ -153,7 +151,14 @@ def _experiment_config(args):
         w2v_asr_path=args.w2v_asr_path,
         bert_path=args.bert_path,
         random_state=args.seed,
+        si_validation_speakers=_speakers(args, "si_validation_speakers"),
+        si_test_speakers=_speakers(args, "si_test_speakers"),
     )
+
+
+def _speakers(args, dest):
+    text = getattr(args, dest)
+    return None if text is None else _csv_list(text, dest.replace("_", "-"))
 
 
 def run_reproduce(args) -> int:
@@ -172,30 +177,16 @@ def run_reproduce(args) -> int:
         f"{args.corpus}: {len(corpus)} utterances, "
         f"{corpus['speaker'].nunique()} speakers; systems {', '.join(config.systems)}"
     )
-    results = run_experiment(corpus, config, args.out, log=print)
+    try:
+        results = run_experiment(corpus, config, args.out, log=print)
+    except ValueError as exc:  # e.g. an SI split the corpus cannot give
+        raise UsageError(str(exc).splitlines()[0]) from exc
     title = f"Hierarchical SER with text integration: {args.corpus}"
     paths = write_report(results, args.out, title=title, versions=package_versions())
     print()
     print(format_table_ii(results))
     print(f"\nReport: {paths['html']}  ({time.perf_counter() - start:.0f} s)")
     return 0
-
-
-def _threshold_arg(text: str):
-    """``--threshold``: "auto", "none" or a number in [0, 1]."""
-    if text.lower() == "auto":
-        return "auto"
-    if text.lower() == "none":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected auto, none or a number in [0, 1]; got {text!r}"
-        ) from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must lie in [0, 1]; got {value}")
-    return value
 
 
 def run_evaluate(args) -> int:
@@ -205,11 +196,11 @@ def run_evaluate(args) -> int:
     from .evaluation import evaluate_model, format_evaluation
     from .persistence import load_model
 
+    corpus = load_corpus(args.corpus, args.root)
     try:
-        model, _ = load_model(args.model)
+        model, _ = load_model(args.model, trusted=args.trust)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    corpus = load_corpus(args.corpus, args.root)
     try:
         result = evaluate_model(model, corpus)
     except ValueError as exc:
@@ -226,14 +217,15 @@ def run_evaluate(args) -> int:
 
 def run_fit(args) -> int:
     """Fit one hierarchical system on a whole corpus and save it."""
+    from ._atomic import exclusive_lock
+    from ._fingerprint import corpus_fingerprint
     from .experiments import SYSTEMS, ExperimentConfig, fit_system, missing_checkpoint
-    from .persistence import save_model
+    from .persistence import _saved_fit_key, save_model
 
     if args.system not in SYSTEMS:
         raise UsageError(
             f"unknown system {args.system}; choose from {', '.join(SYSTEMS)}"
         )
-    _check_dirs(args, "w2v_path", "w2v_asr_path", "bert_path")
     config = ExperimentConfig(
         corpus=args.corpus,
         systems=[args.system],
@@ -248,31 +240,47 @@ def run_fit(args) -> int:
     if reason:
         raise UsageError(f"{args.system}: {reason}")
     corpus = load_corpus(args.corpus, args.root)
+    fit_key = config.digest(
+        args.system, f"fit-{args.threshold}", data=corpus_fingerprint(corpus)
+    )
     how = (
         "threshold chosen on held-out speakers"
         if args.threshold == "auto"
         else f"threshold {args.threshold}"
     )
-    print(
-        f"Fitting {args.system} on {len(corpus)} utterances of {args.corpus} "
-        f"({how}) ..."
-    )
-    model, info = fit_system(
-        corpus, args.system, config, threshold=args.threshold, cache_dir=args.cache_dir
-    )
-    if args.threshold == "auto":
-        scores = ", ".join(
-            f"{t}: {v:.3f}" for t, v in info["threshold_scores"].items()
+    # A second fit on the same --out waits for the first and keeps its model.
+    with exclusive_lock(f"{args.out}.lock"):
+        if _saved_fit_key(args.out) == fit_key:
+            print(f"{args.out} holds this model already (same options and corpus)")
+            return 0
+        print(
+            f"Fitting {args.system} on {len(corpus)} utterances of {args.corpus} "
+            f"({how}) ..."
         )
-        print(f"Validation UA per threshold ({scores}); chose {info['threshold']}")
-    path = save_model(
-        model,
-        args.out,
-        system=args.system,
-        speech_encoder=system.encoder,
-        corpus=args.corpus,
-        **info,
-    )
+        try:
+            model, info = fit_system(
+                corpus,
+                args.system,
+                config,
+                threshold=args.threshold,
+                cache_dir=args.cache_dir,
+            )
+        except ValueError as exc:  # e.g. features that cannot be extracted
+            raise UsageError(str(exc).splitlines()[0]) from exc
+        if args.threshold == "auto":
+            scores = ", ".join(
+                f"{t}: {v:.3f}" for t, v in info["threshold_scores"].items()
+            )
+            print(f"Validation UA per threshold ({scores}); chose {info['threshold']}")
+        path = save_model(
+            model,
+            args.out,
+            system=args.system,
+            speech_encoder=system.encoder,
+            corpus=args.corpus,
+            fit_key=fit_key,
+            **info,
+        )
     print(f"Saved to {path}")
     return 0
 
@@ -287,6 +295,8 @@ def _prediction_inputs(args):
             raise UsageError(f"--csv {args.csv}: {exc}") from exc
         if "audio" not in table.columns:
             raise UsageError(f"--csv {args.csv}: needs an 'audio' column")
+        if table.empty:
+            raise UsageError(f"--csv {args.csv}: has no rows")
         base = Path(args.csv).resolve().parent
         table["audio"] = [str(base / p) for p in table["audio"]]
     else:
@@ -315,11 +325,12 @@ def run_predict(args) -> int:
 
     from .persistence import load_model
 
+    # The inputs first: a typo must not wait for the model to load.
+    table = _prediction_inputs(args)
     try:
-        model, info = load_model(args.model)
+        model, info = load_model(args.model, trusted=args.trust)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    table = _prediction_inputs(args)
     if (table["text"] == "").any():
         print(
             "note: samples without a transcript reach the text branch with an "
@@ -348,7 +359,8 @@ def run_features(args) -> int:
     """Extract feature sets of a corpus into ``--out``."""
     import numpy as np
 
-    corpus = load_corpus(args.corpus, args.root)
+    from ._atomic import atomic_write, atomic_write_text
+
     extractors = feature_extractors(args.cache_dir, args.n_jobs)
     names = list(extractors) if args.sets == "all" else args.sets.split(",")
     unknown = [n for n in names if n not in extractors]
@@ -357,6 +369,7 @@ def run_features(args) -> int:
             f"unknown or unavailable feature set(s) {', '.join(unknown)}; "
             f"available: {', '.join(extractors)}"
         )
+    corpus = load_corpus(args.corpus, args.root)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     print(f"{args.corpus}: {len(corpus)} utterances")
@@ -365,9 +378,32 @@ def run_features(args) -> int:
     except ValueError as exc:
         raise UsageError(str(exc).splitlines()[0]) from exc
     for name, features in results.items():
-        np.save(out / f"{name}.npy", features, allow_pickle=features.dtype == object)
-    corpus.drop(columns=["audio"]).to_csv(out / "corpus.csv", index=False)
+        atomic_write(
+            out / f"{name}.npy",
+            lambda f, a=features: np.save(f, a, allow_pickle=a.dtype == object),
+        )
+    atomic_write_text(
+        out / "corpus.csv", corpus.drop(columns=["audio"]).to_csv(index=False)
+    )
     print(f"Wrote {len(results)} feature files and corpus.csv to {out}")
+    return 0
+
+
+def run_cache(args) -> int:
+    """Show the size of a feature cache, or clear it."""
+    from .features import cache_info, clear_cache
+
+    if args.clear:
+        print(f"Deleted {clear_cache(args.directory)} entries from {args.directory}")
+        return 0
+    info = cache_info(args.directory)
+    mib = 1024**2
+    print(
+        f"{info['directory']}: {info['n_entries']} entries, "
+        f"{info['n_bytes'] / mib:.1f} MiB (limit {info['max_bytes'] / mib:.0f} MiB)"
+    )
+    for name, ns in sorted(info["namespaces"].items()):
+        print(f"  {name:<40} {ns['n_entries']:>7} {ns['n_bytes'] / mib:9.1f} MiB")
     return 0
 
 
@@ -375,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hser`` command."""
     from .experiments import DEFAULT_THRESHOLDS, RECOMMENDED_SYSTEM
 
-    parser = argparse.ArgumentParser(
+    parser = check.OneLineParser(
         prog="hser", description="Hierarchical speech emotion recognition with text."
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -389,14 +425,17 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     def model_args(p):
-        p.add_argument("--max-epochs", type=int, default=60, help="LSTM epoch budget")
-        p.add_argument("--seed", type=int, default=0)
-        p.add_argument("--w2v-path", default=None, help="local wav2vec2-base directory")
         p.add_argument(
-            "--w2v-asr-path", default=None, help="local wav2vec2-base-960h directory"
+            "--max-epochs", type=check.positive_int, default=60, help="LSTM epochs"
+        )
+        p.add_argument("--seed", type=check.non_negative_int, default=0)
+        ckpt = dict(type=check.checkpoint_dir, default=None)
+        p.add_argument("--w2v-path", **ckpt, help="local wav2vec2-base directory")
+        p.add_argument(
+            "--w2v-asr-path", **ckpt, help="local wav2vec2-base-960h directory"
         )
         p.add_argument(
-            "--bert-path", default=None, help="local BERT directory (default: MiniLM)"
+            "--bert-path", **ckpt, help="local BERT directory (default: MiniLM)"
         )
 
     def study_args(p, systems):
@@ -405,6 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--thresholds", default=",".join(f"{t:.2f}" for t in DEFAULT_THRESHOLDS)
         )
+        held_out = "comma-separated held-out speakers of the SI split"
+        p.add_argument("--si-validation-speakers", default=None, help=held_out)
+        p.add_argument("--si-test-speakers", default=None, help=held_out)
 
     lstm_systems = "lstm-mfcc,lstm-gemaps,lstm-handcrafted,lstm-wakehubert"
     reproduce = sub.add_parser("reproduce", help="the paper's study on a corpus")
@@ -414,13 +456,14 @@ def build_parser() -> argparse.ArgumentParser:
         f"{RECOMMENDED_SYSTEM},lr-egemaps,{lstm_systems},lstm-whisper,w2v,w2v-asr",
     )
     model_args(reproduce)
-    reproduce.add_argument("--out", default="hser-output/reproduce")
+    out_dir = dict(type=check.output_dir)
+    reproduce.add_argument("--out", default="hser-output/reproduce", **out_dir)
     reproduce.set_defaults(run=run_reproduce)
 
     demo = sub.add_parser("demo", help="the study on the embedded synthetic corpus")
     study_args(demo, lstm_systems)
     model_args(demo)
-    demo.add_argument("--out", default="hser-output/demo")
+    demo.add_argument("--out", default="hser-output/demo", **out_dir)
     demo.set_defaults(run=run_reproduce, corpus="demo", root=None)
 
     fit = sub.add_parser("fit", help="fit one hierarchical system and save it")
@@ -432,12 +475,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument(
         "--threshold",
-        type=_threshold_arg,
+        type=check.threshold_choice,
         default="auto",
         help="auto (chosen on held-out speakers), none, or a number in [0, 1]",
     )
-    fit.add_argument("--cache-dir", default=".hser-cache")
-    fit.add_argument("--out", default="hser-output/model.joblib")
+    fit.add_argument("--cache-dir", default=".hser-cache", **out_dir)
+    fit.add_argument(
+        "--out", default="hser-output/model.joblib", type=check.output_file
+    )
     model_args(fit)
     fit.set_defaults(run=run_fit)
 
@@ -445,23 +490,46 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("model", help="file written by hser fit")
     predict.add_argument("audio", nargs="*", help="audio files")
     predict.add_argument("--text", action="append", help="transcript (once per file)")
-    predict.add_argument("--csv", help="CSV with 'audio' (and optional 'text') columns")
+    predict.add_argument(
+        "--csv",
+        type=check.existing_file,
+        help="CSV with 'audio' (and optional 'text') columns",
+    )
     predict.add_argument("--json", action="store_true", help="print JSON")
+    predict.add_argument(
+        "--trust",
+        action="store_true",
+        help="load the model without safety checks (runs code it names)",
+    )
     predict.set_defaults(run=run_predict)
 
     evaluate = sub.add_parser("evaluate", help="score a saved system on a corpus")
     evaluate.add_argument("model", help="file written by hser fit")
     corpus_args(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument(
+        "--trust",
+        action="store_true",
+        help="load the model without safety checks (runs code it names)",
+    )
     evaluate.set_defaults(run=run_evaluate)
 
     feats = sub.add_parser("features", help="extract feature sets of a corpus")
     corpus_args(feats)
     feats.add_argument("--sets", default="all", help="comma-separated feature sets")
-    feats.add_argument("--out", default="hser-output/features", help="output folder")
-    feats.add_argument("--cache-dir", default=None, help="feature cache directory")
-    feats.add_argument("--n-jobs", type=int, default=None, help="extraction processes")
+    feats.add_argument(
+        "--out", default="hser-output/features", help="output folder", **out_dir
+    )
+    feats.add_argument("--cache-dir", default=None, help="feature cache", **out_dir)
+    feats.add_argument("--n-jobs", type=check.n_jobs, default=None, help="workers")
     feats.set_defaults(run=run_features)
+
+    cache = sub.add_parser(
+        "cache", help="show the size of a feature cache, or clear it"
+    )
+    cache.add_argument("directory", nargs="?", default=".hser-cache", **out_dir)
+    cache.add_argument("--clear", action="store_true", help="delete every entry")
+    cache.set_defaults(run=run_cache)
     return parser
 
 
@@ -471,7 +539,10 @@ def main(argv=None) -> int:
     from .features import AudioInputError
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a bad argument (2), already printed
+        return exc.code
     try:
         # Progress bars for a person at a terminal; silent in logs and pipes.
         with config_context(progress=sys.stderr.isatty()):
@@ -480,6 +551,18 @@ def main(argv=None) -> int:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"hser: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\nhser: {_interrupted(args)}", file=sys.stderr)
+        return 130
+
+
+def _interrupted(args) -> str:
+    """What Ctrl-C leaves behind, for the one line ``hser`` prints."""
+    if args.run is run_reproduce:
+        return f"interrupted; finished runs are kept under {Path(args.out, 'runs')}"
+    if args.run is run_fit:
+        return f"interrupted; no model was saved to {args.out}"
+    return "interrupted"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._atomic import atomic_write_text, exclusive_lock
+from ._fingerprint import corpus_fingerprint
 from ._labels import EMOTIONS, NEUTRAL
 
 #: Thresholds tried by the paper.
@@ -80,6 +82,9 @@ class ExperimentConfig:
         Local BERT-family model for the text branch; ``None``: packaged MiniLM.
     random_state : int
         Seed of the splits and of every model.
+    si_validation_speakers, si_test_speakers : list of str or None
+        Held-out speakers of the speaker-independent split; ``None`` (both):
+        the corpus's default (see :func:`split_indices`).
     """
 
     corpus: str = "demo"
@@ -92,11 +97,18 @@ class ExperimentConfig:
     w2v_asr_path: str | None = None
     bert_path: str | None = None
     random_state: int = 0
+    si_validation_speakers: list | None = None
+    si_test_speakers: list | None = None
 
-    def digest(self, system: str, split: str) -> str:
-        """A key of everything that affects one run's numbers."""
+    def digest(self, system: str, split: str, data: str = "") -> str:
+        """A key of everything that affects one run's numbers.
+
+        ``data`` is the corpus fingerprint
+        (:func:`sklearn_hser._fingerprint.corpus_fingerprint`), so that a run
+        on one corpus is never read back as a run on another.
+        """
         relevant = asdict(self)
-        relevant.update(systems=[system], splits=[split])
+        relevant.update(systems=[system], splits=[split], data=data)
         text = json.dumps(relevant, sort_keys=True, default=str)
         return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
@@ -451,11 +463,14 @@ def split_indices(corpus, config: ExperimentConfig) -> dict:
 
     SD is stratified 80/10/10 over all rows. SI is the paper's protocol for
     IEMOCAP-like corpora (the synthetic one included): sessions 1-4 train,
-    session 5 male validation, session 5 female test. RAVDESS has no
-    sessions: actors 1-12 train, 13-14 validate, 15-18 test (two male and
-    two female speakers in each held-out group).
+    session 5 male validation, session 5 female test, unless
+    ``config.si_validation_speakers`` and ``config.si_test_speakers`` name the
+    held-out speakers. RAVDESS has no sessions: without named speakers they
+    are chosen from the actors present by ``sklearn_hser.datasets.splits.balanced_held_out_speakers``
+    (on the 18 actors of the four-class subset: 13-14 validate, 15-18 test).
     """
     from .datasets import speaker_dependent_split, speaker_independent_split
+    from .datasets.splits import balanced_held_out_speakers
 
     out = {}
     for split in config.splits:
@@ -463,11 +478,12 @@ def split_indices(corpus, config: ExperimentConfig) -> dict:
             out[split] = speaker_dependent_split(
                 corpus["label"], random_state=config.random_state
             )
-        elif config.corpus == "ravdess":
+        elif config.corpus == "ravdess" or _given_speakers(config):
+            val, test = config.si_validation_speakers, config.si_test_speakers
+            if not _given_speakers(config):
+                val, test = balanced_held_out_speakers(corpus)
             out[split] = speaker_independent_split(
-                corpus,
-                validation_speakers=["Actor_13", "Actor_14"],
-                test_speakers=["Actor_15", "Actor_16", "Actor_17", "Actor_18"],
+                corpus, validation_speakers=val, test_speakers=test
             )
         elif config.corpus in ("emodb", "manifest"):
             from .datasets import speaker_holdout_split
@@ -476,6 +492,12 @@ def split_indices(corpus, config: ExperimentConfig) -> dict:
         else:
             out[split] = speaker_independent_split(corpus)
     return out
+
+
+def _given_speakers(config: ExperimentConfig) -> bool:
+    return (
+        config.si_validation_speakers is not None or config.si_test_speakers is not None
+    )
 
 
 def missing_checkpoint(system: SpeechSystem, config: ExperimentConfig) -> str | None:
@@ -615,6 +637,7 @@ def run_experiment(corpus, config: ExperimentConfig, out_dir, *, log=print) -> d
     if not labels <= set(EMOTIONS) or NEUTRAL not in labels:
         raise ValueError(f"corpus labels {sorted(labels)} are not the four-class set")
 
+    fingerprint = corpus_fingerprint(corpus)
     runs, skipped = [], []
     for split, (train, val, test) in split_indices(corpus, config).items():
         data = {
@@ -631,39 +654,79 @@ def run_experiment(corpus, config: ExperimentConfig, out_dir, *, log=print) -> d
                 log(f"[{split}] {name}: skipped, {reason}")
                 continue
             path = out / "runs" / f"{name}-{split}.json"
-            digest = config.digest(name, split)
-            if path.is_file():
-                record = json.loads(path.read_text())
-                if record.get("digest") == digest:
+            digest = config.digest(name, split, data=fingerprint)
+            # A second process on the same --out waits here, then reads the
+            # record the first one wrote instead of redoing the run.
+            with exclusive_lock(path.with_suffix(".lock")):
+                record = _read_run_record(path, digest, log=log)
+                if record is not None:
                     log(f"[{split}] {name}: done earlier, read from {path}")
                     runs.append(record)
                     continue
-            if text is None:
-                log(
-                    f"[{split}] text model: fitting on {len(data['train'])} transcripts"
-                )
-                text = build_text_model(config, cache_dir).fit(
-                    data["train"], data["train"]["label"]
-                )
-            log(f"[{split}] {name}: fitting S and ST systems")
-            speech = system.build(config, cache_dir)
-            record = evaluate_run(system, split, speech, text, data, config)
-            record["digest"] = digest
-            path.write_text(json.dumps(record, indent=1, default=_json_default))
+                if text is None:
+                    log(f"[{split}] text model: fitting on {len(data['train'])} texts")
+                    text = build_text_model(config, cache_dir).fit(
+                        data["train"], data["train"]["label"]
+                    )
+                log(f"[{split}] {name}: fitting S and ST systems")
+                speech = system.build(config, cache_dir)
+                record = evaluate_run(system, split, speech, text, data, config)
+                record["digest"] = digest
+                text_record = _strict_json(record)
+                atomic_write_text(path, text_record)
+                # What a resumed study would read: NaN as None, no numpy types.
+                record = json.loads(text_record)
             runs.append(record)
             st = next(
                 r
                 for r in record["rows"]
                 if r["kind"] == "ST" and r["threshold"] is None
             )
-            ua, wa, seconds = st["UA"], st["WA"], record["seconds"]
-            log(f"[{split}] {name}: ST UA {ua:.3f} WA {wa:.3f} ({seconds:.0f} s)")
+            ua, wa, seconds = _f3(st["UA"]), _f3(st["WA"]), record["seconds"]
+            log(f"[{split}] {name}: ST UA {ua} WA {wa} ({seconds:.0f} s)")
     return {"config": asdict(config), "runs": runs, "skipped": skipped}
 
 
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
+def _read_run_record(path, digest: str, *, log=print) -> dict | None:
+    """The finished run stored at ``path`` if it matches ``digest``, else None.
+
+    A record of another configuration or corpus is ignored (the run is
+    redone and the file replaced); so is a file that is not a JSON object
+    with a digest, e.g. one truncated by a crash before writes were atomic,
+    with a note through ``log``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        log(f"note: {path} is unreadable ({type(exc).__name__}); redoing the run")
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("digest"), str):
+        log(f"note: {path} is not a run record; redoing the run")
+        return None
+    return record if record["digest"] == digest else None
+
+
+def _f3(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _strict_json(record) -> str:
+    """``record`` as strict JSON: numpy values unwrapped, NaN and inf as null."""
+    return json.dumps(_finite(record), indent=1, allow_nan=False)
+
+
+def _finite(value):
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
     if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+        return _finite(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value

@@ -6,7 +6,17 @@ system name and threshold). Loading compares the saved package version with
 the running one and warns on a mismatch, as scikit-learn does for its own
 estimators: a model pickled by another version may behave differently.
 
-Like every pickle, only load files you trust.
+Files are written atomically (a temporary file renamed over the
+destination), so a killed ``save_model`` leaves the previous file or none,
+never a torn one.
+
+Loading does not run code from the file: :func:`load_model` reads it with
+an unpickler that only accepts what fitted sklearn-hser models are made of
+(estimators, torch modules and optimisers, skorch nets, arrays) and refuses
+any other function or class the file names, before calling it. A model that
+uses other estimators (your own classes, say) is refused too; load it with
+``trusted=True`` (``hser predict --trust``) if, and only if, you trust
+where it came from, since that is a plain unpickling.
 """
 
 from __future__ import annotations
@@ -43,10 +53,12 @@ def save_model(model, path, **metadata) -> Path:
     from sklearn.utils.validation import check_is_fitted
 
     from . import __version__
+    from ._atomic import atomic_write
 
     check_is_fitted(model)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise ValueError(f"{str(path)!r} is a directory, not a model file name")
     envelope = {
         "format": _FORMAT,
         "version": __version__,
@@ -54,17 +66,20 @@ def save_model(model, path, **metadata) -> Path:
         "metadata": metadata,
         "model": model,
     }
-    joblib.dump(envelope, path)
-    return path
+    return atomic_write(path, lambda f: joblib.dump(envelope, f))
 
 
-def load_model(path):
+def load_model(path, *, trusted: bool = False):
     """Load a model saved by :func:`save_model`.
 
     Parameters
     ----------
     path : path-like
         A file written by :func:`save_model`.
+    trusted : bool, default=False
+        False: refuse any function or class a fitted sklearn-hser model is
+        not made of, without running it. True: unpickle without checks, which
+        runs whatever code the file names; only for files you trust.
 
     Returns
     -------
@@ -76,24 +91,45 @@ def load_model(path):
     Raises
     ------
     ValueError
-        If the file is missing or is not a sklearn-hser model file.
+        If the file is missing, is not a sklearn-hser model file, holds
+        something other than an estimator, or (unless ``trusted``) names
+        code a model is not made of.
 
     Warns
     -----
     ModelVersionWarning
         If the file was saved by another sklearn-hser version.
     """
+    from sklearn.base import BaseEstimator
+
     from . import __version__
+    from ._safe_pickle import UnsafeModelError, load_restricted
 
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"model file {str(path)!r} not found")
     try:
-        envelope = joblib.load(path)
+        envelope = joblib.load(path) if trusted else load_restricted(path)
+    except UnsafeModelError as exc:
+        raise ValueError(
+            f"{str(path)!r} was not loaded: {exc}. Load it as trusted only if "
+            "you trust its source (hser predict --trust)"
+        ) from exc
     except Exception as exc:
-        raise ValueError(f"{str(path)!r} is not a readable model file ({exc})") from exc
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(
+            f"{str(path)!r} is not a readable model file ({reason})"
+        ) from exc
     if not isinstance(envelope, dict) or envelope.get("format") != _FORMAT:
         raise ValueError(f"{str(path)!r} was not written by sklearn-hser's save_model")
+    missing = {"version", "classes", "metadata", "model"} - set(envelope)
+    if missing or not isinstance(envelope["metadata"], dict):
+        raise ValueError(f"{str(path)!r} is an incomplete sklearn-hser model file")
+    if not isinstance(envelope["model"], BaseEstimator):
+        raise ValueError(
+            f"{str(path)!r} holds a {type(envelope['model']).__name__}, "
+            "not a fitted estimator"
+        )
     if envelope["version"] != __version__:
         warnings.warn(
             f"{path} was saved by sklearn-hser {envelope['version']} and is loaded "
@@ -103,3 +139,14 @@ def load_model(path):
         )
     info = {k: envelope[k] for k in ("version", "classes", "metadata")}
     return envelope["model"], info
+
+
+def _saved_fit_key(path) -> str | None:
+    """The ``fit_key`` metadata of the model at ``path``; None if unreadable."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ModelVersionWarning)
+            _, info = load_model(path)
+    except ValueError:
+        return None
+    return info["metadata"].get("fit_key")

@@ -74,9 +74,15 @@ def test_fit_then_predict(iemocap_root, tmp_path, capsys):
     from sklearn_hser.datasets import load_iemocap
 
     model = tmp_path / "model.joblib"
-    assert main(["fit", "--corpus", "iemocap", "--root", str(iemocap_root),
-                 "--max-epochs", "3", "--threshold", "0.3",
-                 "--cache-dir", str(tmp_path / "cache"), "--out", str(model)]) == 0
+    fit = ["fit", "--corpus", "iemocap", "--root", str(iemocap_root),
+           "--max-epochs", "3", "--threshold", "0.3",
+           "--cache-dir", str(tmp_path / "cache"), "--out", str(model)]
+    assert main(fit) == 0
+    saved = model.read_bytes()
+    # The same fit again (or a concurrent one, after waiting) keeps the model.
+    assert main(fit) == 0
+    assert "holds this model already" in capsys.readouterr().out
+    assert model.read_bytes() == saved
     corpus = load_iemocap(iemocap_root).head(3)
     capsys.readouterr()
     argv = ["predict", str(model), *corpus["audio"], "--json"]

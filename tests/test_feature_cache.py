@@ -62,7 +62,9 @@ def test_parameters_are_part_of_the_key(tmp_path, waveforms):
 def test_corrupt_cache_entry_is_recomputed(tmp_path, waveforms):
     cache = tmp_path / "cache"
     expected = MFCC(cache_dir=cache).transform(waveforms)
-    for entry in cache.rglob("*.npy"):
+    entries = list(cache.rglob("*.feat"))
+    assert len(entries) == len(waveforms)
+    for entry in entries:
         entry.write_bytes(b"truncated")
     np.testing.assert_array_equal(MFCC(cache_dir=cache).transform(waveforms), expected)
 
@@ -72,3 +74,81 @@ def test_missing_file_with_cache_names_the_file(tmp_path):
 
     with pytest.raises(AudioInputError, match="gone.wav"):
         MFCC(cache_dir=tmp_path).transform([str(tmp_path / "gone.wav")])
+
+
+def _entries(cache):
+    entries = sorted(cache.rglob("*.feat"))
+    assert entries
+    return entries
+
+
+def _flip_bytes(path):
+    data = bytearray(path.read_bytes())
+    for i in range(-40, -20):
+        data[i] ^= 0xFF  # inside the float data, far from the header
+    path.write_bytes(bytes(data))
+
+
+def _write_npy(path, array):
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    path.write_bytes(buffer.getvalue())
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        _flip_bytes,
+        lambda p: _write_npy(p, np.zeros((3, 7), np.float32)),  # valid, wrong shape
+        lambda p: _write_npy(p, np.full(39, np.nan, np.float32)),  # NaN features
+        lambda p: p.write_bytes(p.read_bytes()[:-10]),  # truncated
+    ],
+    ids=["flipped-bytes", "foreign-npy", "nan-npy", "truncated"],
+)
+def test_damaged_entry_is_recomputed_not_returned(tmp_path, waveforms, corrupt):
+    cache = tmp_path / "cache"
+    expected = MFCC(cache_dir=cache).transform(waveforms)
+    damaged = _entries(cache)[0]
+    corrupt(damaged)
+    again = MFCC(cache_dir=cache).transform(waveforms)
+    np.testing.assert_array_equal(again, expected)
+    # The entry was rewritten intact: a third run reads it back unchanged.
+    from sklearn_hser.features._cache import _decode
+
+    assert _decode(damaged.read_bytes()) is not None
+
+
+def test_cache_size_limit_evicts_least_recently_used(tmp_path, waveforms, monkeypatch):
+    from sklearn_hser.features import cache_info
+
+    cache = tmp_path / "cache"
+    MFCC(cache_dir=cache).transform(waveforms[:1])
+    one_entry = cache_info(cache)["n_bytes"]
+    monkeypatch.setenv("HSER_CACHE_MAX_BYTES", str(3 * one_entry))
+    MFCC(cache_dir=cache).transform(waveforms)
+    info = cache_info(cache)
+    assert info["max_bytes"] == 3 * one_entry
+    assert info["n_bytes"] <= 3 * one_entry and info["n_entries"] == 3
+
+
+def test_bad_size_limit_is_a_clear_error(tmp_path, waveforms, monkeypatch):
+    monkeypatch.setenv("HSER_CACHE_MAX_BYTES", "lots")
+    with pytest.raises(ValueError, match="HSER_CACHE_MAX_BYTES"):
+        MFCC(cache_dir=tmp_path).transform(waveforms[:1])
+
+
+def test_cache_info_and_clear(tmp_path, waveforms):
+    from sklearn_hser.features import cache_info, clear_cache
+
+    cache = tmp_path / "cache"
+    MFCC(cache_dir=cache).transform(waveforms)
+    HandcraftedFeatures(cache_dir=cache).transform(waveforms[:2])
+    (cache / "notes.txt").write_text("not a cache entry")
+    info = cache_info(cache)
+    assert info["n_entries"] == len(waveforms) + 2
+    assert sorted(ns["n_entries"] for ns in info["namespaces"].values()) == [2, 5]
+    assert clear_cache(cache) == len(waveforms) + 2
+    assert cache_info(cache)["n_entries"] == 0
+    assert (cache / "notes.txt").read_text() == "not a cache entry"

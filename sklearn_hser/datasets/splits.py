@@ -451,3 +451,52 @@ def validation_split(train_idx, val_idx) -> PredefinedSplit:
         [np.full(train_idx.size, -1, dtype=int), np.zeros(val_idx.size, dtype=int)]
     )
     return PredefinedSplit(test_fold)
+
+
+def balanced_held_out_speakers(
+    df: pd.DataFrame, *, speaker_column: str = "speaker", gender_column: str = "gender"
+) -> tuple[list, list]:
+    """Validation and test speakers for corpora without sessions (RAVDESS).
+
+    Within each gender the speakers present are sorted by name; the last two
+    are held out for testing and the one before them for validation (with
+    fewer than five speakers of a gender: the last one for testing, the one
+    before for validation). On RAVDESS's 18 actors of the four-class subset
+    this is actors 13-14 for validation and 15-18 for testing, two male and
+    two female test speakers; on another selection of actors it adapts
+    instead of naming absent speakers.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Corpus frame with speaker and gender columns.
+    speaker_column, gender_column : str
+        Column names.
+
+    Returns
+    -------
+    validation_speakers, test_speakers : list of str
+
+    Raises
+    ------
+    ValueError
+        If a column is missing or a gender has fewer than three speakers
+        (one each to train, validate and test on).
+    """
+    for column in (speaker_column, gender_column):
+        if column not in df.columns:
+            raise ValueError(f"corpus has no {column!r} column")
+    validation, test = [], []
+    pairs = df[[speaker_column, gender_column]].drop_duplicates()
+    for gender, group in pairs.groupby(gender_column, sort=True):
+        speakers = sorted(group[speaker_column].unique(), key=str)
+        if len(speakers) < 3:
+            raise ValueError(
+                f"a speaker-independent split needs at least 3 speakers of each "
+                f"gender; gender {gender!r} has {len(speakers)}: {speakers}. "
+                "Name the held-out speakers instead."
+            )
+        n_test = 2 if len(speakers) >= 5 else 1
+        test += speakers[-n_test:]
+        validation.append(speakers[-n_test - 1])
+    return sorted(validation), sorted(test)

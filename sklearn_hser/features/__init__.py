@@ -7,6 +7,7 @@ parallel extraction, and :mod:`sklearn_hser.features.audio` for how audio is
 decoded and which inputs are rejected.
 """
 
+from ._cache import cache_info, clear_cache
 from .audio import AudioInputError, ClippedAudioWarning, load_audio
 from .gemaps import GeMAPS
 from .handcrafted import HandcraftedFeatures
@@ -28,4 +29,6 @@ __all__ = [
     "SpeechEncoderEmbeddings",
     "WakeHuBERTEmbeddings",
     "WhisperEmbeddings",
+    "cache_info",
+    "clear_cache",
 ]

@@ -1,0 +1,90 @@
+"""Atomic file writes and inter-process locks for the package's outputs.
+
+A file written in place and cut short by a kill or a full disk is a torn
+file that a later run may take for a finished one. Every output that a later
+run reads back (run records, model files, feature-cache entries) is written
+here instead: to a temporary file in the destination's folder, flushed to
+disk, then renamed over the destination, which POSIX and Windows do in one
+step. A reader sees the old file or the new one, never a mix.
+
+:func:`exclusive_lock` lets two processes that share an output folder take
+turns on one piece of work, so that the second one reads what the first
+wrote instead of doing the same work again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write(path, write) -> Path:
+    """Write a file atomically through a callback.
+
+    Parameters
+    ----------
+    path : path-like
+        Destination; its folder is created if needed.
+    write : callable
+        ``write(f)`` writes the whole content to the binary file object ``f``.
+
+    Returns
+    -------
+    pathlib.Path
+        The destination.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            # Rename only what is on disk: a crash after the rename must not
+            # leave an empty file under the final name.
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_bytes(path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
+    return atomic_write(path, lambda f: f.write(data))
+
+
+def atomic_write_text(path, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_write`)."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def exclusive_lock(path):
+    """Hold an exclusive advisory lock on ``path`` inside a ``with`` block.
+
+    Blocks until the lock is free. The lock is released when the block ends
+    or the process dies, so a killed run never leaves a stale lock behind.
+    Where the platform has no ``fcntl`` (Windows) the block runs unlocked.
+
+    Parameters
+    ----------
+    path : path-like
+        The lock file (created if needed, left in place afterwards).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
