@@ -15,17 +15,20 @@ from .recording import Recording
 from .report import plot_timeline, write_timeline
 from .segmentation import speech_segments
 from .timeline import emotion_timeline
-from .transcripts import TranscriptError, read_transcript, segments_table
+from .synthetic import concatenate_utterances
+from .transcripts import TranscriptError, read_transcript, segments_table, write_srt
 
 __all__ = [
     "Recording",
     "TranscriptError",
     "WhisperTranscriber",
     "asr_available",
+    "concatenate_utterances",
     "emotion_timeline",
     "plot_timeline",
     "read_transcript",
     "segments_table",
     "speech_segments",
+    "write_srt",
     "write_timeline",
 ]

@@ -5,9 +5,13 @@ Used where a recording comes without words: the segments found by
 transcript, or the files given to ``hser predict`` without ``--text``) are
 transcribed so that the text branch of the hierarchy has something to read.
 
-All segments go through faster-whisper's batched pipeline, several at once,
-each as its own clip: the decoder never merges two segments, and each
-segment's text and confidence are its own. Nothing is downloaded: the model
+Whisper's encoder always reads a 30-second window, so transcribing one short
+segment per window would waste most of it. The segments are packed end to end
+(a short silence between them) into clips of up to 24 s, the clips go through
+faster-whisper's batched pipeline several at once, and each recognised word,
+which comes back with its time, goes to the segment it falls in (or, in a
+gap, the nearest one). Each segment's text and confidence are thus its own,
+and a 10-minute recording costs about 25 windows, not one per segment. Nothing is downloaded: the model
 is the packaged Whisper-base (:mod:`sklearn_hser.features._whisper_assets`)
 or a local CTranslate2 Whisper directory.
 """
@@ -15,8 +19,6 @@ or a local CTranslate2 Whisper directory.
 from __future__ import annotations
 
 import functools
-import math
-
 import numpy as np
 import pandas as pd
 
@@ -24,16 +26,13 @@ from ..features.audio import SAMPLING_RATE
 
 __all__ = ["WhisperTranscriber", "asr_available"]
 
-# Whisper reads 30-second windows; longer segments are transcribed in pieces.
-_WINDOW_SECONDS = 30.0
 # Whisper's frame: 10 ms at 16 kHz.
 _FRAME = 160
-_EMPTY = {
-    "text": "",
-    "asr_confidence": float("nan"),
-    "no_speech_prob": float("nan"),
-    "language": None,
-}
+# Segments packed into one clip, with this much silence between them.
+# (Whisper tends to drop the last words of a window that is nearly full.)
+_PACK_SAMPLES = int(24.0 * SAMPLING_RATE)
+_GAP_SECONDS = 0.3
+_EMPTY = {"text": "", "asr_confidence": float("nan"), "language": None}
 
 
 def asr_available() -> bool:
@@ -61,6 +60,16 @@ def _load_model(path: str, compute_type: str, cpu_threads: int):
         path, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads
     )
     return BatchedInferencePipeline(model)
+
+
+def _nearest_span(starts, ends, time) -> int:
+    """The span holding ``time``, else the closest one (a word in a gap)."""
+    k = int(np.searchsorted(starts, time, side="right")) - 1
+    if k < 0:
+        return 0
+    if time <= ends[k] or k + 1 == len(starts):
+        return k
+    return k if time - ends[k] <= starts[k + 1] - time else k + 1
 
 
 class WhisperTranscriber:
@@ -134,88 +143,73 @@ class WhisperTranscriber:
         -------
         pandas.DataFrame
             One row per waveform: ``text``, ``asr_confidence`` (the mean
-            token probability, ``exp(avg_logprob)``, in [0, 1]),
-            ``no_speech_prob`` and ``language``.
+            probability of its recognised words, in [0, 1]; NaN without
+            words) and ``language``.
         """
         waveforms = [np.asarray(w, dtype=np.float32).ravel() for w in waveforms]
         pipeline = self._pipeline()
         rows = []
-        # A group of batches per call bounds the concatenated audio's size.
-        group = max(int(self.batch_size), 1) * 8
+        # A group per call bounds the size of the packed audio (~10 min).
+        group = 200
         for first in range(0, len(waveforms), group):
             rows += self._transcribe_group(pipeline, waveforms[first : first + group])
-        return pd.DataFrame(
-            rows, columns=["text", "asr_confidence", "no_speech_prob", "language"]
-        )
+        return pd.DataFrame(rows, columns=["text", "asr_confidence", "language"])
 
     def _transcribe_group(self, pipeline, waveforms) -> list:
-        # Lay the segments end to end and name each (<= 30 s) piece as a clip:
-        # the pipeline decodes every clip alone and tags its output with the
-        # clip's start frame ("seek"), which maps text back to its segment.
-        window = int(_WINDOW_SECONDS * SAMPLING_RATE)
-        clips, owner, pieces, offset = [], [], [], 0
+        # Packing: see the module docstring.
+        gap, limit = int(_GAP_SECONDS * SAMPLING_RATE), _PACK_SAMPLES
+        clips, spans, pieces = [], [], []
+        offset = clip_start = 0
         for i, wave in enumerate(waveforms):
-            for lo in range(0, len(wave), window):
-                piece = wave[lo : lo + window]
-                clips.append(
-                    {
-                        "start": offset / SAMPLING_RATE,
-                        "end": (offset + len(piece)) / SAMPLING_RATE,
-                    }
-                )
-                owner.append(i)
+            for lo in range(0, len(wave), limit):
+                piece = wave[lo : lo + limit]
+                if offset + len(piece) - clip_start > limit:
+                    clips.append((clip_start, offset))
+                    # Clips start on Whisper's 10 ms frames.
+                    offset = clip_start = (offset // _FRAME + 2) * _FRAME
                 pieces.append((offset, piece))
-                # Clips start on 10 ms frames, at least two frames apart, so
-                # that no rounding in the pipeline gives two clips one seek.
-                offset += (len(piece) // _FRAME + 2) * _FRAME
-        if not clips:
+                spans.append((offset, offset + len(piece), i))
+                offset += len(piece) + gap
+        if not spans:
             return [_EMPTY.copy() for _ in waveforms]
+        clips.append((clip_start, offset))
         audio = np.zeros(offset, dtype=np.float32)
-        for start, piece in pieces:
-            audio[start : start + len(piece)] = piece
-        fps = pipeline.model.frames_per_second
-        # The same arithmetic as the pipeline's, so the seeks match exactly.
-        seek_of = {
-            int(int(c["start"] * SAMPLING_RATE) / SAMPLING_RATE * fps): k
-            for k, c in enumerate(clips)
-        }
+        for first, piece in pieces:
+            audio[first : first + len(piece)] = piece
         segments, info = pipeline.transcribe(
             audio,
             language=self.language,
-            clip_timestamps=clips,
+            clip_timestamps=[
+                {"start": a / SAMPLING_RATE, "end": b / SAMPLING_RATE}
+                for a, b in clips
+            ],
             batch_size=int(self.batch_size),
             beam_size=int(self.beam_size),
-            without_timestamps=True,
+            # Timestamp tokens keep Whisper from skipping repeated sentences.
+            without_timestamps=False,
+            word_timestamps=True,
             log_progress=False,
         )
         if self.language is None:
             self.language = info.language  # detected once, kept for the rest
-        texts = [[] for _ in waveforms]
-        scores = [[] for _ in waveforms]
-        no_speech = [[] for _ in waveforms]
+        starts = np.array([a for a, _, _ in spans]) / SAMPLING_RATE
+        ends = np.array([b for _, b, _ in spans]) / SAMPLING_RATE
+        words = [[] for _ in waveforms]
         for segment in segments:
-            k = seek_of.get(segment.seek)
-            if k is None:  # pragma: no cover - a pipeline change broke the mapping
-                raise RuntimeError("faster-whisper returned text for an unknown clip")
-            i = owner[k]
             quiet = (
                 segment.no_speech_prob > self.no_speech_threshold
                 and segment.avg_logprob < -1.0
             )
-            if not quiet:
-                texts[i].append(segment.text.strip())
-            scores[i].append(segment.avg_logprob)
-            no_speech[i].append(segment.no_speech_prob)
+            for word in () if quiet else segment.words or ():
+                k = _nearest_span(starts, ends, (word.start + word.end) / 2)
+                words[spans[k][2]].append(word)
         return [
             {
-                "text": " ".join(t for t in texts[i] if t),
+                "text": "".join(w.word for w in ws).strip(),
                 "asr_confidence": (
-                    math.exp(float(np.mean(scores[i]))) if scores[i] else float("nan")
-                ),
-                "no_speech_prob": (
-                    float(np.max(no_speech[i])) if no_speech[i] else float("nan")
+                    float(np.mean([w.probability for w in ws])) if ws else float("nan")
                 ),
                 "language": info.language,
             }
-            for i in range(len(waveforms))
+            for ws in words
         ]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["TranscriptError", "read_transcript", "segments_table"]
+__all__ = ["TranscriptError", "read_transcript", "segments_table", "write_srt"]
 
 #: Columns of a segments table, in order.
 SEGMENT_COLUMNS = ("start", "end", "text", "cue", "line")
@@ -258,3 +258,34 @@ def read_transcript(path, format: str | None = None) -> pd.DataFrame:
         raise TranscriptError(f"{path}: not UTF-8 text ({exc})") from None
     cues = _read_srt(path, lines) if kind == "srt" else _read_vtt(path, lines)
     return segments_table(cues)
+
+
+def _srt_time(seconds: float) -> str:
+    millis = int(round(seconds * 1000))
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d},{millis:03d}"
+
+
+def write_srt(segments: pd.DataFrame, path):
+    """Write a segments table as a SubRip file (times to the millisecond).
+
+    Parameters
+    ----------
+    segments : DataFrame
+        With ``start``, ``end`` (seconds) and ``text`` columns.
+    path : path-like
+        The ``.srt`` file to write.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    blocks = [
+        f"{i}\n{_srt_time(row.start)} --> {_srt_time(row.end)}\n{row.text}\n"
+        for i, row in enumerate(segments.itertuples(index=False), start=1)
+    ]
+    path = Path(path)
+    path.write_text("\n".join(blocks), encoding="utf-8")
+    return path
