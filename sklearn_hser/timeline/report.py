@@ -22,8 +22,11 @@ _COLOURS = {
     "angry": "#c8372d",
 }
 _OTHER = ["#6a3d9a", "#33a02c", "#b15928", "#1f78b4"]
-# Roughly the width of one character of the 7-point label font, in inches.
+# Roughly the advance of one character of the 7-point font, and the height
+# of one line of it, in inches.
 _CHAR_INCHES = 0.055
+_LINE_INCHES = 0.11
+_WORDS_INCHES = 1.9  # height of the panel of words
 
 
 def _colour(label, classes) -> str:
@@ -62,8 +65,10 @@ def plot_timeline(table: pd.DataFrame, *, title: str | None = None, width=None):
     classes = _classes(table)
     end = float(table["end"].max()) if len(table) else 1.0
     width = width or float(np.clip(end / 20.0, 10.0, 40.0))
-    fig = _new_figure(width, 4.2)
-    grid = fig.add_gridspec(3, 1, height_ratios=[3, 0.6, 1.0], hspace=0.08)
+    fig = _new_figure(width, 3.0 + 0.4 + _WORDS_INCHES)
+    grid = fig.add_gridspec(
+        3, 1, height_ratios=[3.0, 0.4, _WORDS_INCHES], hspace=0.08
+    )
     ax = fig.add_subplot(grid[0])
     band = fig.add_subplot(grid[1], sharex=ax)
     words = fig.add_subplot(grid[2], sharex=ax)
@@ -76,20 +81,25 @@ def plot_timeline(table: pd.DataFrame, *, title: str | None = None, width=None):
         ax.plot(xs, ys, color=_colour(label, classes), label=label, lw=1.6)
     ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel("probability")
-    ax.legend(loc="upper right", ncol=len(classes), fontsize=8, frameon=False)
+    ax.legend(
+        loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(classes),
+        fontsize=8, frameon=False,
+    )
     if title:
-        ax.set_title(title)
+        ax.set_title(title, loc="left")
     inches_per_second = width * 0.8 / end
     for row in table.itertuples(index=False):
         colour = _colour(row.prediction, classes)
         band.axvspan(row.start, row.end, color=colour, lw=0)
-        room = int((row.end - row.start) * inches_per_second / _CHAR_INCHES)
+        # Words run upwards under their segment, shortened to the panel's
+        # height, wherever the segment is at least one line wide.
         text = str(row.text)
-        if room >= 4 and text:
+        if text and (row.end - row.start) * inches_per_second >= _LINE_INCHES:
+            room = int(_WORDS_INCHES * 0.75 / _CHAR_INCHES)
             short = text if len(text) <= room else text[: room - 1] + "…"
             words.text(
-                (row.start + row.end) / 2, 0.5, short, ha="center", va="center",
-                fontsize=7, clip_on=True,
+                (row.start + row.end) / 2, 0.02, short, ha="center", va="bottom",
+                rotation=90, fontsize=7, clip_on=True,
             )
     band.set_yticks([])
     band.set_ylabel("label", rotation=0, ha="right", va="center")
