@@ -167,9 +167,9 @@ def emotion_timeline(
     recording : path-like, ndarray, tuple or Recording
         The recording (an audio file, read segment by segment, or a
         waveform; see :class:`Recording`).
-    transcript : path-like or DataFrame, default=None
-        A ``.srt``, ``.vtt`` or ``.csv`` file (see :func:`read_transcript`)
-        or a segments table. ``None`` finds speech segments by voice
+    transcript : path-like, DataFrame or list, default=None
+        A ``.srt``, ``.vtt`` or ``.csv`` file (see :func:`read_transcript`),
+        a segments table, or a list of ``(start, end, text)`` tuples. ``None`` finds speech segments by voice
         activity (:func:`speech_segments`) and reads their words with ASR.
     asr : bool, "auto" or transcriber, default="auto"
         Offline ASR for segments without words (no transcript, or an empty
@@ -233,6 +233,8 @@ def emotion_timeline(
     else:
         if isinstance(transcript, pd.DataFrame):
             segments = segments_table(transcript.to_dict("records"))
+        elif isinstance(transcript, (list, tuple)):
+            segments = segments_table(transcript)
         else:
             segments = read_transcript(transcript)
         if segments.empty:
@@ -267,8 +269,12 @@ def emotion_timeline(
                     table.at[i, "asr_confidence"] = row.asr_confidence
                     if row.text:
                         table.at[i, "text_source"] = "asr"
-                        if source == "transcript":
-                            notes[i].append("empty cue: words recognised")
+            if source == "transcript":
+                for k in missing:
+                    recognised = table.at[index[k], "text_source"] == "asr"
+                    notes[index[k]].append(
+                        "empty cue: words recognised" if recognised else "empty cue"
+                    )
             batch = pd.DataFrame({"audio": list(waves), "text": texts})
             decided = _classify(model, batch)
             decided.index = index
