@@ -1,73 +1,69 @@
 """The emotion timeline: recordings read by offset, segments, awkward input, CLI."""
 
+import contextlib
+import io
 import json
-import warnings
+import os
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-from sklearn.compose import make_column_transformer
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
-from sklearn_hser import HierarchicalClassifier
 from sklearn_hser.cli import main
-from sklearn_hser.datasets import make_emotional_speech
-from sklearn_hser.features import MFCC, AudioInputError
+from sklearn_hser.features import AudioInputError
 from sklearn_hser.persistence import save_model
 from sklearn_hser.timeline import (
     Recording,
     TranscriptError,
-    concatenate_utterances,
     emotion_timeline,
     segments_table,
     speech_segments,
-    write_srt,
     write_timeline,
 )
 
 SR = 16_000
 
 
-@pytest.fixture(scope="module")
-def corpus():
-    return make_emotional_speech(n_per_speaker=8, random_state=3)
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guide" / "timeline.md"
 
 
 @pytest.fixture(scope="module")
-def model(corpus):
+def guide(tmp_path_factory):
+    """The guide's worked example, run as printed, in a scratch folder."""
+    code = re.findall(r"```python\n(.+?)```", GUIDE.read_text(), flags=re.DOTALL)[0]
+    folder = tmp_path_factory.mktemp("guide")
+    namespace = {}
+    here = os.getcwd()
+    os.chdir(folder)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()) as printed:
+            exec(compile(code, str(GUIDE), "exec"), namespace)
+    finally:
+        os.chdir(here)
+    namespace["folder"], namespace["printed"] = folder, printed.getvalue()
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def model(guide):
     """A cheap hierarchy: MFCC + logistic regression, TF-IDF + logistic regression."""
-    speech = make_pipeline(
-        MFCC(column="audio", pooling="mean+std"),
-        StandardScaler(),
-        LogisticRegression(max_iter=1000),
-    )
-    text = make_pipeline(
-        make_column_transformer((TfidfVectorizer(), "text")),
-        LogisticRegression(max_iter=1000, C=10),
-    )
-    return HierarchicalClassifier(speech, speech, text).fit(corpus, corpus["label"])
+    return guide["model"]
 
 
 @pytest.fixture(scope="module")
-def recorded(corpus, tmp_path_factory):
+def recorded(guide):
     """Twelve utterances of the corpus with pauses, as a WAV file and an .srt."""
-    folder = tmp_path_factory.mktemp("recording")
-    part = corpus.groupby("label").head(3).reset_index(drop=True)
-    wave, truth = concatenate_utterances(part, pause=(0.4, 1.0), random_state=1)
-    sf.write(folder / "talk.wav", wave, SR, subtype="FLOAT")
-    write_srt(truth, folder / "talk.srt")
-    return folder / "talk.wav", folder / "talk.srt", part, truth
+    folder = guide["folder"]
+    return folder / "talk.wav", folder / "talk.srt", guide["part"], guide["truth"]
 
 
 # -- the constructed recording of the guide ---------------------------------
-def test_timeline_recovers_known_labels_and_times(model, recorded):
-    wav, srt, part, truth = recorded
-    table = emotion_timeline(model, wav, srt, asr=False)
-    assert len(table) == len(truth)
+def test_guide_timeline_recovers_known_labels_and_times(guide):
+    table, truth, model, part = (guide[k] for k in ("table", "truth", "model", "part"))
+    assert len(table) == len(truth) == 12
     # Boundaries honoured to within 10 ms (the .srt stores milliseconds).
     assert np.abs(table["start"] - truth["start"]).max() < 0.01
     assert np.abs(table["end"] - truth["end"]).max() < 0.01
@@ -78,8 +74,11 @@ def test_timeline_recovers_known_labels_and_times(model, recorded):
     assert (table["prediction"].to_numpy() == separate).mean() >= 11 / 12
     # ... and, these being training utterances, the known labels.
     assert (table["prediction"] == truth["label"]).mean() >= 0.9
+    assert "labels recovered: " in guide["printed"]
     proba = table[[f"p_{c}" for c in model.classes_]].to_numpy(dtype=float)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    for path in guide["paths"].values():
+        assert (guide["folder"] / path).is_file()  # relative to the scratch folder
 
 
 def test_timeline_without_transcript_finds_the_utterances(model, recorded):

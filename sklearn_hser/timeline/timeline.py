@@ -214,7 +214,6 @@ def emotion_timeline(
     """
     if not isinstance(recording, Recording):
         recording = Recording(recording)
-    transcriber = _asr_transcriber(asr)
     if transcript is None:
         segments = speech_segments(
             recording,
@@ -247,6 +246,9 @@ def emotion_timeline(
     table.insert(0, "segment", np.arange(1, len(table) + 1))
     table["text_source"] = np.where(table["text"].str.strip() != "", source, "none")
     table["asr_confidence"] = np.nan
+    # Only segments without words need the ASR (nor its warning when absent).
+    needs_words = (table["text_source"] == "none").to_numpy() & usable
+    transcriber = _asr_transcriber(asr) if needs_words.any() else None
     results = []
     rows = np.flatnonzero(usable)
     with progress_bar(len(rows), "timeline") as bar:
