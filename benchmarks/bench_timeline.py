@@ -45,7 +45,8 @@ import sys
 from sklearn_hser.persistence import load_model
 from sklearn_hser.timeline import emotion_timeline
 model, _ = load_model(sys.argv[1])
-table = emotion_timeline(model, sys.argv[2], sys.argv[3] if sys.argv[3] != "-" else None)
+transcript = sys.argv[3] if sys.argv[3] != "-" else None
+table = emotion_timeline(model, sys.argv[2], transcript)
 print(len(table), "segments;", table["prediction"].value_counts().to_dict())
 """
 

@@ -11,9 +11,10 @@ segment per window would waste most of it. The segments are packed end to end
 faster-whisper's batched pipeline several at once, and each recognised word,
 which comes back with its time, goes to the segment it falls in (or, in a
 gap, the nearest one). Each segment's text and confidence are thus its own,
-and a 10-minute recording costs about 25 windows, not one per segment. Nothing is downloaded: the model
-is the packaged Whisper-base (:mod:`sklearn_hser.features._whisper_assets`)
-or a local CTranslate2 Whisper directory.
+and a 10-minute recording costs about 25 windows, not one per segment.
+Nothing is downloaded: the model is the packaged Whisper-base
+(:mod:`sklearn_hser.features._whisper_assets`) or a local CTranslate2 Whisper
+directory.
 """
 
 from __future__ import annotations

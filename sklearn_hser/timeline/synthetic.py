@@ -41,10 +41,10 @@ def concatenate_utterances(corpus: pd.DataFrame, *, pause=(0.4, 1.2), random_sta
     --------
     >>> from sklearn_hser.datasets import make_emotional_speech
     >>> from sklearn_hser.timeline.synthetic import concatenate_utterances
-    >>> corpus = make_emotional_speech(n_per_speaker=2, n_sessions=1, random_state=0)
+    >>> corpus = make_emotional_speech(n_per_speaker=4, n_sessions=1, random_state=0)
     >>> wave, segments = concatenate_utterances(corpus, pause=0.5)
     >>> len(segments), segments["start"].iloc[0]
-    (4, 0.5)
+    (8, 0.5)
     """
     rng = np.random.default_rng(random_state)
     low, high = (pause, pause) if np.isscalar(pause) else pause

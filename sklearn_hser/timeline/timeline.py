@@ -169,8 +169,9 @@ def emotion_timeline(
         waveform; see :class:`Recording`).
     transcript : path-like, DataFrame or list, default=None
         A ``.srt``, ``.vtt`` or ``.csv`` file (see :func:`read_transcript`),
-        a segments table, or a list of ``(start, end, text)`` tuples. ``None`` finds speech segments by voice
-        activity (:func:`speech_segments`) and reads their words with ASR.
+        a segments table, or a list of ``(start, end, text)`` tuples.
+        ``None`` finds speech segments by voice activity
+        (:func:`speech_segments`) and reads their words with ASR.
     asr : bool, "auto" or transcriber, default="auto"
         Offline ASR for segments without words (no transcript, or an empty
         cue): ``True`` requires it, ``"auto"`` uses it when installed,
@@ -210,7 +211,7 @@ def emotion_timeline(
     Examples
     --------
     >>> from sklearn_hser.timeline import emotion_timeline
-    >>> table = emotion_timeline(model, "interview.wav", "interview.srt")  # doctest: +SKIP
+    >>> table = emotion_timeline(model, "talk.wav", "talk.srt")  # doctest: +SKIP
     """
     if not isinstance(recording, Recording):
         recording = Recording(recording)
