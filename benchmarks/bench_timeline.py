@@ -19,8 +19,10 @@ Two questions, each against a named alternative measured in the same run:
    (its VAD, 30-second chunks, no per-segment words and no emotions).
    Target: under 2 minutes for 10 minutes.
 
-Each measurement runs in a fresh child process; its peak resident set size
-comes from ``os.wait4``.
+Each measurement runs in a fresh child process (import and model loading
+included); its peak resident set size and CPU time (user + system) come from
+``os.wait4``. On a shared machine, CPU seconds / 2 bounds what the wall time
+would be on 2 idle cores better than the wall time itself.
 
 Usage::
 
@@ -75,7 +77,7 @@ print(sum(len(s.text) for s in segments), "characters")
 
 
 def _peak_of_child(code, args, log_path):
-    """Run ``python -c code args``; return (status, peak RSS MiB, seconds)."""
+    """Run ``python -c code args``; return (status, peak MiB, wall s, CPU s)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
     with open(log_path, "w") as log:
@@ -85,7 +87,8 @@ def _peak_of_child(code, args, log_path):
         )
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
-    return os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024, seconds
+    cpu = usage.ru_utime + usage.ru_stime
+    return os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024, seconds, cpu
 
 
 def _fit_model(path, max_epochs):
@@ -212,21 +215,24 @@ def main(argv=None):
 
 def _measure(rows, folder):
     results = {}
-    print(f"{'run':<22} {'seconds':>8} {'peak MiB':>9}  output")
+    print(f"{'run':<22} {'wall s':>8} {'CPU s':>8} {'peak MiB':>9}  output")
     for name, code, args in rows:
         log = folder / f"{name.replace(' ', '_')}.log"
-        status, peak, seconds = _peak_of_child(code, args, log)
+        status, peak, seconds, cpu = _peak_of_child(code, args, log)
         last = (log.read_text().strip().splitlines() or ["(no output)"])[-1]
         if status:
             last = f"FAILED ({status}): {last}"
-        results[name] = (seconds, peak)
-        print(f"{name:<22} {seconds:8.1f} {peak:9.0f}  {last[:70]}")
+        results[name] = (seconds, cpu, peak)
+        print(f"{name:<22} {seconds:8.1f} {cpu:8.1f} {peak:9.0f}  {last[:60]}")
     return results
 
 
 def _ratio(results, ours, theirs):
-    (t1, m1), (t2, m2) = results[ours], results[theirs]
-    print(f"ratio {ours} / {theirs}: time {t1 / t2:.2f}x, peak memory {m1 / m2:.2f}x")
+    (t1, c1, m1), (t2, c2, m2) = results[ours], results[theirs]
+    print(
+        f"ratio {ours} / {theirs}: wall {t1 / t2:.2f}x, CPU {c1 / c2:.2f}x, "
+        f"peak memory {m1 / m2:.2f}x"
+    )
 
 
 if __name__ == "__main__":
