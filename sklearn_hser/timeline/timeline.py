@@ -41,8 +41,7 @@ from .transcripts import TranscriptError, read_transcript, segments_table
 
 __all__ = ["emotion_timeline"]
 
-#: ``text_source`` values: where a segment's words come from.
-TEXT_SOURCES = ("transcript", "asr", "none")
+#: The branch of segments without words (see the module docstring).
 SPEECH_ONLY = "speech_only"
 
 
