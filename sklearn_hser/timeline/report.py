@@ -26,7 +26,7 @@ _OTHER = ["#6a3d9a", "#33a02c", "#b15928", "#1f78b4"]
 # of one line of it, in inches.
 _CHAR_INCHES = 0.055
 _LINE_INCHES = 0.11
-_WORDS_INCHES = 1.9  # height of the panel of words
+_WORDS_INCHES = 2.6  # height of the panel of words
 
 
 def _colour(label, classes) -> str:
