@@ -183,11 +183,15 @@ def test_awkward_cues_are_noted(model, recorded):
     assert short["prediction"] == "" and np.isnan(short["p_neutral"])
 
 
-def test_cue_after_the_end_names_the_cue(model, recorded):
+def test_cue_after_the_end_names_the_cue(model, recorded, tmp_path):
     wav, *_ = recorded
-    cues = segments_table([(1.0, 2.0, "a"), (500.0, 501.0, "b")])
-    with pytest.raises(TranscriptError, match="cue 2 starts at 500.000 s, after"):
-        emotion_timeline(model, wav, cues, asr=False)
+    srt = tmp_path / "other.srt"
+    srt.write_text(
+        "1\n00:00:01,000 --> 00:00:02,000\na\n\n"
+        "2\n00:08:20,000 --> 00:08:21,000\nb\n"
+    )
+    with pytest.raises(TranscriptError, match=r"cue 2 \(line 5\) starts at 500.000 s"):
+        emotion_timeline(model, wav, srt, asr=False)
 
 
 def test_silent_recording(model):
@@ -251,6 +255,12 @@ def test_cli_timeline(model, recorded, tmp_path, capsys):
     bad.write_text("WEBVTT\n\n00:01.000 --> later\nhi\n")
     assert main(["timeline", str(saved), str(wav), "--transcript", str(bad)]) == 2
     assert "bad.vtt, line 3" in _one_line_error(capsys)
+    argv = ["timeline", str(saved), str(wav), "--vad", "energy", "--no-asr"]
+    assert main([*argv, "--out", str(tmp_path / "v")]) == 0
+    rows = json.loads((tmp_path / "v" / "timeline.json").read_text())
+    assert len(rows) == len(truth) and all(r["text_source"] == "none" for r in rows)
+    for row in rows:  # without words, each row says it kept the speech path
+        assert (row["branch"] == "speech_only") == ("speech only" in row["note"])
     assert main(["timeline", str(saved), str(tmp_path / "none.wav")]) == 2
     assert "no such file" in _one_line_error(capsys)
     silent = tmp_path / "silent.wav"

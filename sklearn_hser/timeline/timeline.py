@@ -29,6 +29,7 @@ How awkward input is handled (each case named in the ``note`` column):
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -52,8 +53,9 @@ def _check_against_recording(segments, recording, min_duration):
     late = segments.index[segments["start"] >= recording.duration]
     if len(late):
         cue = segments.loc[late[0]]
+        where = f" (line {cue['line']})" if cue["line"] else ""
         raise TranscriptError(
-            f"cue {cue['cue']} starts at {cue['start']:.3f} s, after the end of "
+            f"cue {cue['cue']}{where} starts at {cue['start']:.3f} s, after the end of "
             f"{recording.name} ({recording.duration:.3f} s): is it the right "
             "transcript for this recording?"
         )
@@ -212,6 +214,10 @@ def emotion_timeline(
     >>> from sklearn_hser.timeline import emotion_timeline
     >>> table = emotion_timeline(model, "talk.wav", "talk.srt")  # doctest: +SKIP
     """
+    if not (np.isfinite(min_duration) and min_duration >= 0):
+        raise ValueError(f"min_duration must be >= 0 seconds, got {min_duration!r}")
+    if not (isinstance(batch_size, numbers.Integral) and batch_size > 0):
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     if not isinstance(recording, Recording):
         recording = Recording(recording)
     if transcript is None:
