@@ -251,7 +251,7 @@ def _prediction_inputs(args):
     if missing:
         raise UsageError(f"audio file not found: {missing[0]}")
     table["text_source"] = "given"
-    if not args.no_asr and (table["text"] == "").any():
+    if not getattr(args, "no_asr", False) and (table["text"] == "").any():
         _recognise_missing_text(table)
     return table
 
@@ -313,7 +313,7 @@ def run_timeline(args) -> int:
     from .timeline import TranscriptError, emotion_timeline, write_timeline
 
     try:
-        model, info = load_model(args.model)
+        model, _ = load_model(args.model)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     if not Path(args.recording).is_file():
