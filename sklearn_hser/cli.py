@@ -15,6 +15,9 @@ Sub-commands:
   corpus than it was trained on).
 * ``hser features``: extract feature sets of a corpus into ``.npy`` files.
 * ``hser cache``: show the size of a feature cache, or clear it.
+* ``hser timeline``: emotions over time in a long recording, per cue of its
+  transcript or per speech segment with recognised words; a table, a figure
+  and an HTML page.
 
 Bad command-line input (missing root, wrong corpus layout, unknown system,
 unreadable audio, a bad number or path) ends with a one-line message and exit
@@ -28,6 +31,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from . import _cli_args as check
@@ -314,7 +318,24 @@ def _prediction_inputs(args):
     missing = [p for p in table["audio"] if not Path(p).is_file()]
     if missing:
         raise UsageError(f"audio file not found: {missing[0]}")
+    table["text_source"] = "given"
+    if not getattr(args, "no_asr", False) and (table["text"] == "").any():
+        _recognise_missing_text(table)
     return table
+
+
+def _recognise_missing_text(table) -> None:
+    """Fill empty transcripts with the packaged offline ASR, when installed."""
+    from .features import load_audio
+    from .timeline import WhisperTranscriber, asr_available
+
+    if not asr_available():
+        return
+    empty = table.index[table["text"] == ""]
+    waves = [load_audio(p) for p in table.loc[empty, "audio"]]
+    heard = WhisperTranscriber().transcribe(waves)
+    table.loc[empty, "text"] = heard["text"].to_numpy()
+    table.loc[empty, "text_source"] = "asr"
 
 
 def run_predict(args) -> int:
@@ -339,7 +360,7 @@ def run_predict(args) -> int:
         )
     route = model.route(table)
     proba = model.predict_proba(table) if hasattr(model, "predict_proba") else None
-    out = table[["audio", "text"]].copy()
+    out = table[["audio", "text", "text_source"]].copy()
     out["prediction"] = route["prediction"].to_numpy()
     out["branch"] = route["branch"].to_numpy()
     out["kept_neutral"] = route["kept_neutral"].to_numpy()
@@ -352,6 +373,45 @@ def run_predict(args) -> int:
         system = info["metadata"].get("system", "?")
         print(f"model: {system} (sklearn-hser {info['version']})")
         print(out.to_string(index=False))
+    return 0
+
+
+def run_timeline(args) -> int:
+    """Emotions over time in a long recording: table, figure, HTML page."""
+    from .persistence import load_model
+    from .timeline import TranscriptError, emotion_timeline, write_timeline
+
+    try:
+        model, _ = load_model(args.model, trusted=args.trust)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if not Path(args.recording).is_file():
+        raise UsageError(f"recording {args.recording}: no such file")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = emotion_timeline(
+                model,
+                args.recording,
+                args.transcript,
+                asr=False if args.no_asr else "auto",
+                vad=args.vad,
+                min_segment=args.min_segment,
+                min_pause=args.min_pause,
+                max_segment=args.max_segment,
+            )
+    except (TranscriptError, ImportError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+    for warning in caught:  # one line each, not Python's file:line form
+        print(f"hser: warning: {warning.message}", file=sys.stderr)
+    title = f"Emotion timeline: {Path(args.recording).name}"
+    paths = write_timeline(table, args.out, title=title)
+    counts = table["prediction"].replace("", "not classified").value_counts()
+    print(
+        f"{len(table)} segments of {args.recording}: "
+        + ", ".join(f"{n} {label}" for label, n in counts.items())
+    )
+    print(f"Wrote {', '.join(str(p) for p in paths.values())}")
     return 0
 
 
@@ -501,6 +561,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="load the model without safety checks (runs code it names)",
     )
+    predict.add_argument(
+        "--no-asr", action="store_true", help="no offline ASR for missing --text"
+    )
     predict.set_defaults(run=run_predict)
 
     evaluate = sub.add_parser("evaluate", help="score a saved system on a corpus")
@@ -530,6 +593,26 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("directory", nargs="?", default=".hser-cache", **out_dir)
     cache.add_argument("--clear", action="store_true", help="delete every entry")
     cache.set_defaults(run=run_cache)
+    timeline = sub.add_parser("timeline", help="emotions over time in a recording")
+    timeline.add_argument("model", help="file written by hser fit")
+    timeline.add_argument("recording", help="audio file of any length")
+    timeline.add_argument("--transcript", help=".srt, .vtt or start,end,text .csv")
+    timeline.add_argument(
+        "--out", default="hser-output/timeline", help="folder", **out_dir
+    )
+    timeline.add_argument(
+        "--trust",
+        action="store_true",
+        help="load the model without safety checks (runs code it names)",
+    )
+    timeline.add_argument(
+        "--no-asr", action="store_true", help="no words without a transcript"
+    )
+    timeline.add_argument("--vad", choices=("silero", "energy"), default="silero")
+    timeline.add_argument("--min-segment", type=float, default=0.5, help="seconds")
+    timeline.add_argument("--min-pause", type=float, default=0.3, help="seconds")
+    timeline.add_argument("--max-segment", type=float, default=15.0, help="seconds")
+    timeline.set_defaults(run=run_timeline)
     return parser
 
 

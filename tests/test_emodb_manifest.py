@@ -71,7 +71,16 @@ def test_emodb_layouts(tmp_path, layout):
 
 def test_emodb_tables_are_complete():
     assert sorted(EMODB_SENTENCES) == [
-        "a01", "a02", "a04", "a05", "a07", "b01", "b02", "b03", "b09", "b10"
+        "a01",
+        "a02",
+        "a04",
+        "a05",
+        "a07",
+        "b01",
+        "b02",
+        "b03",
+        "b09",
+        "b10",
     ]
     females = sorted(s for s, g in EMODB_SPEAKER_GENDER.items() if g == "F")
     assert females == ["08", "09", "13", "14", "16"]
@@ -132,7 +141,14 @@ def test_manifest_paths_labels_and_defaults(tmp_path):
     assert df["session"].tolist() == [1, 1] and df["session"].dtype == np.int64
     assert df["room"].tolist() == ["r1", "r2"]  # extra columns kept
     assert list(df.columns[:8]) == [
-        "id", "audio", "text", "label", "label_raw", "speaker", "gender", "session"
+        "id",
+        "audio",
+        "text",
+        "label",
+        "label_raw",
+        "speaker",
+        "gender",
+        "session",
     ]
 
 
@@ -258,8 +274,17 @@ def test_cli_features_on_emodb_and_manifest(tmp_path, capsys):
     csv = _manifest(tmp_path / "mine", "audio,label\na.wav,sad\nb.wav,Neutral\n")
     for corpus, root, n in (("emodb", emodb, 4), ("manifest", csv, 2)):
         out = tmp_path / f"features-{corpus}"
-        argv = ["features", "--corpus", corpus, "--root", str(root), "--sets", "mfcc",
-                "--out", str(out)]
+        argv = [
+            "features",
+            "--corpus",
+            corpus,
+            "--root",
+            str(root),
+            "--sets",
+            "mfcc",
+            "--out",
+            str(out),
+        ]
         assert main(argv) == 0
         assert np.load(out / "mfcc.npy", allow_pickle=True).shape[0] == n
         assert len(pd.read_csv(out / "corpus.csv")) == n
@@ -275,8 +300,19 @@ def test_cli_reproduce_without_speakers_is_a_usage_error(tmp_path, capsys):
     _write(tmp_path / "a.wav")
     _write(tmp_path / "b.wav")
     csv = _manifest(tmp_path, "audio,label\na.wav,sad\nb.wav,neutral\n")
-    argv = ["reproduce", "--corpus", "manifest", "--root", str(csv), "--splits", "si",
-            "--systems", "lstm-mfcc", "--out", str(tmp_path / "out")]
+    argv = [
+        "reproduce",
+        "--corpus",
+        "manifest",
+        "--root",
+        str(csv),
+        "--splits",
+        "si",
+        "--systems",
+        "lstm-mfcc",
+        "--out",
+        str(tmp_path / "out"),
+    ]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("hser: error: ") and "\n" not in err

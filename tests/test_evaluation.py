@@ -84,9 +84,10 @@ def test_speech_only_is_the_hierarchy_at_threshold_zero(hierarchy):
     y = test["label"]
     assert result["speech_only_UA"] == pytest.approx(balanced_accuracy_score(y, speech))
     assert result["speech_only_WA"] == pytest.approx(accuracy_score(y, speech))
-    assert result["speech_only_confusion_matrix"] == confusion_matrix(
-        y, speech, labels=result["labels"]
-    ).tolist()
+    assert (
+        result["speech_only_confusion_matrix"]
+        == confusion_matrix(y, speech, labels=result["labels"]).tolist()
+    )
     route = hierarchy.route(test)
     routes = result["routes"]
     assert routes["text_branch"] == int((gate == "neutral").sum())
@@ -235,8 +236,15 @@ def test_cli_evaluate_json(saved, capsys):
     from sklearn_hser.datasets import load_manifest
     from sklearn_hser.persistence import load_model
 
-    argv = ["evaluate", str(saved["model"]), "--corpus", "manifest",
-            "--root", str(saved["csv"]), "--json"]
+    argv = [
+        "evaluate",
+        str(saved["model"]),
+        "--corpus",
+        "manifest",
+        "--root",
+        str(saved["csv"]),
+        "--json",
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     result = json.loads(out)  # one strict JSON object
@@ -252,12 +260,23 @@ def test_cli_evaluate_json(saved, capsys):
 def test_cli_evaluate_cross_corpus_text(saved, tmp_path, capsys):
     # an EmoDB tree: trained on the manifest corpus, evaluated on another
     for i, (stem, label) in enumerate(
-        [("03a01Na", "neutral"), ("08a02Fa", "happy"), ("09b01Ta", "sad"),
-         ("10b02Wa", "angry"), ("11a04Wb", "angry")]
+        [
+            ("03a01Na", "neutral"),
+            ("08a02Fa", "happy"),
+            ("09b01Ta", "sad"),
+            ("10b02Wa", "angry"),
+            ("11a04Wb", "angry"),
+        ]
     ):
         _clip(tmp_path / f"{stem}.wav", F0[label], seed=i)
-    argv = ["evaluate", str(saved["model"]), "--corpus", "emodb",
-            "--root", str(tmp_path)]
+    argv = [
+        "evaluate",
+        str(saved["model"]),
+        "--corpus",
+        "emodb",
+        "--root",
+        str(tmp_path),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "corpus: emodb" in out and "on 5 samples" in out
@@ -275,8 +294,14 @@ def test_cli_evaluate_bad_input(saved, tmp_path, capsys):
     small = load_manifest(narrow)
     three = HierarchicalClassifier(_speech(), _speech(), _text())
     three_path = save_model(three.fit(small, small["label"]), tmp_path / "two.joblib")
-    argv = ["evaluate", str(three_path), "--corpus", "manifest", "--root",
-            str(saved["csv"])]
+    argv = [
+        "evaluate",
+        str(three_path),
+        "--corpus",
+        "manifest",
+        "--root",
+        str(saved["csv"]),
+    ]
     assert main(argv) == 2
     err = _one_line_error(capsys)
     assert "labels the model does not know" in err and "'sad'" in err
@@ -286,7 +311,13 @@ def test_cli_evaluate_bad_input(saved, tmp_path, capsys):
     argv = ["evaluate", model, "--corpus", "manifest", "--root", str(empty)]
     assert main(argv) == 2
     assert "has no rows" in _one_line_error(capsys)
-    argv = ["evaluate", model, "--corpus", "manifest",
-            "--root", str(tmp_path / "x.csv")]
+    argv = [
+        "evaluate",
+        model,
+        "--corpus",
+        "manifest",
+        "--root",
+        str(tmp_path / "x.csv"),
+    ]
     assert main(argv) == 2
     assert "no such file" in _one_line_error(capsys)
