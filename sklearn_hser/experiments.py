@@ -467,7 +467,8 @@ def split_indices(corpus, config: ExperimentConfig) -> dict:
     ``config.si_validation_speakers`` and ``config.si_test_speakers`` name the
     held-out speakers. RAVDESS has no sessions: without named speakers they
     are chosen from the actors present by
-    ``sklearn_hser.datasets.splits.balanced_held_out_speakers`` (on the 18 actors of the four-class subset: 13-14 validate, 15-18 test).
+    ``sklearn_hser.datasets.splits.balanced_held_out_speakers`` (on the 18
+    actors of the four-class subset: 13-14 validate, 15-18 test).
     """
     from .datasets import speaker_dependent_split, speaker_independent_split
     from .datasets.splits import balanced_held_out_speakers

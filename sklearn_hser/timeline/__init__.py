@@ -14,8 +14,8 @@ from .asr import WhisperTranscriber, asr_available
 from .recording import Recording
 from .report import plot_timeline, write_timeline
 from .segmentation import speech_segments
-from .timeline import emotion_timeline
 from .synthetic import concatenate_utterances
+from .timeline import emotion_timeline
 from .transcripts import TranscriptError, read_transcript, segments_table, write_srt
 
 __all__ = [

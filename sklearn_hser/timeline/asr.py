@@ -20,6 +20,7 @@ directory.
 from __future__ import annotations
 
 import functools
+
 import numpy as np
 import pandas as pd
 
