@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, make_scorer
 from sklearn.metrics import get_scorer as _sklearn_get_scorer
+from sklearn.utils._param_validation import validate_params
 from sklearn.utils.multiclass import unique_labels
 
 from ._algorithm import apply_threshold_rule, check_threshold
@@ -137,7 +138,23 @@ def _class_counts(y_true, y_pred, label):
 # ------------------------------------------------------------------ UA / WA
 
 
-def unweighted_accuracy(y_true, y_pred, *, labels=None):
+def _check_weights(sample_weight, n_samples):
+    """``sample_weight`` as a float array of length ``n_samples`` (or ones)."""
+    from sklearn.utils.validation import _check_sample_weight
+
+    return _check_sample_weight(sample_weight, np.empty((n_samples, 0)))
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_pred": ["array-like"],
+        "labels": ["array-like", None],
+        "sample_weight": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def unweighted_accuracy(y_true, y_pred, *, labels=None, sample_weight=None):
     """Unweighted accuracy (UA): the mean of the per-class recalls.
 
     UA gives every class the same weight whatever its size; it is also called
@@ -154,6 +171,9 @@ def unweighted_accuracy(y_true, y_pred, *, labels=None):
     labels : array-like, default=None
         Classes whose recalls are averaged.  None means the classes present in
         ``y_true``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights: each class's recall is the weighted share of its
+        samples predicted right (as in ``balanced_accuracy_score``).
 
     Returns
     -------
@@ -186,18 +206,28 @@ def unweighted_accuracy(y_true, y_pred, *, labels=None):
     0.75
     """
     y_true, y_pred = _check_targets(("y_true", y_true), ("y_pred", y_pred))
+    weight = _check_weights(sample_weight, len(y_true))
     labels = unique_labels(y_true).tolist() if labels is None else _check_labels(labels)
     recalls = []
     for label in labels:
-        tp, support, _ = _class_counts(y_true, y_pred, label)
-        if support:
-            recalls.append(tp / support)
+        is_true = y_true == label
+        support = weight[is_true].sum()
+        if support > 0:
+            recalls.append(weight[is_true & (y_pred == label)].sum() / support)
     if not recalls:
         raise ValueError(f"None of the labels {labels!r} occurs in y_true.")
     return float(np.mean(recalls))
 
 
-def weighted_accuracy(y_true, y_pred):
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_pred": ["array-like"],
+        "sample_weight": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def weighted_accuracy(y_true, y_pred, *, sample_weight=None):
     """Weighted accuracy (WA): the share of correctly classified samples.
 
     This is plain accuracy (:func:`sklearn.metrics.accuracy_score`); "weighted"
@@ -209,6 +239,8 @@ def weighted_accuracy(y_true, y_pred):
         True labels.
     y_pred : array-like of shape (n_samples,)
         Predicted labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights: WA is then the weighted share of right predictions.
 
     Returns
     -------
@@ -224,7 +256,8 @@ def weighted_accuracy(y_true, y_pred):
     0.8333
     """
     y_true, y_pred = _check_targets(("y_true", y_true), ("y_pred", y_pred))
-    return float(np.mean(y_true == y_pred))
+    weight = _check_weights(sample_weight, len(y_true))
+    return float(np.average(y_true == y_pred, weights=weight))
 
 
 #: Scorer for UA (greater is better); same values as ``"balanced_accuracy"``.
