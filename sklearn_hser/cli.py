@@ -178,7 +178,7 @@ def run_fit(args) -> int:
         build_text_model,
         missing_checkpoint,
     )
-    from .hierarchy import HierarchicalClassifier
+    from .hierarchy import make_hierarchy
     from .persistence import save_model
 
     if args.system not in SYSTEMS:
@@ -204,7 +204,7 @@ def run_fit(args) -> int:
     corpus = load_corpus(args.corpus, args.root)
     speech = system.build(config, args.cache_dir)
     text = build_text_model(config, args.cache_dir)
-    model = HierarchicalClassifier(speech, speech, text, threshold=args.threshold)
+    model = make_hierarchy(speech, text, threshold=args.threshold)
     print(f"Fitting {args.system} on {len(corpus)} utterances of {args.corpus} ...")
     model.fit(corpus, corpus["label"])
     path = save_model(
@@ -268,8 +268,13 @@ def run_predict(args) -> int:
             "empty one",
             file=sys.stderr,
         )
-    route = model.route(table)
-    proba = model.predict_proba(table) if hasattr(model, "predict_proba") else None
+    if hasattr(model, "outputs"):  # one pass of the sub-models gives both
+        outputs = model.outputs(table, proba=hasattr(model, "predict_proba"))
+        route = outputs.route()
+        proba = outputs.predict_proba() if hasattr(model, "predict_proba") else None
+    else:
+        route = model.route(table)
+        proba = model.predict_proba(table) if hasattr(model, "predict_proba") else None
     out = table[["audio", "text"]].copy()
     out["prediction"] = route["prediction"].to_numpy()
     out["branch"] = route["branch"].to_numpy()

@@ -318,7 +318,7 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     from sklearn.frozen import FrozenEstimator
 
     from .baselines import SpeechOnlyClassifier
-    from .hierarchy import HierarchicalClassifier
+    from .hierarchy import make_hierarchy
     from .metrics import (
         correction_counts,
         neutral_precision_recall,
@@ -330,16 +330,21 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     train, val, test = data["train"], data["val"], data["test"]
     y_train, y_val, y_test = (d["label"].to_numpy() for d in (train, val, test))
     flat = SpeechOnlyClassifier(speech).fit(train, y_train)
-    hierarchy = HierarchicalClassifier(speech, speech, FrozenEstimator(text))
+    # The two speech models share one feature extraction per sample.
+    hierarchy = make_hierarchy(speech, FrozenEstimator(text))
     hierarchy.fit(train, y_train)
 
     thresholds = [None, *config.thresholds]
-    on_test = hierarchy.predict_for_thresholds(test, thresholds)
+    # One pass of the sub-models per set: routes, text probabilities and the
+    # predictions at every threshold all come from it.
+    outputs = hierarchy.outputs(test, proba=False)
+    on_test = outputs.predict_for_thresholds(thresholds)
     on_val = hierarchy.predict_for_thresholds(val, config.thresholds)
     best = max(config.thresholds, key=lambda t: unweighted_accuracy(y_val, on_val[t]))
-    route = hierarchy.route(test)
-    gate = route["speech_gate"].to_numpy()
-    text_proba = text.predict_proba(test)
+    gate = outputs.gate
+    text_proba = outputs.text_proba  # rows of the speech-neutral samples
+    if text_proba is None:  # the gate routed nothing to the text model
+        text_proba = np.empty((0, len(text.classes_)))
 
     rows = [
         {

@@ -351,9 +351,8 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             )
 
     def _first_step(self):
-        if self.speech_features_ is not None:
-            return self.speech_features_
-        return self.speech_gate_
+        features = getattr(self, "speech_features_", None)
+        return self.speech_gate_ if features is None else features
 
     @property
     def n_features_in_(self):
@@ -399,8 +398,10 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         self._check_predict_params()
         X = _indexable(X)
         X_speech = X
-        if self.speech_features_ is not None:
-            X_speech = _indexable(self.speech_features_.transform(X))
+        # getattr: hierarchies pickled before speech_features existed.
+        features = getattr(self, "speech_features_", None)
+        if features is not None:
+            X_speech = _indexable(features.transform(X))
         gate = np.asarray(self.speech_gate_.predict(X_speech))
         to_text = np.flatnonzero(gate == NEUTRAL)
         to_emotion = np.flatnonzero(gate != NEUTRAL)
@@ -663,6 +664,51 @@ class HierarchyOutputs:
                 "prediction": decision["final"],
             }
         )
+
+
+def make_hierarchy(speech, text, **params) -> HierarchicalClassifier:
+    """A hierarchy whose two speech models share one feature extraction.
+
+    ``speech`` is the speech classifier one would use flat, e.g.
+    ``make_pipeline(MFCC(column="audio"), LSTMClassifier())``. When it is a
+    :class:`~sklearn.pipeline.Pipeline` of several steps, all but the last
+    become the hierarchy's ``speech_features`` and the last one serves as
+    both ``speech_gate`` and ``speech_emotion``, so ``predict`` extracts each
+    sample's features once; otherwise ``speech`` is used as both models.
+
+    Parameters
+    ----------
+    speech : estimator or Pipeline
+        The speech classifier (unfitted).
+    text : estimator
+        The text model.
+    **params : dict
+        Other parameters of :class:`HierarchicalClassifier` (``threshold``,
+        ``memory``, ``neutral_label``).
+
+    Returns
+    -------
+    HierarchicalClassifier
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_hser import make_hierarchy
+    >>> speech = make_pipeline(StandardScaler(), LogisticRegression())
+    >>> clf = make_hierarchy(speech, LogisticRegression(), threshold=0.3)
+    >>> type(clf.speech_features).__name__, type(clf.speech_gate).__name__
+    ('Pipeline', 'LogisticRegression')
+    """
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(speech, Pipeline) and len(speech) > 1:
+        model = speech[-1]
+        return HierarchicalClassifier(
+            model, model, text, speech_features=speech[:-1], **params
+        )
+    return HierarchicalClassifier(speech, speech, text, **params)
 
 
 def _indexable(X):

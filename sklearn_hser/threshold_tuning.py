@@ -319,6 +319,22 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         """
         return self._fitted().predict_proba(X)
 
+    def outputs(self, X, *, proba=True):
+        """The refitted hierarchy's outputs from one pass (see its ``outputs``).
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or sequence
+            Samples.
+        proba : bool, default=True
+            Also keep the emotion model's probabilities.
+
+        Returns
+        -------
+        HierarchyOutputs
+        """
+        return self._fitted().outputs(X, proba=proba)
+
     def route(self, X):
         """How each sample was decided (see ``HierarchicalClassifier.route``).
 

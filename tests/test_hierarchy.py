@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -270,3 +270,38 @@ def test_outputs_give_every_view_from_one_pass():
     assert many[None].tolist() == _expected(None)
     assert many[0.35].tolist() == _expected(0.35)
     assert out.to_text.tolist() == [0, 1, 2, 4, 5]
+
+
+def test_shared_feature_step_runs_once_per_predict(tmp_path):
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_hser import make_hierarchy
+
+    X, y = X_IDS.astype(float), Y
+    log = tmp_path / "transforms.log"
+    speech = make_pipeline(
+        _LoggingIdentity(str(log)), _table_hierarchy(None).speech_gate
+    )
+    clf = make_hierarchy(speech, TableClassifier(TEXT, TEXT_CLASSES))
+    # The emotion model is the gate's table here; only the sharing is tested.
+    clf.set_params(speech_emotion=TableClassifier(EMOTION, ["angry", "happy", "sad"]))
+    clf.fit(X, y)
+    log.write_text("")
+    clf.predict(X)
+    assert log.read_text().splitlines() == ["transform 6"]
+    assert clf.predict(X).tolist() == _expected(None)
+    assert clf.n_features_in_ == 1
+
+
+class _LoggingIdentity(TransformerMixin, BaseEstimator):
+    def __init__(self, log_path=None):
+        self.log_path = log_path
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def transform(self, X):
+        with open(self.log_path, "a") as f:
+            f.write(f"transform {len(X)}\n")
+        return np.asarray(X)
