@@ -92,8 +92,10 @@ def optuna_search(
     >>> sorted(search.best_params_)
     ['C']
     """
-    import optuna
-    from optuna_integration import OptunaSearchCV
+    from ._optional import require
+
+    optuna = require("optuna", "optuna_search")
+    OptunaSearchCV = require("optuna_integration", "optuna_search").OptunaSearchCV
 
     from .metrics import get_scorer
 

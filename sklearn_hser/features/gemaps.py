@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._optional import require
 from ._base import BaseFeatureExtractor
 from .audio import SAMPLING_RATE, pad_to_length
 
@@ -22,7 +23,7 @@ _SMILES: dict = {}
 def _smile(feature_set: str, level: str):
     key = (feature_set, level)
     if key not in _SMILES:
-        import opensmile
+        opensmile = require("opensmile", "GeMAPS")
 
         _SMILES[key] = opensmile.Smile(
             feature_set=getattr(opensmile.FeatureSet, feature_set),
@@ -98,7 +99,7 @@ class GeMAPS(BaseFeatureExtractor):
         return self.feature_level == "lld"
 
     def _library_versions(self):
-        import opensmile
+        opensmile = require("opensmile", "GeMAPS")
 
         return (opensmile.__version__,)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from joblib import effective_n_jobs
 
+from .._optional import require
 from ._base import BaseFeatureExtractor
 from ._pretrained import (
     _check_device,
@@ -195,7 +196,8 @@ class SpeechEncoderEmbeddings(BaseFeatureExtractor):
 
     def _library_versions(self):
         import torch
-        import transformers
+
+        transformers = require("transformers", type(self).__name__)
 
         return (
             transformers.__version__,
@@ -273,6 +275,7 @@ class _Encoder:
     """A loaded transformers speech encoder and what is needed to run it."""
 
     def __init__(self, path: Path, device: str):
+        require("transformers", "SpeechEncoderEmbeddings")
         import torch
         from transformers import AutoConfig, AutoFeatureExtractor, AutoModel
 

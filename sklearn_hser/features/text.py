@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._optional import require
 from ._base import BaseFeatureExtractor
 from ._pretrained import (
     _check_device,
@@ -204,7 +205,8 @@ class BertTokenEmbeddings(BaseFeatureExtractor):
 
     def _library_versions(self):
         import torch
-        import transformers
+
+        transformers = require("transformers", type(self).__name__)
 
         return (
             transformers.__version__,
@@ -221,6 +223,7 @@ class BertTokenEmbeddings(BaseFeatureExtractor):
         return self._extract_batch([text])[0]
 
     def _extract_batch(self, texts):
+        require("transformers", type(self).__name__)
         import torch
 
         tokenizer, model = _load_text_model(self._path(), self.device)
