@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, make_scorer
 from sklearn.metrics import get_scorer as _sklearn_get_scorer
-from sklearn.utils._param_validation import validate_params
+from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.multiclass import unique_labels
 
 from ._algorithm import apply_threshold_rule, check_threshold
@@ -325,6 +325,14 @@ def get_scorer(scoring):
 # --------------------------------------------------------- per-class tables
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_pred": ["array-like"],
+        "labels": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def per_class_report(y_true, y_pred, *, labels=None):
     """Per-class precision, recall, F1 and support, followed by UA and WA.
 
@@ -403,6 +411,15 @@ def per_class_report(y_true, y_pred, *, labels=None):
     return report
 
 
+@validate_params(
+    {
+        "name": [str],
+        "y_true": ["array-like"],
+        "y_pred": ["array-like"],
+        "labels": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def system_row(name, y_true, y_pred, *, labels=None):
     """One flat Table II row for a system: per-class precision/recall, UA, WA.
 
@@ -445,6 +462,15 @@ def system_row(name, y_true, y_pred, *, labels=None):
     return row
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_pred": ["array-like"],
+        "labels": ["array-like", None],
+        "normalize": [StrOptions({"true", "pred", "all"}), None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def confusion_table(y_true, y_pred, *, labels=None, normalize=None):
     """Confusion matrix as a DataFrame with labelled rows and columns.
 
@@ -498,6 +524,15 @@ def confusion_table(y_true, y_pred, *, labels=None, normalize=None):
 # ---------------------------------------------------------- correction rate
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "speech_pred": ["array-like"],
+        "final_pred": ["array-like"],
+        "neutral_label": "no_validation",
+    },
+    prefer_skip_nested_validation=True,
+)
 def correction_counts(y_true, speech_pred, final_pred, *, neutral_label=NEUTRAL):
     """Counts behind the correction rate (the paper's Fig. 2).
 
@@ -570,6 +605,15 @@ def correction_counts(y_true, speech_pred, final_pred, *, neutral_label=NEUTRAL)
     }
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "speech_pred": ["array-like"],
+        "final_pred": ["array-like"],
+        "neutral_label": "no_validation",
+    },
+    prefer_skip_nested_validation=True,
+)
 def correction_rate(y_true, speech_pred, final_pred, *, neutral_label=NEUTRAL):
     """Share of speech-missed emotional samples that the text model got right.
 
@@ -652,6 +696,18 @@ def _thresholds_list(thresholds):
     return [check_threshold(t) for t in thresholds if t is not None]
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "speech_is_neutral": ["array-like"],
+        "text_proba": ["array-like"],
+        "text_classes": ["array-like"],
+        "thresholds": ["array-like", numbers.Real, None],
+        "emotion_pred": ["array-like", None],
+        "neutral_label": "no_validation",
+    },
+    prefer_skip_nested_validation=True,
+)
 def neutral_precision_recall(
     y_true,
     speech_is_neutral,
