@@ -320,6 +320,7 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     from .baselines import SpeechOnlyClassifier
     from .hierarchy import make_hierarchy
     from .metrics import (
+        confusion_table,
         correction_counts,
         neutral_precision_recall,
         system_row,
@@ -346,11 +347,12 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     if text_proba is None:  # the gate routed nothing to the text model
         text_proba = np.empty((0, len(text.classes_)))
 
+    flat_pred = flat.predict(test)
     rows = [
         {
             "kind": "S",
             "threshold": None,
-            **system_row(system.label("S", split), y_test, flat.predict(test)),
+            **system_row(system.label("S", split), y_test, flat_pred),
         }
     ]
     for t in thresholds:
@@ -367,6 +369,14 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         config.thresholds,
         emotion_pred=on_test[None],
     )
+    confusion = {
+        kind: confusion_table(y_test, pred)
+        for kind, pred in (
+            ("S", flat_pred),
+            ("ST", on_test[None]),
+            ("ST-chosen", on_test[best]),
+        )
+    }
     reclassified = (gate == NEUTRAL) & (y_test != NEUTRAL) & (on_test[None] != NEUTRAL)
     examples = test.loc[reclassified, ["id", "text", "label"]].head(10).copy()
     examples["speech_prediction"] = NEUTRAL
@@ -380,6 +390,10 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         "n_test": len(test),
         "best_threshold_on_validation": best,
         "rows": rows,
+        "confusion": {
+            kind: {"labels": list(t.index), "matrix": t.to_numpy().tolist()}
+            for kind, t in confusion.items()
+        },
         "neutral_pr": curve.replace({np.nan: None}).to_dict(orient="records"),
         "examples": examples.rename(columns={"label": "true_label"}).to_dict(
             orient="records"

@@ -264,10 +264,11 @@ def test_write_report(tmp_path, results):
     # PNGs
     _png_ok(paths["fig2"])
     _png_ok(paths["fig3"])
+    _png_ok(paths["confusion"])
 
     # HTML: self-contained and escaped
     page = paths["html"].read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 2
+    assert page.count("data:image/png;base64,") == 3
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
     assert "<link" not in page and "<script" not in page
     assert "http://" not in page and "https://" not in page
@@ -284,7 +285,7 @@ def test_write_report_without_runs(tmp_path):
     paths = write_report({"config": {}, "runs": [], "skipped": []}, tmp_path)
     page = paths["html"].read_text(encoding="utf-8")
     assert "No runs." in page and "No examples." in page
-    assert page.count("data:image/png;base64,") == 2
+    assert page.count("data:image/png;base64,") == 3
     assert pd.read_csv(paths["table_ii_csv"]).empty
     _png_ok(paths["fig2"])
     assert "_(no rows)_" in paths["table_i_md"].read_text(encoding="utf-8")

@@ -11,15 +11,22 @@ Everything here reads the dictionary returned by
 * :func:`plot_correction_rates`: the correction rate of each system (Fig. 2);
 * :func:`plot_neutral_pr`: neutral precision against recall across
   thresholds (Fig. 3);
+* :func:`plot_confusion_matrices`: a confusion matrix per system and split;
 * :func:`format_table_ii`: Table II as fixed-width text for a terminal;
 * :func:`write_report`: all of the above as CSV, Markdown, PNG, JSON and one
   HTML file with the figures embedded.
 
-matplotlib is imported only by the plotting functions, which draw on an Agg
-canvas of their own (no pyplot, so the caller's backend is left untouched).
+matplotlib is imported only by the plotting functions, which draw on the
+``ax`` they are given, or on an Agg canvas of their own (no pyplot, so the
+caller's backend is left untouched).
 """
 
-from ._figures import correction_label, plot_correction_rates, plot_neutral_pr
+from ._figures import (
+    correction_label,
+    plot_confusion_matrices,
+    plot_correction_rates,
+    plot_neutral_pr,
+)
 
 # The constants stay importable from here, as before the split.
 from ._html import REPORT_FILES, VERSION_PACKAGES, package_versions, write_report  # noqa: F401
@@ -37,6 +44,7 @@ __all__ = [
     "format_table_ii",
     "markdown_table",
     "package_versions",
+    "plot_confusion_matrices",
     "plot_correction_rates",
     "plot_neutral_pr",
     "table_i",

@@ -1,4 +1,11 @@
-"""The report's figures (Fig. 2, Fig. 3), drawn with matplotlib."""
+"""The report's figures, drawn with matplotlib.
+
+Each ``plot_*`` function draws on the ``ax`` it is given (any matplotlib
+Axes, e.g. from ``pyplot.subplots``) and returns it, so that figures can be
+composed and restyled; given a ``path`` instead, it draws on a figure of its
+own (an Agg canvas: no pyplot, the caller's backend is left alone) and saves
+it as PNG.
+"""
 
 from __future__ import annotations
 
@@ -31,20 +38,27 @@ def _new_figure(width, height):
     return fig
 
 
-def _save(fig, path) -> Path:
+def _axes(ax, width, height):
+    """``ax``, or the Axes of a new figure of this size."""
+    return _new_figure(width, height).add_subplot() if ax is None else ax
+
+
+def _finish(ax, path):
+    """Save ``ax``'s figure to ``path`` and return the path; else return ``ax``."""
+    if path is None:
+        return ax
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", bbox_inches="tight", facecolor="white")
+    ax.figure.savefig(path, format="png", bbox_inches="tight", facecolor="white")
     return path
 
 
-def _empty_figure(path, title, message) -> Path:
-    fig = _new_figure(6, 3)
-    ax = fig.add_subplot()
+def _empty(ax, path, title, message):
+    ax = _axes(ax, 6, 3)
     ax.set_axis_off()
     ax.set_title(title)
     ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=14, color="0.4")
-    return _save(fig, path)
+    return _finish(ax, path)
 
 
 def correction_label(n_corrected, n_missed, rate) -> str:
@@ -64,7 +78,7 @@ def correction_label(n_corrected, n_missed, rate) -> str:
     return f"{_number(rate) * 100:.1f}%\n{counts}"
 
 
-def plot_correction_rates(results, path) -> Path:
+def plot_correction_rates(results, path=None, *, ax=None):
     """Fig. 2: correction rate of each system and split, as a bar chart.
 
     The rate is the share of emotional test samples that the speech model
@@ -77,17 +91,30 @@ def plot_correction_rates(results, path) -> Path:
     ----------
     results : dict
         The return value of :func:`~sklearn_hser.experiments.run_experiment`.
-    path : path-like
+    path : path-like, default=None
         Where the PNG goes (parent folders are created).
+    ax : matplotlib Axes, default=None
+        Where to draw; None: a new figure sized for the runs.
 
     Returns
     -------
-    path : pathlib.Path
+    pathlib.Path or matplotlib Axes
+        The PNG's path when ``path`` is given, else the Axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from sklearn_hser.report import plot_correction_rates
+    >>> fig, ax = plt.subplots()
+    >>> plot_correction_rates({"runs": []}, ax=ax) is ax
+    True
     """
     title = "Fig. 2: correction rate of the text model"
     runs = _runs(results)
     if not runs:
-        return _empty_figure(path, title, "no runs")
+        return _empty(ax, path, title, "no runs")
 
     systems, labels = [], {}
     for run in sorted(runs, key=lambda r: str(r.get("system"))):
@@ -101,8 +128,7 @@ def plot_correction_rates(results, path) -> Path:
     by_key = {(r.get("system"), r.get("split")): r for r in runs}
     skipped = {(s.get("system"), s.get("split")) for s in _skipped(results)}
 
-    fig = _new_figure(max(6.0, 1.3 * len(systems) * max(len(splits), 1) + 2), 4.8)
-    ax = fig.add_subplot()
+    ax = _axes(ax, max(6.0, 1.3 * len(systems) * max(len(splits), 1) + 2), 4.8)
     colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
     width = 0.8 / len(splits)
     for j, split in enumerate(splits):
@@ -163,7 +189,7 @@ def plot_correction_rates(results, path) -> Path:
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    return _save(fig, path)
+    return _finish(ax, path)
 
 
 def _pr_points(run) -> list[tuple]:
@@ -187,7 +213,7 @@ def _pr_points(run) -> list[tuple]:
     return plain[:1] + thresholded
 
 
-def plot_neutral_pr(results, path) -> Path:
+def plot_neutral_pr(results, path=None, *, ax=None):
     """Fig. 3: neutral precision against recall across thresholds.
 
     One line per run (system and split), through the no-threshold point
@@ -199,12 +225,15 @@ def plot_neutral_pr(results, path) -> Path:
     ----------
     results : dict
         The return value of :func:`~sklearn_hser.experiments.run_experiment`.
-    path : path-like
+    path : path-like, default=None
         Where the PNG goes (parent folders are created).
+    ax : matplotlib Axes, default=None
+        Where to draw; None: a new figure.
 
     Returns
     -------
-    path : pathlib.Path
+    pathlib.Path or matplotlib Axes
+        The PNG's path when ``path`` is given, else the Axes drawn on.
     """
     from matplotlib.lines import Line2D
 
@@ -212,10 +241,9 @@ def plot_neutral_pr(results, path) -> Path:
     runs = [r for r in _runs(results) if _pr_points(r)]
     if not runs:
         message = "no runs" if not _runs(results) else "no precision-recall points"
-        return _empty_figure(path, title, message)
+        return _empty(ax, path, title, message)
 
-    fig = _new_figure(8.5, 5.5)
-    ax = fig.add_subplot()
+    ax = _axes(ax, 8.5, 5.5)
     palette = [f"C{i}" for i in range(10)]
     handles, drawn = [], set()
     for k, run in enumerate(runs):
@@ -325,4 +353,71 @@ def plot_neutral_pr(results, path) -> Path:
         fontsize=8,
         frameon=False,
     )
-    return _save(fig, path)
+    return _finish(ax, path)
+
+
+def _confusions(results, kind):
+    """``(run, labels, matrix)`` of each run that recorded ``kind``'s matrix."""
+    out = []
+    for run in _runs(results):
+        confusion = (run.get("confusion") or {}).get(kind)
+        if confusion and confusion.get("labels") and confusion.get("matrix"):
+            matrix = np.asarray(confusion["matrix"], dtype=float)
+            out.append((run, list(confusion["labels"]), matrix))
+    return out
+
+
+def plot_confusion_matrices(results, path=None, *, kind="ST", axes=None):
+    """A confusion matrix per system and split, as scikit-learn displays it.
+
+    Each panel is a :class:`sklearn.metrics.ConfusionMatrixDisplay` of the
+    test set's counts; the colours show each true class's share (rows sum to
+    one), so that classes of different sizes compare.
+
+    Parameters
+    ----------
+    results : dict
+        The return value of :func:`~sklearn_hser.experiments.run_experiment`
+        (each run's ``confusion`` entry).
+    path : path-like, default=None
+        Where the PNG goes (parent folders are created).
+    kind : {"S", "ST", "ST-chosen"}, default="ST"
+        Which system of each run: speech only, the hierarchy without
+        threshold, or the hierarchy at the threshold chosen on validation.
+    axes : sequence of matplotlib Axes, default=None
+        One per run (in the order of the runs); None: a new figure with one
+        panel per run.
+
+    Returns
+    -------
+    pathlib.Path or list of matplotlib Axes
+        The PNG's path when ``path`` is given, else the Axes drawn on.
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    title = f"Confusion matrices ({kind}, test set)"
+    panels = _confusions(results, kind)
+    if not panels:
+        return _empty(None if axes is None else axes[0], path, title, "no matrices")
+    if axes is None:
+        n_cols = min(3, len(panels))
+        n_rows = math.ceil(len(panels) / n_cols)
+        fig = _new_figure(4.2 * n_cols, 3.9 * n_rows)
+        axes = [fig.add_subplot(n_rows, n_cols, i + 1) for i in range(len(panels))]
+    elif len(axes) < len(panels):
+        raise ValueError(f"{len(panels)} runs to draw but {len(axes)} axes given.")
+    for ax, (run, labels, matrix) in zip(axes, panels):
+        totals = matrix.sum(axis=1, keepdims=True)
+        shares = np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)
+        display = ConfusionMatrixDisplay(shares, display_labels=labels)
+        display.plot(ax=ax, colorbar=False, cmap="Blues", values_format=".2f")
+        # Write the counts, not the shares the colours encode.
+        for (i, j), text in np.ndenumerate(display.text_):
+            text.set_text(f"{int(matrix[i, j])}\n{shares[i, j]:.0%}")
+            text.set_fontsize(8)
+        display.im_.set_clim(0, 1)
+        ax.set_title(_run_label(run), fontsize=9)
+    axes[0].figure.suptitle(title, fontsize=10)
+    if path is None:
+        return list(axes)
+    return _finish(axes[0], path)

@@ -22,7 +22,7 @@ from ._common import (
     _runs,
     _skipped,
 )
-from ._figures import plot_correction_rates, plot_neutral_pr
+from ._figures import plot_confusion_matrices, plot_correction_rates, plot_neutral_pr
 from ._tables import markdown_table, table_i, table_ii
 
 #: Distributions whose versions :func:`package_versions` reports.
@@ -47,6 +47,7 @@ REPORT_FILES = {
     "table_i_md": "table_i.md",
     "fig2": "fig2_correction_rate.png",
     "fig3": "fig3_neutral_pr.png",
+    "confusion": "confusion_matrices.png",
     "json": "results.json",
     "html": "report.html",
 }
@@ -137,7 +138,7 @@ def _config_value(value) -> str:
     return "—" if value is None else str(value)
 
 
-def _html_report(results, title, versions, t2, t1, fig2_png, fig3_png) -> str:
+def _html_report(results, title, versions, t2, t1, fig2_png, fig3_png, cm_png) -> str:
     runs, skipped = _runs(results), _skipped(results)
     config = (results or {}).get("config") or {}
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -236,6 +237,11 @@ def _html_report(results, title, versions, t2, t1, fig2_png, fig3_png) -> str:
             "Fig. 3: precision and recall of the neutral class across "
             "thresholds; star: no threshold, cross: speech only.",
         ),
+        (
+            cm_png,
+            "Confusion matrices of the hierarchy (ST, no threshold) per system "
+            "and split: counts, and each true class's share.",
+        ),
     ):
         data = base64.b64encode(png).decode("ascii")
         parts.append(
@@ -282,9 +288,11 @@ def write_report(
         By key: ``table_ii_csv`` (``table_ii.csv``), ``table_ii_md``
         (``table_ii.md``), ``table_i_csv`` (``table_i.csv``), ``table_i_md``
         (``table_i.md``), ``fig2`` (``fig2_correction_rate.png``), ``fig3``
-        (``fig3_neutral_pr.png``), ``json`` (``results.json``: the results
-        plus ``versions``, strict JSON with NaN written as null) and ``html``
-        (``report.html``: one file, figures embedded, no external resource).
+        (``fig3_neutral_pr.png``), ``confusion`` (``confusion_matrices.png``:
+        one confusion matrix per run, of the ST system), ``json``
+        (``results.json``: the results plus ``versions``, strict JSON with
+        NaN written as null) and ``html`` (``report.html``: one file, figures
+        embedded, no external resource).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -310,6 +318,7 @@ def write_report(
     )
     plot_correction_rates(results, paths["fig2"])
     plot_neutral_pr(results, paths["fig3"])
+    plot_confusion_matrices(results, paths["confusion"])
 
     record = _jsonable({**results, "versions": versions})
     paths["json"].write_text(
@@ -324,6 +333,7 @@ def write_report(
             t1,
             paths["fig2"].read_bytes(),
             paths["fig3"].read_bytes(),
+            paths["confusion"].read_bytes(),
         ),
         encoding="utf-8",
     )
