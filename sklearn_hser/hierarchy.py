@@ -587,21 +587,25 @@ class HierarchyOutputs:
             "kept_neutral": kept_neutral,
         }
 
+    def _resolve(self, threshold):
+        """``threshold``, or the hierarchy's own for ``"fitted"``."""
+        if isinstance(threshold, str) and threshold == "fitted":
+            return self.threshold
+        return threshold
+
     def predict(self, threshold="fitted"):
-        """Final labels; ``threshold="fitted"`` uses the hierarchy's own.
+        """Final labels, by Algorithm 1 at ``threshold``.
 
         Parameters
         ----------
         threshold : float, None or "fitted", default="fitted"
-            The threshold of Algorithm 1.
+            ``"fitted"``: the hierarchy's own ``threshold``.
 
         Returns
         -------
         ndarray of shape (n_samples,)
         """
-        if isinstance(threshold, str) and threshold == "fitted":
-            threshold = self.threshold
-        return self._decide(threshold)["final"]
+        return self._decide(self._resolve(threshold))["final"]
 
     def predict_for_thresholds(self, thresholds) -> dict:
         """``{threshold: labels}`` for each of ``thresholds``, in order.
@@ -640,20 +644,18 @@ class HierarchyOutputs:
         return proba
 
     def route(self, threshold="fitted"):
-        """How each sample was decided (see :meth:`HierarchicalClassifier.route`).
+        """How each sample was decided, as :meth:`HierarchicalClassifier.route`.
 
         Parameters
         ----------
         threshold : float, None or "fitted", default="fitted"
-            The threshold of Algorithm 1.
+            As in :meth:`predict`.
 
         Returns
         -------
         pandas.DataFrame
         """
-        if isinstance(threshold, str) and threshold == "fitted":
-            threshold = self.threshold
-        decision = self._decide(threshold)
+        decision = self._decide(self._resolve(threshold))
         return pd.DataFrame(
             {
                 "speech_gate": self.gate,

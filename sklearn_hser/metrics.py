@@ -57,6 +57,9 @@ __all__ = [
     "weighted_accuracy",
 ]
 
+#: Parameter constraints of the (y_true, y_pred) pair, for validate_params.
+_LABEL_PAIR = {"y_true": ["array-like"], "y_pred": ["array-like"]}
+
 #: Names of the summary rows that :func:`per_class_report` appends.
 _SUMMARY_ROWS = ("UA", "WA")
 
@@ -147,8 +150,7 @@ def _check_weights(sample_weight, n_samples):
 
 @validate_params(
     {
-        "y_true": ["array-like"],
-        "y_pred": ["array-like"],
+        **_LABEL_PAIR,
         "labels": ["array-like", None],
         "sample_weight": ["array-like", None],
     },
@@ -221,8 +223,7 @@ def unweighted_accuracy(y_true, y_pred, *, labels=None, sample_weight=None):
 
 @validate_params(
     {
-        "y_true": ["array-like"],
-        "y_pred": ["array-like"],
+        **_LABEL_PAIR,
         "sample_weight": ["array-like", None],
     },
     prefer_skip_nested_validation=True,
@@ -327,8 +328,7 @@ def get_scorer(scoring):
 
 @validate_params(
     {
-        "y_true": ["array-like"],
-        "y_pred": ["array-like"],
+        **_LABEL_PAIR,
         "labels": ["array-like", None],
     },
     prefer_skip_nested_validation=True,
@@ -414,8 +414,7 @@ def per_class_report(y_true, y_pred, *, labels=None):
 @validate_params(
     {
         "name": [str],
-        "y_true": ["array-like"],
-        "y_pred": ["array-like"],
+        **_LABEL_PAIR,
         "labels": ["array-like", None],
     },
     prefer_skip_nested_validation=True,
@@ -464,8 +463,7 @@ def system_row(name, y_true, y_pred, *, labels=None):
 
 @validate_params(
     {
-        "y_true": ["array-like"],
-        "y_pred": ["array-like"],
+        **_LABEL_PAIR,
         "labels": ["array-like", None],
         "normalize": [StrOptions({"true", "pred", "all"}), None],
     },
@@ -523,16 +521,16 @@ def confusion_table(y_true, y_pred, *, labels=None, normalize=None):
 
 # ---------------------------------------------------------- correction rate
 
+#: Parameter constraints of the two correction-rate functions.
+_CORRECTION_PARAMS = {
+    "y_true": ["array-like"],
+    "speech_pred": ["array-like"],
+    "final_pred": ["array-like"],
+    "neutral_label": "no_validation",
+}
 
-@validate_params(
-    {
-        "y_true": ["array-like"],
-        "speech_pred": ["array-like"],
-        "final_pred": ["array-like"],
-        "neutral_label": "no_validation",
-    },
-    prefer_skip_nested_validation=True,
-)
+
+@validate_params(_CORRECTION_PARAMS, prefer_skip_nested_validation=True)
 def correction_counts(y_true, speech_pred, final_pred, *, neutral_label=NEUTRAL):
     """Counts behind the correction rate (the paper's Fig. 2).
 
@@ -605,15 +603,7 @@ def correction_counts(y_true, speech_pred, final_pred, *, neutral_label=NEUTRAL)
     }
 
 
-@validate_params(
-    {
-        "y_true": ["array-like"],
-        "speech_pred": ["array-like"],
-        "final_pred": ["array-like"],
-        "neutral_label": "no_validation",
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_CORRECTION_PARAMS, prefer_skip_nested_validation=True)
 def correction_rate(y_true, speech_pred, final_pred, *, neutral_label=NEUTRAL):
     """Share of speech-missed emotional samples that the text model got right.
 
