@@ -10,9 +10,11 @@ it as PNG.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions, validate_params
 
 from ._common import (
     _NO_VALUE,
@@ -78,6 +80,10 @@ def correction_label(n_corrected, n_missed, rate) -> str:
     return f"{_number(rate) * 100:.1f}%\n{counts}"
 
 
+@validate_params(
+    {"results": [dict, None], "path": [str, os.PathLike, None], "ax": "no_validation"},
+    prefer_skip_nested_validation=True,
+)
 def plot_correction_rates(results, path=None, *, ax=None):
     """Fig. 2: correction rate of each system and split, as a bar chart.
 
@@ -213,6 +219,10 @@ def _pr_points(run) -> list[tuple]:
     return plain[:1] + thresholded
 
 
+@validate_params(
+    {"results": [dict, None], "path": [str, os.PathLike, None], "ax": "no_validation"},
+    prefer_skip_nested_validation=True,
+)
 def plot_neutral_pr(results, path=None, *, ax=None):
     """Fig. 3: neutral precision against recall across thresholds.
 
@@ -367,6 +377,15 @@ def _confusions(results, kind):
     return out
 
 
+@validate_params(
+    {
+        "results": [dict, None],
+        "path": [str, os.PathLike, None],
+        "kind": [StrOptions({"S", "ST", "ST-chosen"})],
+        "axes": "no_validation",
+    },
+    prefer_skip_nested_validation=True,
+)
 def plot_confusion_matrices(results, path=None, *, kind="ST", axes=None):
     """A confusion matrix per system and split, as scikit-learn displays it.
 

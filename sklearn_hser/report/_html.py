@@ -6,12 +6,14 @@ import base64
 import html
 import json
 import math
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import validate_params
 
 from ._common import (
     _display_frame,
@@ -266,6 +268,15 @@ def _html_report(results, title, versions, t2, t1, fig2_png, fig3_png, cm_png) -
     return "\n".join(parts) + "\n"
 
 
+@validate_params(
+    {
+        "results": [dict, None],
+        "out_dir": [str, os.PathLike],
+        "title": [str],
+        "versions": [dict, None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def write_report(
     results, out_dir, *, title="Hierarchical SER with text integration", versions=None
 ) -> dict:

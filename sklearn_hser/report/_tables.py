@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from numbers import Integral
 
 import pandas as pd
+from sklearn.utils._param_validation import Interval, validate_params
 
 from .._labels import EMOTIONS
 from ._common import (
@@ -44,6 +46,10 @@ TABLE_I_COLUMNS = [
 ]
 
 
+@validate_params(
+    {"results": [dict, None]},
+    prefer_skip_nested_validation=True,
+)
 def table_ii(results) -> pd.DataFrame:
     """Table II: per-class precision and recall, UA and WA of every system row.
 
@@ -88,6 +94,13 @@ def table_ii(results) -> pd.DataFrame:
     return table
 
 
+@validate_params(
+    {
+        "results": [dict, None],
+        "max_rows": [Interval(Integral, 0, None, closed="left"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def table_i(results, max_rows: int | None = 20) -> pd.DataFrame:
     """Table I: utterances the speech model called neutral, re-classified by text.
 
@@ -140,6 +153,10 @@ def _markdown_escape(text: str) -> str:
     return re.sub(r"([\\|<>*`])", r"\\\1", text)
 
 
+@validate_params(
+    {"df": [pd.DataFrame]},
+    prefer_skip_nested_validation=True,
+)
 def markdown_table(df: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table of ``df`` (no ``tabulate`` needed).
 
@@ -156,6 +173,10 @@ def markdown_table(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+@validate_params(
+    {"results": [dict, None]},
+    prefer_skip_nested_validation=True,
+)
 def format_table_ii(results) -> str:
     """Table II as compact fixed-width text, for printing in a terminal.
 
