@@ -73,7 +73,9 @@ def test_core_works_without_torch_transformers_opensmile_optuna():
             "opensmile",
         ),
         (
-            "from sklearn_hser.tuning import optuna_search; optuna_search(None, {})",
+            "from sklearn.linear_model import LogisticRegression; "
+            "from sklearn_hser.tuning import optuna_search; "
+            "optuna_search(LogisticRegression(), {})",
             "optuna",
         ),
     ],
