@@ -51,36 +51,19 @@ def test_wrong_corpus_layout(tmp_path, capsys):
 
 def test_reproduce_on_the_iemocap_fixture(iemocap_root, tmp_path, capsys):
     out = tmp_path / "study"
-    argv = [
-        "reproduce",
-        "--corpus",
-        "iemocap",
-        "--root",
-        str(iemocap_root),
-        "--systems",
-        "lstm-mfcc,w2v",
-        "--splits",
-        "sd,si",
-        "--max-epochs",
-        "3",
-        "--out",
-        str(out),
-    ]
+    argv = ["reproduce", "--corpus", "iemocap", "--root", str(iemocap_root),
+            "--systems", "lstm-mfcc,w2v", "--splits", "sd,si",
+            "--max-epochs", "3", "--out", str(out)]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "LSTM[MFCC]-ST-I" in printed and "w2v" in printed
     results = json.loads((out / "results.json").read_text())
     assert {(r["system"], r["split"]) for r in results["runs"]} == {
-        ("lstm-mfcc", "sd"),
-        ("lstm-mfcc", "si"),
+        ("lstm-mfcc", "sd"), ("lstm-mfcc", "si")
     }
     assert results["skipped"][0]["system"] == "w2v"  # no checkpoint given: skipped
-    for name in (
-        "report.html",
-        "table_ii.csv",
-        "fig2_correction_rate.png",
-        "fig3_neutral_pr.png",
-    ):
+    for name in ("report.html", "table_ii.csv", "fig2_correction_rate.png",
+                 "fig3_neutral_pr.png"):
         assert (out / name).is_file()
     # A second run resumes from the finished runs instead of refitting.
     assert main(argv) == 0
@@ -91,26 +74,9 @@ def test_fit_then_predict(iemocap_root, tmp_path, capsys):
     from sklearn_hser.datasets import load_iemocap
 
     model = tmp_path / "model.joblib"
-    assert (
-        main(
-            [
-                "fit",
-                "--corpus",
-                "iemocap",
-                "--root",
-                str(iemocap_root),
-                "--max-epochs",
-                "3",
-                "--threshold",
-                "0.3",
-                "--cache-dir",
-                str(tmp_path / "cache"),
-                "--out",
-                str(model),
-            ]
-        )
-        == 0
-    )
+    assert main(["fit", "--corpus", "iemocap", "--root", str(iemocap_root),
+                 "--max-epochs", "3", "--threshold", "0.3",
+                 "--cache-dir", str(tmp_path / "cache"), "--out", str(model)]) == 0
     corpus = load_iemocap(iemocap_root).head(3)
     capsys.readouterr()
     argv = ["predict", str(model), *corpus["audio"], "--json"]
@@ -128,24 +94,9 @@ def test_fit_then_predict(iemocap_root, tmp_path, capsys):
 
 def test_predict_rejects_unreadable_audio(iemocap_root, tmp_path, capsys):
     model = tmp_path / "model.joblib"
-    assert (
-        main(
-            [
-                "fit",
-                "--corpus",
-                "iemocap",
-                "--root",
-                str(iemocap_root),
-                "--max-epochs",
-                "2",
-                "--cache-dir",
-                str(tmp_path / "cache"),
-                "--out",
-                str(model),
-            ]
-        )
-        == 0
-    )
+    assert main(["fit", "--corpus", "iemocap", "--root", str(iemocap_root),
+                 "--max-epochs", "2", "--cache-dir", str(tmp_path / "cache"),
+                 "--out", str(model)]) == 0
     broken = tmp_path / "broken.wav"
     broken.write_text("not audio")
     capsys.readouterr()
