@@ -105,7 +105,7 @@ def run_folds(corpus, systems, config, cache_dir, folds, log):
         build_text_model,
         linear_classifier,
     )
-    from sklearn_hser.hierarchy import HierarchicalClassifier
+    from sklearn_hser.hierarchy import make_hierarchy
     from sklearn_hser.metrics import unweighted_accuracy as ua
 
     y = corpus["label"].to_numpy()
@@ -123,7 +123,7 @@ def run_folds(corpus, systems, config, cache_dir, folds, log):
             start = time.perf_counter()
             speech = SYSTEMS[name].build(config, cache_dir)
             flat = SpeechOnlyClassifier(speech).fit(tr, y[train])
-            hierarchy = HierarchicalClassifier(speech, speech, FrozenEstimator(text))
+            hierarchy = make_hierarchy(speech, FrozenEstimator(text))
             hierarchy.fit(tr, y[train])
             on_val = hierarchy.predict_for_thresholds(va, candidates)
             best = max(candidates, key=lambda t: ua(y[val], on_val[t]))

@@ -2,9 +2,11 @@
 
 For each LSTM system of the study (``lstm-mfcc``, ``lstm-gemaps``,
 ``lstm-handcrafted``, ``lstm-wakehubert``), it fits, quickly (few epochs, on
-a small synthetic corpus), the hierarchy (``HierarchicalClassifier``: the
-system's speech model as gate and emotion model, plus the paper's BERT token
-embeddings + LSTM text model) and the flat baseline
+a small synthetic corpus), the hierarchy as the study builds it
+(``make_hierarchy``: the system's feature step shared by the gate and the
+emotion model, plus the paper's BERT token embeddings + LSTM text model), the
+same hierarchy without the shared step (each speech pipeline extracts its own
+features, as before ``speech_features`` existed) and the flat baseline
 (``SpeechOnlyClassifier`` over the same speech model), then times in the same
 run:
 
@@ -13,7 +15,8 @@ run:
   pretrained models already loaded by a warm-up call), for one utterance
   the gate sends to the text branch and one it sends to the emotion branch
   (the two routes of the hierarchy cost differently: the text branch adds
-  BERT, the emotion branch a second speech feature extraction);
+  BERT, the emotion branch a second classifier, and, without the shared
+  step, a second speech feature extraction);
 * **throughput**: ``predict`` on a batch of 4-second WAV files (utterances
   per second).
 
@@ -61,10 +64,11 @@ def _write_utterances(folder: Path, n: int, seconds: float):
     return corpus.assign(audio=paths).reset_index(drop=True)
 
 
-def _drop_feature_caches(*pipelines):
+def _drop_feature_caches(*estimators):
     """Disable the on-disk feature cache of every fitted extractor."""
-    for pipeline in pipelines:
-        for step in pipeline.named_steps.values():
+    for estimator in estimators:
+        steps = getattr(estimator, "named_steps", {"only": estimator})
+        for step in steps.values():
             if "cache_dir" in step.get_params(deep=False):
                 step.set_params(cache_dir=None)
 
@@ -100,7 +104,7 @@ def main(argv=None):
     import torch
     from sklearn.frozen import FrozenEstimator
 
-    from sklearn_hser import HierarchicalClassifier
+    from sklearn_hser import HierarchicalClassifier, make_hierarchy
     from sklearn_hser.baselines import SpeechOnlyClassifier
     from sklearn_hser.datasets import make_emotional_speech
     from sklearn_hser.experiments import SYSTEMS, ExperimentConfig, build_text_model
@@ -129,11 +133,17 @@ def main(argv=None):
         text = build_text_model(config, fit_cache).fit(train, train["label"])
         for name in systems:
             speech = SYSTEMS[name].build(config, fit_cache)
-            hierarchy = HierarchicalClassifier(speech, speech, FrozenEstimator(text))
+            hierarchy = make_hierarchy(speech, FrozenEstimator(text))
             hierarchy.fit(train, train["label"])
+            unshared = HierarchicalClassifier(speech, speech, FrozenEstimator(text))
+            unshared.fit(train, train["label"])
             flat = SpeechOnlyClassifier(speech).fit(train, train["label"])
             _drop_feature_caches(
-                hierarchy.speech_gate_, hierarchy.speech_emotion_, flat.speech_, text
+                hierarchy.speech_features_,
+                unshared.speech_gate_,
+                unshared.speech_emotion_,
+                flat.speech_,
+                text,
             )
             # Warm-up (pretrained models loaded, openSMILE started) and routes.
             branch = hierarchy.route(batch)["branch"].to_numpy()
@@ -141,11 +151,13 @@ def main(argv=None):
 
             flat_batch = _timed(lambda: flat.predict(batch), args.repeat)
             hier_batch = _timed(lambda: hierarchy.predict(batch), args.repeat)
+            unshared_batch = _timed(lambda: unshared.predict(batch), args.repeat)
             row = {
                 "system": name,
                 "flat_ups": len(batch) / flat_batch,
                 "hier_ups": len(batch) / hier_batch,
                 "batch_ratio": hier_batch / flat_batch,
+                "unshared_ratio": unshared_batch / flat_batch,
             }
             for route in ("text", "speech_emotion"):
                 picked = [i for i, b in enumerate(branch) if b == route]
@@ -155,7 +167,13 @@ def main(argv=None):
                 one = batch.iloc[picked[:1]]
                 flat_one = _timed(lambda: flat.predict(one), args.repeat)
                 hier_one = _timed(lambda: hierarchy.predict(one), args.repeat)
-                row[route] = (1000 * flat_one, 1000 * hier_one, hier_one / flat_one)
+                unshared_one = _timed(lambda: unshared.predict(one), args.repeat)
+                row[route] = (
+                    1000 * flat_one,
+                    1000 * hier_one,
+                    hier_one / flat_one,
+                    unshared_one / flat_one,
+                )
             rows.append(row)
             print(f"  done: {name} ({(branch == 'text').mean():.0%} routed to text)")
             sys.stdout.flush()
@@ -163,28 +181,32 @@ def main(argv=None):
     print()
     print(f"latency, one {args.seconds:g}-s utterance (ms; ratio hierarchy/flat):")
     header = f"{'system':<18}{'flat':>9}{'hier(text)':>12}{'ratio':>7}"
-    header += f"{'hier(emo)':>11}{'ratio':>7}"
+    header += f"{'hier(emo)':>11}{'ratio':>7}{'unshared(text/emo)':>20}"
     print(header)
     for row in rows:
         routes = [(row["text"], 12), (row["speech_emotion"], 11)]
         flat_ms = next(r[0] for r, _ in routes if r is not None)
         line = f"{row['system']:<18}{flat_ms:>9.0f}"
+        unshared = []
         for route, width in routes:
             if route is None:
                 line += f"{'-':>{width}}{'-':>7}"
+                unshared.append("-")
             else:
                 line += f"{route[1]:>{width}.0f}{route[2]:>7.2f}"
-        print(line)
+                unshared.append(f"{route[3]:.2f}")
+        print(line + f"{' / '.join(unshared):>20}")
     print(f"\nthroughput, batch of {args.batch} (utterances/s; time hierarchy/flat):")
-    print(f"{'system':<18}{'flat':>9}{'hierarchy':>11}{'ratio':>7}")
+    print(f"{'system':<18}{'flat':>9}{'hierarchy':>11}{'ratio':>7}{'unshared':>10}")
     for row in rows:
         print(
             f"{row['system']:<18}{row['flat_ups']:>9.1f}{row['hier_ups']:>11.1f}"
-            f"{row['batch_ratio']:>7.2f}"
+            f"{row['batch_ratio']:>7.2f}{row['unshared_ratio']:>10.2f}"
         )
     print(
         "\nalternative: SpeechOnlyClassifier over the same fitted speech pipeline "
-        "(flat); hier(text)/hier(emo): utterance routed to the text / emotion branch"
+        "(flat); hier(text)/hier(emo): utterance routed to the text / emotion branch; "
+        "unshared: ratio of the hierarchy without the shared feature step"
     )
 
 

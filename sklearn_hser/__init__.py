@@ -9,10 +9,11 @@ __version__ = "0.1.0.dev0"
 
 # Both light: sklearn, numpy and pandas only.
 from ._config import config_context, get_config, set_config  # noqa: E402
-from .hierarchy import HierarchicalClassifier  # noqa: E402
+from .hierarchy import HierarchicalClassifier, make_hierarchy  # noqa: E402
 
 __all__ = [
     "HierarchicalClassifier",
+    "make_hierarchy",
     "__version__",
     "config_context",
     "get_config",

@@ -17,8 +17,15 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
 from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -27,6 +34,18 @@ from sklearn.utils.validation import (
     column_or_1d,
     indexable,
 )
+
+from ._routing import routed_fit_params
+
+
+def _router(owner, names):
+    router = MetadataRouter(owner=owner)
+    for name in names:
+        router.add(
+            **{name: getattr(owner, name)},
+            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+        )
+    return router
 
 
 class SpeechOnlyClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -61,7 +80,8 @@ class SpeechOnlyClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def __init__(self, speech):
         self.speech = speech
 
-    def fit(self, X, y):
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit a clone of ``speech`` on all samples.
 
         Parameters
@@ -70,17 +90,32 @@ class SpeechOnlyClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             Training samples.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights, passed to ``speech.fit`` (with metadata routing
+            enabled, only when it requests them).
+        **fit_params : dict
+            Other metadata, only with metadata routing enabled.
 
         Returns
         -------
         self : object
         """
-        self._validate_params()
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        self.speech_ = clone(self.speech).fit(indexable(X)[0], y)
+        X = indexable(X)[0]
+        params = routed_fit_params(self, X, sample_weight, fit_params, ["speech"])
+        self.speech_ = clone(self.speech).fit(X, y, **params["speech"])
         self.classes_ = self.speech_.classes_
         return self
+
+    def get_metadata_routing(self):
+        """Routing of ``fit`` metadata to ``speech``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return _router(self, ["speech"])
 
     @property
     def n_features_in_(self):
@@ -177,7 +212,8 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.text = text
         self.speech_weight = speech_weight
 
-    def fit(self, X, y):
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit clones of both models on all samples.
 
         Parameters
@@ -186,17 +222,23 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             Training samples carrying both modalities.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights, passed to both models (with metadata routing
+            enabled, to those that request them).
+        **fit_params : dict
+            Other metadata, only with metadata routing enabled.
 
         Returns
         -------
         self : object
         """
-        self._validate_params()
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         X = indexable(X)[0]
-        self.speech_ = clone(self.speech).fit(X, y)
-        self.text_ = clone(self.text).fit(X, y)
+        names = ["speech", "text"]
+        params = routed_fit_params(self, X, sample_weight, fit_params, names)
+        self.speech_ = clone(self.speech).fit(X, y, **params["speech"])
+        self.text_ = clone(self.text).fit(X, y, **params["text"])
         self.classes_ = np.unique(
             np.concatenate([self.speech_.classes_, self.text_.classes_])
         )
@@ -206,6 +248,15 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def n_features_in_(self):
         """Number of features seen by the speech model (when it defines it)."""
         return self.speech_.n_features_in_
+
+    def get_metadata_routing(self):
+        """Routing of ``fit`` metadata to ``speech`` and ``text``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return _router(self, ["speech", "text"])
 
     def _aligned(self, model, X):
         proba = np.zeros((_num_samples(X), len(self.classes_)))

@@ -358,8 +358,13 @@ def run_predict(args) -> int:
             "empty one",
             file=sys.stderr,
         )
-    route = model.route(table)
-    proba = model.predict_proba(table) if hasattr(model, "predict_proba") else None
+    if hasattr(model, "outputs"):  # one pass of the sub-models gives both
+        outputs = model.outputs(table, proba=hasattr(model, "predict_proba"))
+        route = outputs.route()
+        proba = outputs.predict_proba() if hasattr(model, "predict_proba") else None
+    else:
+        route = model.route(table)
+        proba = model.predict_proba(table) if hasattr(model, "predict_proba") else None
     out = table[["audio", "text", "text_source"]].copy()
     out["prediction"] = route["prediction"].to_numpy()
     out["branch"] = route["branch"].to_numpy()
@@ -473,6 +478,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = check.OneLineParser(
         prog="hser", description="Hierarchical speech emotion recognition with text."
+    )
+    from . import __version__
+
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
     )
     sub = parser.add_subparsers(dest="command", required=True)
 

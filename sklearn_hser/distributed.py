@@ -310,7 +310,9 @@ def optuna_search_on_cluster(
     >>> best = clone(model).set_params(**study.best_params).fit(X, y)  # doctest: +SKIP
     """
     distributed = _distributed()
-    import optuna
+    from ._optional import require
+
+    optuna = require("optuna", "optuna_search_on_cluster")
 
     from .tuning import _open_storage
 

@@ -427,12 +427,14 @@ def fit_system(
     Returns
     -------
     model : HierarchicalClassifier
-        Fitted on the whole corpus, ``threshold`` set.
+        Fitted on the whole corpus, ``threshold`` set; its two speech models
+        share one feature step (:func:`~sklearn_hser.make_hierarchy`), so
+        per-speaker statistics see all of a speaker's recordings.
     info : dict
         ``threshold`` and, for ``"auto"``, the mean validation UA of every
         candidate (``threshold_scores``).
     """
-    from .hierarchy import HierarchicalClassifier
+    from .hierarchy import make_hierarchy
     from .threshold_tuning import TunedThresholdHierarchyCV
 
     config = config or ExperimentConfig(systems=[system])
@@ -440,12 +442,12 @@ def fit_system(
     text = build_text_model(config, cache_dir)
     y = corpus["label"].to_numpy()
     if threshold != "auto":
-        model = HierarchicalClassifier(speech, speech, text, threshold=threshold)
+        model = make_hierarchy(speech, text, threshold=threshold)
         return model.fit(corpus, y), {"threshold": threshold}
     candidates = [*DEFAULT_THRESHOLDS, None]
     cv, groups = speaker_folds(corpus, n_splits, config.random_state)
     tuner = TunedThresholdHierarchyCV(
-        HierarchicalClassifier(speech, speech, text), thresholds=candidates, cv=cv
+        make_hierarchy(speech, text), thresholds=candidates, cv=cv
     ).fit(corpus, y, groups=groups)
     scores = tuner.cv_scores_.mean(axis=0)
     return tuner.estimator_, {
@@ -540,8 +542,9 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     from sklearn.frozen import FrozenEstimator
 
     from .baselines import SpeechOnlyClassifier
-    from .hierarchy import HierarchicalClassifier
+    from .hierarchy import make_hierarchy
     from .metrics import (
+        confusion_table,
         correction_counts,
         neutral_precision_recall,
         system_row,
@@ -552,25 +555,31 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     train, val, test = data["train"], data["val"], data["test"]
     y_train, y_val, y_test = (d["label"].to_numpy() for d in (train, val, test))
     flat = SpeechOnlyClassifier(speech).fit(train, y_train)
-    hierarchy = HierarchicalClassifier(speech, speech, FrozenEstimator(text))
+    # The two speech models share one feature extraction per sample.
+    hierarchy = make_hierarchy(speech, FrozenEstimator(text))
     hierarchy.fit(train, y_train)
 
     thresholds = [None, *config.thresholds]
-    on_test = hierarchy.predict_for_thresholds(test, thresholds)
+    # One pass of the sub-models per set: routes, text probabilities and the
+    # predictions at every threshold all come from it.
+    outputs = hierarchy.outputs(test, proba=False)
+    on_test = outputs.predict_for_thresholds(thresholds)
     # None (the plain text argmax) is a candidate too, after the thresholds:
     # max() keeps the first best, so ties go to the earlier, more cautious ones.
     candidates = [*config.thresholds, None]
     on_val = hierarchy.predict_for_thresholds(val, candidates)
     best = max(candidates, key=lambda t: unweighted_accuracy(y_val, on_val[t]))
-    route = hierarchy.route(test)
-    gate = route["speech_gate"].to_numpy()
-    text_proba = text.predict_proba(test)
+    gate = outputs.gate
+    text_proba = outputs.text_proba  # rows of the speech-neutral samples
+    if text_proba is None:  # the gate routed nothing to the text model
+        text_proba = np.empty((0, len(text.classes_)))
 
+    flat_pred = flat.predict(test)
     rows = [
         {
             "kind": "S",
             "threshold": None,
-            **system_row(system.label("S", split), y_test, flat.predict(test)),
+            **system_row(system.label("S", split), y_test, flat_pred),
         }
     ]
     for t in thresholds:
@@ -587,6 +596,14 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         config.thresholds,
         emotion_pred=on_test[None],
     )
+    confusion = {
+        kind: confusion_table(y_test, pred)
+        for kind, pred in (
+            ("S", flat_pred),
+            ("ST", on_test[None]),
+            ("ST-chosen", on_test[best]),
+        )
+    }
     reclassified = (gate == NEUTRAL) & (y_test != NEUTRAL) & (on_test[None] != NEUTRAL)
     examples = test.loc[reclassified, ["id", "text", "label"]].head(10).copy()
     examples["speech_prediction"] = NEUTRAL
@@ -600,6 +617,10 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         "n_test": len(test),
         "best_threshold_on_validation": best,
         "rows": rows,
+        "confusion": {
+            kind: {"labels": list(t.index), "matrix": t.to_numpy().tolist()}
+            for kind, t in confusion.items()
+        },
         "neutral_pr": curve.replace({np.nan: None}).to_dict(orient="records"),
         "examples": examples.rename(columns={"label": "true_label"}).to_dict(
             orient="records"

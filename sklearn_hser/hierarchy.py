@@ -7,53 +7,73 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
 from sklearn.dummy import DummyClassifier
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
+    _check_method_params,
     check_is_fitted,
     check_memory,
     column_or_1d,
     indexable,
 )
 
-from ._algorithm import apply_threshold_rule
+from ._algorithm import apply_threshold_rule, check_threshold
 from ._fingerprint import data_fingerprint
 from ._labels import EMOTIONAL, NEUTRAL
+from ._routing import routed_fit_params
 
 #: Branch names reported by :meth:`HierarchicalClassifier.route`.
 EMOTION_BRANCH = "speech_emotion"
 TEXT_BRANCH = "text"
 
 
-def _fit_clone(estimator, X, y, data_key=None):
+def _fit_clone(estimator, X, y, params=None, data_key=None):
     """Fit a clone; module level so that ``joblib.Memory`` can cache it.
 
-    Under a memory, the cache key is ``(estimator, data_key)``: ``X`` and ``y``
-    are left out of joblib's hashing and stand in as ``data_key``, a cheaper
-    digest of their content.
+    Under a memory, the cache key is ``(estimator, data_key)``: ``X``, ``y``
+    and ``params`` are left out of joblib's hashing and stand in as
+    ``data_key``, a cheaper digest of their content.
     """
-    return clone(estimator).fit(X, y)
+    return clone(estimator).fit(X, y, **(params or {}))
 
 
-def _cached_fit(memory):
-    """A ``fit(estimator, X, y)`` that reads and fills ``memory``."""
+def _fit_transform_clone(transformer, X, y, params=None, data_key=None):
+    """Fit a clone of the shared feature step; return it and its output."""
+    fitted = clone(transformer)
+    return fitted, fitted.fit_transform(X, y, **(params or {}))
+
+
+def _cached(function, memory):
+    """``function(estimator, X, y, params)`` reading and filling ``memory``."""
     memory = check_memory(memory)
     if memory.location is None:
-        return _fit_clone
-    cached = memory.cache(_fit_clone, ignore=["X", "y"])
+        return function
+    cached = memory.cache(function, ignore=["X", "y", "params"])
 
-    def fit(estimator, X, y):
-        key = (data_fingerprint(X), data_fingerprint(np.asarray(y)))
-        return cached(estimator, X, y, data_key=key)
+    def run(estimator, X, y, params=None):
+        params = params or {}
+        key = (
+            data_fingerprint(X),
+            data_fingerprint(np.asarray(y)),
+            {k: data_fingerprint(v) for k, v in sorted(params.items())},
+        )
+        return cached(estimator, X, y, params, data_key=key)
 
-    return fit
+    return run
 
 
-def _fit_or_constant(fit, estimator, X, y):
+def _fit_or_constant(fit, estimator, X, y, params):
     """Fit ``estimator``, or a constant predictor when ``y`` has one class.
 
     A level of the hierarchy can see a single class (e.g. one emotional
@@ -61,8 +81,13 @@ def _fit_or_constant(fit, estimator, X, y):
     and the level's answer is then certain anyway.
     """
     if len(np.unique(y)) > 1:
-        return fit(estimator, X, y)
-    return DummyClassifier(strategy="most_frequent").fit(X, y)
+        return fit(estimator, X, y, params)
+    weight = (params or {}).get("sample_weight")
+    return DummyClassifier(strategy="most_frequent").fit(X, y, sample_weight=weight)
+
+
+#: The sub-estimator parameters, in the order they are fitted.
+_SUB_MODELS = ("speech_features", "speech_gate", "speech_emotion", "text")
 
 
 def _all_have(method):
@@ -120,9 +145,17 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         With a cache, a ``GridSearchCV`` over ``threshold`` (or over the
         parameters of one sub-model) fits each unchanged sub-model once per
         fold instead of once per candidate.
+    speech_features : transformer or None, default=None
+        A feature step shared by the two speech models: fitted once on
+        ``X``, its output is what ``speech_gate`` and ``speech_emotion`` see,
+        so each sample's speech features are extracted once per ``predict``
+        instead of once per speech model. The text model still sees ``X``.
+        E.g. ``MFCC(column="audio")`` with two classifiers over its features.
 
     Attributes
     ----------
+    speech_features_ : transformer or None
+        The fitted shared feature step (``None`` without one).
     speech_gate_ : estimator
         The fitted level-1 model.
     speech_emotion_ : estimator
@@ -133,7 +166,8 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
     classes_ : ndarray of shape (n_classes,)
         The class labels, sorted.
     n_features_in_ : int
-        Number of features seen by the gate, when it defines it.
+        Number of features seen by the first step (the shared feature step,
+        else the gate), when it defines it.
 
     See Also
     --------
@@ -177,6 +211,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         "threshold": [Interval(Real, 0, 1, closed="both"), None],
         "neutral_label": [str, int, np.integer],
         "memory": [None, str, HasMethods(["cache"])],
+        "speech_features": [HasMethods(["fit", "transform"]), None],
     }
 
     def __init__(
@@ -188,6 +223,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         threshold=None,
         neutral_label=NEUTRAL,
         memory=None,
+        speech_features=None,
     ):
         self.speech_gate = speech_gate
         self.speech_emotion = speech_emotion
@@ -195,10 +231,15 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         self.threshold = threshold
         self.neutral_label = neutral_label
         self.memory = memory
+        self.speech_features = speech_features
 
     # -- fitting ---------------------------------------------------------
-    def fit(self, X, y):
-        """Fit the three sub-models.
+    @_fit_context(
+        # The sub-estimators are validated when they are fitted.
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """Fit the three sub-models (and the shared feature step).
 
         Parameters
         ----------
@@ -209,12 +250,21 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         y : array-like of shape (n_samples,)
             Class labels; must contain ``neutral_label`` and at least one
             other class.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights. Without metadata routing they go to every
+            sub-model's ``fit`` (``speech_emotion`` gets those of the
+            emotional samples); with routing enabled
+            (``sklearn.set_config(enable_metadata_routing=True)``), to the
+            sub-models that request them (``set_fit_request``).
+        **fit_params : dict
+            Other metadata, only with metadata routing enabled; routed like
+            ``sample_weight``.
 
         Returns
         -------
         self : object
         """
-        self._validate_params()
+        check_threshold(self.threshold)
         self._check_text_method()
         X = _indexable(X)
         y = column_or_1d(y, warn=True)
@@ -223,6 +273,15 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             raise ValueError(
                 f"X has {_num_samples(X)} samples but y has {len(y)} labels."
             )
+        present = [n for n in _SUB_MODELS if getattr(self, n) is not None]
+        params = routed_fit_params(
+            self,
+            X,
+            sample_weight,
+            fit_params,
+            present,
+            transformers=("speech_features",),
+        )
         is_neutral = y == self.neutral_label
         if not is_neutral.any():
             warnings.warn(
@@ -238,19 +297,51 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
                 "y holds only the neutral class; at least one other class is needed."
             )
         self.classes_ = np.unique(y)
-        fit = _cached_fit(self.memory)
+        fit = _cached(_fit_clone, self.memory)
 
+        X_speech = X
+        self.speech_features_ = None
+        if self.speech_features is not None:
+            self.speech_features_, X_speech = _cached(
+                _fit_transform_clone, self.memory
+            )(self.speech_features, X, y, params["speech_features"])
+            X_speech = _indexable(X_speech)
         gate_y = np.where(is_neutral, NEUTRAL, EMOTIONAL)
-        self.speech_gate_ = _fit_or_constant(fit, self.speech_gate, X, gate_y)
+        self.speech_gate_ = _fit_or_constant(
+            fit, self.speech_gate, X_speech, gate_y, params["speech_gate"]
+        )
         emotional = np.flatnonzero(~is_neutral)
         self.speech_emotion_ = _fit_or_constant(
-            fit, self.speech_emotion, _safe_indexing(X, emotional), y[emotional]
+            fit,
+            self.speech_emotion,
+            _safe_indexing(X_speech, emotional),
+            y[emotional],
+            _check_method_params(X, params["speech_emotion"], emotional),
         )
-        self.text_ = fit(self.text, X, y)
+        self.text_ = fit(self.text, X, y, params["text"])
         unknown = set(self.text_.classes_) - set(self.classes_)
         if unknown:  # pragma: no cover - only with a text model that invents labels
             raise ValueError(f"The text model predicts unknown classes {unknown}.")
         return self
+
+    def get_metadata_routing(self):
+        """How metadata (e.g. ``sample_weight``) reach the sub-estimators.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            ``fit`` metadata go to each sub-estimator's ``fit``.
+        """
+        router = MetadataRouter(owner=self)
+        for name in _SUB_MODELS:
+            estimator = getattr(self, name)
+            if estimator is None:
+                continue
+            router.add(
+                **{name: estimator},
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+        return router
 
     def _check_text_method(self):
         if self.threshold is not None and not hasattr(self.text, "predict_proba"):
@@ -259,85 +350,84 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
                 f"{type(self.text).__name__} has no predict_proba."
             )
 
+    def _first_step(self):
+        features = getattr(self, "speech_features_", None)
+        return self.speech_gate_ if features is None else features
+
     @property
     def n_features_in_(self):
-        """Number of features seen by the gate (when it defines it)."""
-        return self.speech_gate_.n_features_in_
+        """Number of features seen by the first step (when it defines it)."""
+        return self._first_step().n_features_in_
 
     @property
     def feature_names_in_(self):
-        """Feature names seen by the gate (when it defines them)."""
-        return self.speech_gate_.feature_names_in_
+        """Feature names seen by the first step (when it defines them)."""
+        return self._first_step().feature_names_in_
 
     # -- prediction ------------------------------------------------------
-    def _run_branches(self, X, *, with_proba: bool) -> dict:
-        """Run each sub-model once, on the samples routed to it."""
+    def _check_predict_params(self):
+        # Parameters may have changed since fit (set_params): refuse a bad
+        # threshold here, before any sub-model runs, whatever the routes.
         check_is_fitted(self)
+        check_threshold(self.threshold)
         self._check_text_method()
+
+    def outputs(self, X, *, proba=True):
+        """Run each sub-model once, on the samples routed to it.
+
+        Everything :meth:`predict`, :meth:`predict_proba`, :meth:`route` and
+        :meth:`predict_for_thresholds` return can be read from the result,
+        without running the sub-models again: what an evaluation or a
+        command-line prediction that needs several of them should call.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or sequence
+            Samples, in the form used in ``fit``.
+        proba : bool, default=True
+            Also keep the emotion model's probabilities (needed by
+            ``predict_proba``; the text model's are always kept when it has
+            ``predict_proba``).
+
+        Returns
+        -------
+        HierarchyOutputs
+            The sub-models' outputs, with ``predict``, ``predict_proba``,
+            ``route`` and ``predict_for_thresholds`` methods.
+        """
+        self._check_predict_params()
         X = _indexable(X)
-        n = _num_samples(X)
-        gate = np.asarray(self.speech_gate_.predict(X))
-        out = {
-            "n": n,
-            "gate": gate,
-            "to_text": np.flatnonzero(gate == NEUTRAL),
-            "to_emotion": np.flatnonzero(gate != NEUTRAL),
-            "emotion_pred": None,
-            "emotion_proba": None,
-            "text_proba": None,
-            "text_pred": None,
-        }
-        if len(out["to_emotion"]):
-            X_emotion = _safe_indexing(X, out["to_emotion"])
-            out["emotion_pred"] = self.speech_emotion_.predict(X_emotion)
-            if with_proba:
-                out["emotion_proba"] = self.speech_emotion_.predict_proba(X_emotion)
-        if len(out["to_text"]):
-            X_text = _safe_indexing(X, out["to_text"])
-            if hasattr(self.text_, "predict_proba"):
-                out["text_proba"] = self.text_.predict_proba(X_text)
-            else:
-                out["text_pred"] = np.asarray(self.text_.predict(X_text))
-        return out
-
-    def _apply_rule(self, branches: dict, threshold) -> dict:
-        """Algorithm 1 on the branch outputs, for one threshold."""
-        n, to_text, to_emotion = (
-            branches["n"],
-            branches["to_text"],
-            branches["to_emotion"],
-        )
-        final = np.empty(n, dtype=self.classes_.dtype)
-        text_pred = np.full(n, None, dtype=object)
-        neutral_proba = np.full(n, np.nan)
-        kept_neutral = np.zeros(n, dtype=bool)
+        X_speech = X
+        # getattr: hierarchies pickled before speech_features existed.
+        features = getattr(self, "speech_features_", None)
+        if features is not None:
+            X_speech = _indexable(features.transform(X))
+        gate = np.asarray(self.speech_gate_.predict(X_speech))
+        to_text = np.flatnonzero(gate == NEUTRAL)
+        to_emotion = np.flatnonzero(gate != NEUTRAL)
+        emotion_pred = emotion_proba = text_proba = text_pred = None
         if len(to_emotion):
-            final[to_emotion] = branches["emotion_pred"]
-        if len(to_text):
-            text_proba = branches["text_proba"]
-            if text_proba is not None:
-                text_classes = self.text_.classes_
-                argmax = text_classes[np.argmax(text_proba, axis=1)]
-                decided = apply_threshold_rule(
-                    text_proba, text_classes, threshold, self.neutral_label
-                )
-                column = list(text_classes).index(self.neutral_label)
-                neutral_proba[to_text] = text_proba[:, column]
+            X_emotion = _safe_indexing(X_speech, to_emotion)
+            if proba and hasattr(self.speech_emotion_, "predict_proba"):
+                emotion_proba = self.speech_emotion_.predict_proba(X_emotion)
+                classes = self.speech_emotion_.classes_
+                emotion_pred = classes[np.argmax(emotion_proba, axis=1)]
             else:
-                argmax = decided = branches["text_pred"]
-            final[to_text] = decided
-            text_pred[to_text] = argmax
-            kept_neutral[to_text] = np.asarray(decided != argmax)
-        return {
-            "gate": branches["gate"],
-            "final": final,
-            "text_pred": text_pred,
-            "neutral_proba": neutral_proba,
-            "kept_neutral": kept_neutral,
-        }
-
-    def _columns(self, labels):
-        return np.searchsorted(self.classes_, labels)
+                emotion_pred = np.asarray(self.speech_emotion_.predict(X_emotion))
+        if len(to_text):
+            X_text = _safe_indexing(X, to_text)
+            if hasattr(self.text_, "predict_proba"):
+                text_proba = self.text_.predict_proba(X_text)
+            else:
+                text_pred = np.asarray(self.text_.predict(X_text))
+        return HierarchyOutputs(
+            hierarchy=self,
+            gate=gate,
+            emotion_pred=emotion_pred,
+            emotion_proba=emotion_proba,
+            text_proba=text_proba,
+            text_pred=text_pred,
+        )
 
     def predict(self, X):
         """Predict class labels with Algorithm 1.
@@ -351,8 +441,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         -------
         ndarray of shape (n_samples,)
         """
-        branches = self._run_branches(X, with_proba=False)
-        return self._apply_rule(branches, self.threshold)["final"]
+        return self.outputs(X, proba=False).predict()
 
     def predict_for_thresholds(self, X, thresholds):
         """Predictions for several thresholds from one run of the sub-models.
@@ -374,8 +463,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         dict
             ``{threshold: ndarray of shape (n_samples,)}``, in the given order.
         """
-        branches = self._run_branches(X, with_proba=False)
-        return {t: self._apply_rule(branches, t)["final"] for t in thresholds}
+        return self.outputs(X, proba=False).predict_for_thresholds(thresholds)
 
     @available_if(_all_have("predict_proba"))
     def predict_proba(self, X):
@@ -392,15 +480,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             Columns follow ``classes_``. See the Notes of the class docstring
             for how they relate to ``predict`` when a threshold is set.
         """
-        branches = self._run_branches(X, with_proba=True)
-        proba = np.zeros((branches["n"], len(self.classes_)))
-        if len(branches["to_emotion"]):
-            columns = self._columns(self.speech_emotion_.classes_)
-            proba[np.ix_(branches["to_emotion"], columns)] = branches["emotion_proba"]
-        if len(branches["to_text"]):
-            columns = self._columns(self.text_.classes_)
-            proba[np.ix_(branches["to_text"], columns)] = branches["text_proba"]
-        return proba
+        return self.outputs(X).predict_proba()
 
     def route(self, X):
         """How each sample was decided.
@@ -421,15 +501,165 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             route), ``kept_neutral`` (True where the threshold kept neutral a
             sample whose text argmax is emotional) and ``prediction``.
         """
-        decision = self._apply_rule(
-            self._run_branches(X, with_proba=False), self.threshold
+        return self.outputs(X, proba=False).route()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        subs = (self.speech_gate, self.speech_emotion, self.text)
+        # The meta-estimator only slices rows: it takes what all of its
+        # sub-models take.
+        if self.speech_features is not None:
+            # The speech models see the feature step's output, not X.
+            subs = (self.speech_features, self.text)
+        tags.input_tags.sparse = all(get_tags(est).input_tags.sparse for est in subs)
+        tags.input_tags.allow_nan = all(
+            get_tags(est).input_tags.allow_nan for est in subs
         )
+        return tags
+
+
+class HierarchyOutputs:
+    """The sub-models' outputs on a set of samples, from one pass.
+
+    Returned by :meth:`HierarchicalClassifier.outputs`; not built by hand.
+    Algorithm 1 is applied on demand, for any threshold, without running a
+    sub-model again.
+
+    Attributes
+    ----------
+    gate : ndarray of shape (n_samples,)
+        The level-1 decisions (``"neutral"`` or ``"emotional"``).
+    to_text, to_emotion : ndarray of int
+        Positions of the samples routed to the text / the emotion model.
+    text_proba : ndarray of shape (len(to_text), n_text_classes) or None
+        The text model's probabilities of the samples routed to it.
+    text_classes : ndarray
+        Their columns (the text model's ``classes_``).
+    """
+
+    def __init__(
+        self, *, hierarchy, gate, emotion_pred, emotion_proba, text_proba, text_pred
+    ):
+        self.classes_ = hierarchy.classes_
+        self.threshold = hierarchy.threshold
+        self.neutral_label = hierarchy.neutral_label
+        self.text_classes = np.asarray(hierarchy.text_.classes_)
+        self.emotion_classes = np.asarray(
+            getattr(hierarchy.speech_emotion_, "classes_", [])
+        )
+        self.gate = gate
+        self.to_text = np.flatnonzero(gate == NEUTRAL)
+        self.to_emotion = np.flatnonzero(gate != NEUTRAL)
+        self.emotion_pred = emotion_pred
+        self.emotion_proba = emotion_proba
+        self.text_proba = text_proba
+        self.text_pred = text_pred
+
+    def __len__(self):
+        return len(self.gate)
+
+    def _decide(self, threshold) -> dict:
+        """Algorithm 1 on the branch outputs, for one threshold."""
+        n, to_text, to_emotion = len(self), self.to_text, self.to_emotion
+        final = np.empty(n, dtype=self.classes_.dtype)
+        text_pred = np.full(n, None, dtype=object)
+        neutral_proba = np.full(n, np.nan)
+        kept_neutral = np.zeros(n, dtype=bool)
+        if len(to_emotion):
+            final[to_emotion] = self.emotion_pred
+        if len(to_text):
+            if self.text_proba is not None:
+                argmax = self.text_classes[np.argmax(self.text_proba, axis=1)]
+                decided = apply_threshold_rule(
+                    self.text_proba, self.text_classes, threshold, self.neutral_label
+                )
+                column = list(self.text_classes).index(self.neutral_label)
+                neutral_proba[to_text] = self.text_proba[:, column]
+            else:
+                argmax = decided = self.text_pred
+            final[to_text] = decided
+            text_pred[to_text] = argmax
+            kept_neutral[to_text] = np.asarray(decided != argmax)
+        return {
+            "final": final,
+            "text_pred": text_pred,
+            "neutral_proba": neutral_proba,
+            "kept_neutral": kept_neutral,
+        }
+
+    def _resolve(self, threshold):
+        """``threshold``, or the hierarchy's own for ``"fitted"``."""
+        if isinstance(threshold, str) and threshold == "fitted":
+            return self.threshold
+        return threshold
+
+    def predict(self, threshold="fitted"):
+        """Final labels, by Algorithm 1 at ``threshold``.
+
+        Parameters
+        ----------
+        threshold : float, None or "fitted", default="fitted"
+            ``"fitted"``: the hierarchy's own ``threshold``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self._decide(self._resolve(threshold))["final"]
+
+    def predict_for_thresholds(self, thresholds) -> dict:
+        """``{threshold: labels}`` for each of ``thresholds``, in order.
+
+        Parameters
+        ----------
+        thresholds : iterable of float or None
+
+        Returns
+        -------
+        dict
+        """
+        return {t: self._decide(t)["final"] for t in thresholds}
+
+    def predict_proba(self):
+        """Probabilities of the deciding model, columns as ``classes_``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        proba = np.zeros((len(self), len(self.classes_)))
+        if len(self.to_emotion):
+            if self.emotion_proba is None:
+                raise ValueError(
+                    "These outputs were computed with proba=False, or the "
+                    "emotion model has no predict_proba."
+                )
+            columns = np.searchsorted(self.classes_, self.emotion_classes)
+            proba[np.ix_(self.to_emotion, columns)] = self.emotion_proba
+        if len(self.to_text):
+            if self.text_proba is None:
+                raise ValueError("The text model has no predict_proba.")
+            columns = np.searchsorted(self.classes_, self.text_classes)
+            proba[np.ix_(self.to_text, columns)] = self.text_proba
+        return proba
+
+    def route(self, threshold="fitted"):
+        """How each sample was decided, as :meth:`HierarchicalClassifier.route`.
+
+        Parameters
+        ----------
+        threshold : float, None or "fitted", default="fitted"
+            As in :meth:`predict`.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        decision = self._decide(self._resolve(threshold))
         return pd.DataFrame(
             {
-                "speech_gate": decision["gate"],
-                "branch": np.where(
-                    decision["gate"] == NEUTRAL, TEXT_BRANCH, EMOTION_BRANCH
-                ),
+                "speech_gate": self.gate,
+                "branch": np.where(self.gate == NEUTRAL, TEXT_BRANCH, EMOTION_BRANCH),
                 "text_neutral_proba": decision["neutral_proba"],
                 "text_prediction": decision["text_pred"],
                 "kept_neutral": decision["kept_neutral"],
@@ -437,16 +667,50 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             }
         )
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        subs = (self.speech_gate, self.speech_emotion, self.text)
-        # The meta-estimator only slices rows: it takes what all of its
-        # sub-models take.
-        tags.input_tags.sparse = all(get_tags(est).input_tags.sparse for est in subs)
-        tags.input_tags.allow_nan = all(
-            get_tags(est).input_tags.allow_nan for est in subs
+
+def make_hierarchy(speech, text, **params) -> HierarchicalClassifier:
+    """A hierarchy whose two speech models share one feature extraction.
+
+    ``speech`` is the speech classifier one would use flat, e.g.
+    ``make_pipeline(MFCC(column="audio"), LSTMClassifier())``. When it is a
+    :class:`~sklearn.pipeline.Pipeline` of several steps, all but the last
+    become the hierarchy's ``speech_features`` and the last one serves as
+    both ``speech_gate`` and ``speech_emotion``, so ``predict`` extracts each
+    sample's features once; otherwise ``speech`` is used as both models.
+
+    Parameters
+    ----------
+    speech : estimator or Pipeline
+        The speech classifier (unfitted).
+    text : estimator
+        The text model.
+    **params : dict
+        Other parameters of :class:`HierarchicalClassifier` (``threshold``,
+        ``memory``, ``neutral_label``).
+
+    Returns
+    -------
+    HierarchicalClassifier
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_hser import make_hierarchy
+    >>> speech = make_pipeline(StandardScaler(), LogisticRegression())
+    >>> clf = make_hierarchy(speech, LogisticRegression(), threshold=0.3)
+    >>> type(clf.speech_features).__name__, type(clf.speech_gate).__name__
+    ('Pipeline', 'LogisticRegression')
+    """
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(speech, Pipeline) and len(speech) > 1:
+        model = speech[-1]
+        return HierarchicalClassifier(
+            model, model, text, speech_features=speech[:-1], **params
         )
-        return tags
+    return HierarchicalClassifier(speech, speech, text, **params)
 
 
 def _indexable(X):

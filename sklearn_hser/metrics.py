@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, make_scorer
 from sklearn.metrics import get_scorer as _sklearn_get_scorer
+from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.multiclass import unique_labels
 
 from ._algorithm import apply_threshold_rule, check_threshold
@@ -55,6 +56,9 @@ __all__ = [
     "wa_scorer",
     "weighted_accuracy",
 ]
+
+#: Parameter constraints of the (y_true, y_pred) pair, for validate_params.
+_LABEL_PAIR = {"y_true": ["array-like"], "y_pred": ["array-like"]}
 
 #: Names of the summary rows that :func:`per_class_report` appends.
 _SUMMARY_ROWS = ("UA", "WA")
@@ -137,7 +141,22 @@ def _class_counts(y_true, y_pred, label):
 # ------------------------------------------------------------------ UA / WA
 
 
-def unweighted_accuracy(y_true, y_pred, *, labels=None):
+def _check_weights(sample_weight, n_samples):
+    """``sample_weight`` as a float array of length ``n_samples`` (or ones)."""
+    from sklearn.utils.validation import _check_sample_weight
+
+    return _check_sample_weight(sample_weight, np.empty((n_samples, 0)))
+
+
+@validate_params(
+    {
+        **_LABEL_PAIR,
+        "labels": ["array-like", None],
+        "sample_weight": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def unweighted_accuracy(y_true, y_pred, *, labels=None, sample_weight=None):
     """Unweighted accuracy (UA): the mean of the per-class recalls.
 
     UA gives every class the same weight whatever its size; it is also called
@@ -154,6 +173,9 @@ def unweighted_accuracy(y_true, y_pred, *, labels=None):
     labels : array-like, default=None
         Classes whose recalls are averaged.  None means the classes present in
         ``y_true``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights: each class's recall is the weighted share of its
+        samples predicted right (as in ``balanced_accuracy_score``).
 
     Returns
     -------
@@ -186,18 +208,27 @@ def unweighted_accuracy(y_true, y_pred, *, labels=None):
     0.75
     """
     y_true, y_pred = _check_targets(("y_true", y_true), ("y_pred", y_pred))
+    weight = _check_weights(sample_weight, len(y_true))
     labels = unique_labels(y_true).tolist() if labels is None else _check_labels(labels)
     recalls = []
     for label in labels:
-        tp, support, _ = _class_counts(y_true, y_pred, label)
-        if support:
-            recalls.append(tp / support)
+        is_true = y_true == label
+        support = weight[is_true].sum()
+        if support > 0:
+            recalls.append(weight[is_true & (y_pred == label)].sum() / support)
     if not recalls:
         raise ValueError(f"None of the labels {labels!r} occurs in y_true.")
     return float(np.mean(recalls))
 
 
-def weighted_accuracy(y_true, y_pred):
+@validate_params(
+    {
+        **_LABEL_PAIR,
+        "sample_weight": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def weighted_accuracy(y_true, y_pred, *, sample_weight=None):
     """Weighted accuracy (WA): the share of correctly classified samples.
 
     This is plain accuracy (:func:`sklearn.metrics.accuracy_score`); "weighted"
@@ -209,6 +240,8 @@ def weighted_accuracy(y_true, y_pred):
         True labels.
     y_pred : array-like of shape (n_samples,)
         Predicted labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights: WA is then the weighted share of right predictions.
 
     Returns
     -------
@@ -224,7 +257,8 @@ def weighted_accuracy(y_true, y_pred):
     0.8333
     """
     y_true, y_pred = _check_targets(("y_true", y_true), ("y_pred", y_pred))
-    return float(np.mean(y_true == y_pred))
+    weight = _check_weights(sample_weight, len(y_true))
+    return float(np.average(y_true == y_pred, weights=weight))
 
 
 #: Scorer for UA (greater is better); same values as ``"balanced_accuracy"``.
@@ -292,6 +326,13 @@ def get_scorer(scoring):
 # --------------------------------------------------------- per-class tables
 
 
+@validate_params(
+    {
+        **_LABEL_PAIR,
+        "labels": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def per_class_report(y_true, y_pred, *, labels=None):
     """Per-class precision, recall, F1 and support, followed by UA and WA.
 
@@ -370,6 +411,14 @@ def per_class_report(y_true, y_pred, *, labels=None):
     return report
 
 
+@validate_params(
+    {
+        "name": [str],
+        **_LABEL_PAIR,
+        "labels": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def system_row(name, y_true, y_pred, *, labels=None):
     """One flat Table II row for a system: per-class precision/recall, UA, WA.
 
@@ -412,6 +461,14 @@ def system_row(name, y_true, y_pred, *, labels=None):
     return row
 
 
+@validate_params(
+    {
+        **_LABEL_PAIR,
+        "labels": ["array-like", None],
+        "normalize": [StrOptions({"true", "pred", "all"}), None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def confusion_table(y_true, y_pred, *, labels=None, normalize=None):
     """Confusion matrix as a DataFrame with labelled rows and columns.
 
@@ -464,7 +521,16 @@ def confusion_table(y_true, y_pred, *, labels=None, normalize=None):
 
 # ---------------------------------------------------------- correction rate
 
+#: Parameter constraints of the two correction-rate functions.
+_CORRECTION_PARAMS = {
+    "y_true": ["array-like"],
+    "speech_pred": ["array-like"],
+    "final_pred": ["array-like"],
+    "neutral_label": "no_validation",
+}
 
+
+@validate_params(_CORRECTION_PARAMS, prefer_skip_nested_validation=True)
 def correction_counts(y_true, speech_pred, final_pred, *, neutral_label=NEUTRAL):
     """Counts behind the correction rate (the paper's Fig. 2).
 
@@ -537,6 +603,7 @@ def correction_counts(y_true, speech_pred, final_pred, *, neutral_label=NEUTRAL)
     }
 
 
+@validate_params(_CORRECTION_PARAMS, prefer_skip_nested_validation=True)
 def correction_rate(y_true, speech_pred, final_pred, *, neutral_label=NEUTRAL):
     """Share of speech-missed emotional samples that the text model got right.
 
@@ -619,6 +686,18 @@ def _thresholds_list(thresholds):
     return [check_threshold(t) for t in thresholds if t is not None]
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "speech_is_neutral": ["array-like"],
+        "text_proba": ["array-like"],
+        "text_classes": ["array-like"],
+        "thresholds": ["array-like", numbers.Real, None],
+        "emotion_pred": ["array-like", None],
+        "neutral_label": "no_validation",
+    },
+    prefer_skip_nested_validation=True,
+)
 def neutral_precision_recall(
     y_true,
     speech_is_neutral,

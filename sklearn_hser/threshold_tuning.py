@@ -16,12 +16,31 @@ from numbers import Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
 from sklearn.model_selection import check_cv
-from sklearn.utils import _safe_indexing
+from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, column_or_1d, indexable
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_method_params,
+    check_is_fitted,
+    column_or_1d,
+    indexable,
+)
 
 _METRICS = {
     "ua": "unweighted_accuracy",
@@ -44,10 +63,30 @@ def _metric(scoring):
     return getattr(metrics, _METRICS[scoring])
 
 
-def _fold_scores(estimator, X, y, train, test, thresholds, metric):
-    fitted = clone(estimator).fit(_safe_indexing(X, train), y[train])
+def _fold_scores(estimator, X, y, train, test, thresholds, metric, fit_params):
+    """Fit on ``train``; score every threshold on ``test``; return both."""
+    params = _check_method_params(X, fit_params, train)
+    fitted = clone(estimator).fit(_safe_indexing(X, train), y[train], **params)
     predictions = fitted.predict_for_thresholds(_safe_indexing(X, test), thresholds)
-    return [metric(y[test], predictions[t]) for t in thresholds]
+    return [metric(y[test], predictions[t]) for t in thresholds], fitted
+
+
+def _cv_results(thresholds, scores) -> dict:
+    """``GridSearchCV``-shaped results, one entry per threshold."""
+    mean = scores.mean(axis=0)
+    order = np.argsort(-mean, kind="stable")
+    rank = np.empty(len(mean), dtype=np.int32)
+    rank[order] = np.arange(1, len(mean) + 1)
+    results = {
+        "param_threshold": np.asarray(thresholds, dtype=object),
+        "params": [{"threshold": t} for t in thresholds],
+        "mean_test_score": mean,
+        "std_test_score": scores.std(axis=0),
+        "rank_test_score": rank,
+    }
+    for k, fold in enumerate(scores):
+        results[f"split{k}_test_score"] = fold
+    return results
 
 
 class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -69,7 +108,10 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
     scoring : {"ua", "wa"} or callable, default="ua"
         ``score(y_true, y_pred)``, higher is better.
     refit : bool, default=True
-        Refit the hierarchy on all data with the best threshold.
+        Refit the hierarchy on all data with the best threshold. ``False``
+        keeps the hierarchy fitted on the training part of the split, which
+        needs a ``cv`` of exactly one split (e.g. a ``ShuffleSplit`` with
+        ``n_splits=1``), as in ``TunedThresholdClassifierCV``.
     n_jobs : int, default=None
         Folds fitted in parallel.
 
@@ -81,11 +123,19 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         Its mean score over the folds.
     cv_scores_ : ndarray of shape (n_folds, n_thresholds)
         Score of every threshold on every fold.
+    cv_results_ : dict of ndarray
+        As ``GridSearchCV``'s, one entry per threshold: ``param_threshold``,
+        ``mean_test_score``, ``std_test_score``, ``rank_test_score`` and
+        ``split{k}_test_score``; ``pandas.DataFrame(cv_results_)`` tabulates
+        it.
     estimator_ : HierarchicalClassifier
-        Refitted on all data with ``threshold=best_threshold_`` (when
-        ``refit``).
+        The hierarchy used to predict, with ``threshold=best_threshold_``:
+        refitted on all data (``refit=True``) or fitted on the one training
+        split.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
+    n_features_in_ : int
+        Number of features seen by ``estimator_`` (when it defines it).
 
     See Also
     --------
@@ -133,7 +183,11 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         self.refit = refit
         self.n_jobs = n_jobs
 
-    def fit(self, X, y, groups=None):
+    @_fit_context(
+        # The hierarchy validates its own parameters when fitted.
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, groups=None, **params):
         """Score every threshold across the folds, then refit the best.
 
         Parameters
@@ -144,39 +198,96 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
             Class labels.
         groups : array-like of shape (n_samples,), default=None
             Group labels for group-aware splitters.
+        **params : dict
+            Metadata. Without metadata routing, only ``sample_weight``, passed
+            to the hierarchy's ``fit`` (fold by fold, then for the refit); with
+            routing enabled, whatever the hierarchy and the splitter request.
+            Scores are not weighted.
 
         Returns
         -------
         self : object
         """
-        self._validate_params()
         thresholds = list(self.thresholds)
         if not thresholds:
             raise ValueError("thresholds is empty.")
         for t in thresholds:
-            if t is not None and not (isinstance(t, Real) and 0 <= t <= 1):
+            if t is not None and (
+                isinstance(t, bool) or not (isinstance(t, Real) and 0 <= t <= 1)
+            ):
                 raise ValueError(f"thresholds must be None or in [0, 1]; got {t!r}.")
         metric = _metric(self.scoring)
         X = indexable(X)[0]
-        y = column_or_1d(y)
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
         cv = check_cv(self.cv, y, classifier=True)
-        scores = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fold_scores)(self.estimator, X, y, train, test, thresholds, metric)
-            for train, test in cv.split(X, y, groups)
+        if _routing_enabled():
+            if groups is not None:
+                params = {**params, "groups": groups}
+            routed = process_routing(self, "fit", **params)
+            fit_params, split_params = routed.estimator.fit, routed.splitter.split
+        else:
+            _raise_for_params(params, self, "fit", allow=["sample_weight"])
+            fit_params, split_params = params, {"groups": groups}
+        splits = list(cv.split(X, y, **split_params))
+        if not self.refit and len(splits) != 1:
+            raise ValueError(
+                f"refit=False uses the hierarchy fitted on the one training split, "
+                f"but cv gives {len(splits)} splits; use refit=True, or a cv of a "
+                "single split (e.g. ShuffleSplit(n_splits=1))."
+            )
+        folds = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fold_scores)(
+                self.estimator, X, y, train, test, thresholds, metric, fit_params
+            )
+            for train, test in splits
         )
-        self.cv_scores_ = np.asarray(scores, dtype=float)
-        best = int(np.argmax(self.cv_scores_.mean(axis=0)))
+        self.cv_scores_ = np.asarray([scores for scores, _ in folds], dtype=float)
+        mean = self.cv_scores_.mean(axis=0)
+        best = int(np.argmax(mean))
         self.best_threshold_ = thresholds[best]
-        self.best_score_ = float(self.cv_scores_.mean(axis=0)[best])
+        self.best_score_ = float(mean[best])
+        self.cv_results_ = _cv_results(thresholds, self.cv_scores_)
         if self.refit:
             self.estimator_ = clone(self.estimator).set_params(
                 threshold=self.best_threshold_
             )
-            self.estimator_.fit(X, y)
-            self.classes_ = self.estimator_.classes_
+            self.estimator_.fit(X, y, **_check_method_params(X, fit_params))
         else:
-            self.classes_ = np.unique(y)
+            self.estimator_ = folds[0][1].set_params(threshold=self.best_threshold_)
+        self.classes_ = self.estimator_.classes_
         return self
+
+    def get_metadata_routing(self):
+        """Routing of ``fit`` metadata to the hierarchy and the splitter.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add(
+                estimator=self.estimator,
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+            .add(
+                splitter=check_cv(self.cv, classifier=True),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+        )
+
+    @property
+    def n_features_in_(self):
+        """Number of features seen by ``estimator_`` (when it defines it)."""
+        return self._fitted().n_features_in_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.input_tags.sparse = inner.input_tags.sparse
+        tags.input_tags.allow_nan = inner.input_tags.allow_nan
+        return tags
 
     def _fitted(self):
         check_is_fitted(self, "estimator_")
@@ -210,6 +321,22 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         ndarray of shape (n_samples, n_classes)
         """
         return self._fitted().predict_proba(X)
+
+    def outputs(self, X, *, proba=True):
+        """The refitted hierarchy's outputs from one pass (see its ``outputs``).
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or sequence
+            Samples.
+        proba : bool, default=True
+            Also keep the emotion model's probabilities.
+
+        Returns
+        -------
+        HierarchyOutputs
+        """
+        return self._fitted().outputs(X, proba=proba)
 
     def route(self, X):
         """How each sample was decided (see ``HierarchicalClassifier.route``).

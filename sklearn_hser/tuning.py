@@ -14,12 +14,33 @@ from __future__ import annotations
 
 import time
 import warnings
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 #: Seconds an SQLite connection waits for another process's write lock; the
 #: sqlite3 default (5 s) is short when several workers share one study file.
 SQLITE_TIMEOUT = 30
 
 
+@validate_params(
+    {
+        "estimator": [HasMethods(["fit"])],
+        "param_distributions": [dict],
+        "cv": ["cv_object"],
+        "scoring": [str, callable, None],
+        "n_trials": [Interval(Integral, 1, None, closed="left"), None],
+        "timeout": [Interval(Real, 0, None, closed="neither"), None],
+        "storage": "no_validation",  # a URL or an optuna storage object
+        "study_name": [str, None],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "n_jobs": [Integral],
+        "refit": ["boolean"],
+        "verbose": ["verbose"],
+    },
+    # The search validates the estimator's own parameters when it fits.
+    prefer_skip_nested_validation=False,
+)
 def optuna_search(
     estimator,
     param_distributions: dict,
@@ -92,8 +113,10 @@ def optuna_search(
     >>> sorted(search.best_params_)
     ['C']
     """
-    import optuna
-    from optuna_integration import OptunaSearchCV
+    from ._optional import require
+
+    optuna = require("optuna", "optuna_search")
+    OptunaSearchCV = require("optuna_integration", "optuna_search").OptunaSearchCV
 
     from .metrics import get_scorer
 

@@ -162,3 +162,34 @@ def test_bad_parameters_raise_value_error(extractor, waveforms):
 def test_empty_input_raises():
     with pytest.raises(ValueError, match="0 samples"):
         MFCC().fit_transform([])
+
+
+def test_parameters_are_validated_declaratively_and_can_be_skipped():
+    import sklearn
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    wave = [np.zeros(4000, dtype=np.float32)]
+    for bad in (
+        MFCC(pooling="max"),
+        MFCC(n_mfcc=0),
+        HandcraftedFeatures(clip_level=-1),
+    ):
+        with pytest.raises(InvalidParameterError):
+            bad.fit(wave)
+        with pytest.raises(InvalidParameterError):
+            bad.transform(wave)
+    # Skipping validation skips it: a refused (but computable) value passes.
+    with sklearn.config_context(skip_parameter_validation=True):
+        unchecked = HandcraftedFeatures(clip_level=-1)
+        assert unchecked.fit_transform(wave).shape == (1, len(FEATURE_NAMES))
+
+
+def test_set_output_pandas_on_pooled_and_refused_on_sequences():
+    wave = [np.zeros(4000, dtype=np.float32)] * 2
+    frame = MFCC().set_output(transform="pandas").fit_transform(wave)
+    assert list(frame.columns) == list(MFCC().get_feature_names_out())
+    with pytest.raises(ValueError, match="variable-length"):
+        MFCC(pooling=None).set_output(transform="pandas")
+    later = MFCC().set_output(transform="pandas").set_params(pooling=None)
+    with pytest.raises(ValueError, match="variable-length"):
+        later.transform(wave)

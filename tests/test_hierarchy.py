@@ -5,7 +5,8 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
@@ -231,3 +232,76 @@ def test_predict_for_thresholds_matches_one_threshold_at_a_time():
     assert list(many) == thresholds
     for t in thresholds:
         assert many[t].tolist() == _expected(t)
+
+
+@pytest.mark.parametrize("bad", [True, 1.5, -0.1, "0.3"])
+def test_bad_threshold_set_after_fit_is_refused_at_predict(bad):
+    # The gate sends every sample to the emotion branch: the text branch, where
+    # the threshold is used, never runs, yet the bad value must be refused.
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    y = np.array(["neutral", "sad"] * 10)
+    gate = DummyClassifier(strategy="constant", constant="emotional")
+    clf = HierarchicalClassifier(gate, LogisticRegression(), LogisticRegression())
+    clf.fit(X, y)
+    clf.set_params(threshold=bad)
+    for method in (clf.predict, clf.route, clf.predict_proba):
+        with pytest.raises((ValueError, TypeError), match="threshold"):
+            method(X)
+    with pytest.raises((ValueError, TypeError), match="threshold"):
+        clf.fit(X, y)
+
+
+@pytest.mark.parametrize("good", [0, 0.0, 1, None, np.float32(0.3)])
+def test_threshold_bounds_and_none_stay_valid(good):
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    y = np.array(["neutral", "sad"] * 10)
+    lr = LogisticRegression()
+    clf = HierarchicalClassifier(lr, lr, lr, threshold=good).fit(X, y)
+    assert clf.predict(X).shape == (20,)
+
+
+def test_outputs_give_every_view_from_one_pass():
+    clf = _table_hierarchy(0.3).fit(X_IDS, Y)
+    out = clf.outputs(X_IDS)
+    pd.testing.assert_frame_equal(out.route(), clf.route(X_IDS))
+    np.testing.assert_array_equal(out.predict(), clf.predict(X_IDS))
+    np.testing.assert_allclose(out.predict_proba(), clf.predict_proba(X_IDS))
+    many = out.predict_for_thresholds([None, 0.35])
+    assert many[None].tolist() == _expected(None)
+    assert many[0.35].tolist() == _expected(0.35)
+    assert out.to_text.tolist() == [0, 1, 2, 4, 5]
+
+
+def test_shared_feature_step_runs_once_per_predict(tmp_path):
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_hser import make_hierarchy
+
+    X, y = X_IDS.astype(float), Y
+    log = tmp_path / "transforms.log"
+    speech = make_pipeline(
+        _LoggingIdentity(str(log)), _table_hierarchy(None).speech_gate
+    )
+    clf = make_hierarchy(speech, TableClassifier(TEXT, TEXT_CLASSES))
+    # The emotion model is the gate's table here; only the sharing is tested.
+    clf.set_params(speech_emotion=TableClassifier(EMOTION, ["angry", "happy", "sad"]))
+    clf.fit(X, y)
+    log.write_text("")
+    clf.predict(X)
+    assert log.read_text().splitlines() == ["transform 6"]
+    assert clf.predict(X).tolist() == _expected(None)
+    assert clf.n_features_in_ == 1
+
+
+class _LoggingIdentity(TransformerMixin, BaseEstimator):
+    def __init__(self, log_path=None):
+        self.log_path = log_path
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def transform(self, X):
+        with open(self.log_path, "a") as f:
+            f.write(f"transform {len(X)}\n")
+        return np.asarray(X)

@@ -53,7 +53,19 @@ def _sequences(n=160, d=3, seed=0):
     return make_sequence_array(seqs), y
 
 
-@parametrize_with_checks([LSTMClassifier(**FAST, random_state=0)])
+#: Mini-batch training on shuffled data: a weight of 2 is not the same as a
+#: repeated sample (sklearn expects the same failure of its MLPClassifier).
+WEIGHT_EQUIVALENCE = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "stochastic mini-batch training: weights are not repetitions"
+    )
+}
+
+
+@parametrize_with_checks(
+    [LSTMClassifier(**FAST, random_state=0)],
+    expected_failed_checks=lambda estimator: WEIGHT_EQUIVALENCE,
+)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -233,3 +245,56 @@ def test_errors():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             LSTMClassifier(device="cuda").fit(X, y)
+
+
+def test_sample_weight_enters_the_loss():
+    X, y = _blobs(120)
+    params = {**FAST, "max_epochs": 3}
+    plain = LSTMClassifier(**params, random_state=0).fit(X, y)
+    ones = LSTMClassifier(**params, random_state=0).fit(
+        X, y, sample_weight=np.ones(len(y))
+    )
+    # Weights of one: the same training as none.
+    np.testing.assert_allclose(plain.predict_proba(X), ones.predict_proba(X), atol=1e-5)
+    # Zero weight on a class: the net stops learning it.
+    w = np.where(y == y[0], 0.0, 1.0)
+    skewed = LSTMClassifier(**params, random_state=0).fit(X, y, sample_weight=w)
+    column = list(skewed.classes_).index(y[0])
+    assert (
+        skewed.predict_proba(X)[:, column].mean()
+        < plain.predict_proba(X)[:, column].mean()
+    )
+
+
+def test_net_params_and_callbacks_reach_skorch():
+    from sklearn.base import clone
+    from skorch.callbacks import Callback
+
+    class Count(Callback):
+        def initialize(self):
+            self.epochs_ = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs_ += 1
+
+    X, y = _blobs(60)
+    clf = LSTMClassifier(**{**FAST, "max_epochs": 2}, callbacks=[("count", Count())])
+    clf.set_params(net__lr=0.5, net__optimizer__betas=(0.8, 0.9))
+    assert clf.get_params()["net__lr"] == 0.5
+    assert clone(clf).net_params == {"lr": 0.5, "optimizer__betas": (0.8, 0.9)}
+    clf.fit(X, y)
+    assert clf.net_.lr == 0.5
+    assert clf.net_.optimizer_.param_groups[0]["betas"] == (0.8, 0.9)
+    assert dict(clf.net_.callbacks_)["count"].epochs_ == 2
+
+
+def test_grid_search_over_net_params():
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = _blobs(60)
+    grid = GridSearchCV(
+        LSTMClassifier(**{**FAST, "max_epochs": 1}), {"net__lr": [1e-3, 1e-2]}, cv=2
+    ).fit(X, y)
+    assert grid.best_estimator_.net_.lr in (1e-3, 1e-2)
+    assert list(grid.cv_results_["param_net__lr"]) == [1e-3, 1e-2]

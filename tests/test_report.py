@@ -264,10 +264,11 @@ def test_write_report(tmp_path, results):
     # PNGs
     _png_ok(paths["fig2"])
     _png_ok(paths["fig3"])
+    _png_ok(paths["confusion"])
 
     # HTML: self-contained and escaped
     page = paths["html"].read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 2
+    assert page.count("data:image/png;base64,") == 3
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
     assert "<link" not in page and "<script" not in page
     assert "http://" not in page and "https://" not in page
@@ -284,7 +285,7 @@ def test_write_report_without_runs(tmp_path):
     paths = write_report({"config": {}, "runs": [], "skipped": []}, tmp_path)
     page = paths["html"].read_text(encoding="utf-8")
     assert "No runs." in page and "No examples." in page
-    assert page.count("data:image/png;base64,") == 2
+    assert page.count("data:image/png;base64,") == 3
     assert pd.read_csv(paths["table_ii_csv"]).empty
     _png_ok(paths["fig2"])
     assert "_(no rows)_" in paths["table_i_md"].read_text(encoding="utf-8")
@@ -293,3 +294,32 @@ def test_write_report_without_runs(tmp_path):
 def test_markdown_table_escapes_cells():
     md = markdown_table(pd.DataFrame({"transcript": ["a | b\nc <i>"], "UA (%)": [0.5]}))
     assert "a \\| b c \\<i\\>" in md and "| 0.5 |" in md
+
+
+def test_figures_draw_on_given_axes_and_confusion_matrices(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sklearn_hser.report import plot_confusion_matrices
+
+    labels = ["neutral", "happy", "sad", "angry"]
+    matrix = [[5, 1, 0, 0], [2, 3, 0, 1], [0, 0, 4, 0], [1, 0, 0, 6]]
+    run = {
+        "system": "lstm-mfcc",
+        "split": "si",
+        "rows": [],
+        "confusion": {"ST": {"labels": labels, "matrix": matrix}},
+    }
+    results = {"runs": [run, {**run, "split": "sd"}]}
+    fig, axes = plt.subplots(1, 3)
+    drawn = plot_confusion_matrices(results, axes=axes[:2])
+    assert list(drawn) == list(axes[:2])
+    texts = [t.get_text() for t in axes[0].texts]
+    assert "5\n83%" in texts and len(texts) == 16
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == labels
+    assert plot_correction_rates(results, ax=axes[2]) is axes[2]
+    plt.close(fig)
+    _png_ok(plot_confusion_matrices(results, tmp_path / "cm.png"))
+    _png_ok(plot_confusion_matrices({"runs": []}, tmp_path / "none.png"))

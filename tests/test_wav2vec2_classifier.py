@@ -312,3 +312,26 @@ def test_waveform_matrix_input(tiny):
     with pytest.raises(ValueError, match="3000 features"):
         clf.predict(matrix[:, :2000])
     assert not hasattr(clf.fit(X, y), "n_features_in_")
+
+
+def test_warmup_schedule_and_weighted_loss(tiny):
+    X, y = _waves(n=8)
+    clf = Wav2Vec2Classifier(model_path=tiny, **FAST, warmup_fraction=0.5)
+    clf.fit(X, y, sample_weight=np.linspace(0.5, 2, len(y)))
+    # 2 epochs x 2 batches: 2 warm-up steps, then linear decay to 0.
+    schedule = dict(clf.net_.callbacks_)["warmup"].lr_scheduler_
+    assert schedule.get_last_lr()[0] == pytest.approx(0.0)
+    assert clf.net_.criterion_.reduction == "none"
+    assert clf.predict(X).shape == (8,)
+    # Linear warm-up, then decay.
+    from sklearn_hser.models.wav2vec2 import LinearWarmup
+
+    factors = [LinearWarmup(2, 6)(step) for step in range(7)]
+    assert factors[:3] == pytest.approx([1 / 3, 2 / 3, 1.0])
+    assert factors[-1] == 0.0 and factors[3] > factors[4] > factors[5]
+
+
+def test_net_params_set_before_fit(tiny):
+    X, y = _waves(n=8)
+    clf = Wav2Vec2Classifier(model_path=tiny, **FAST).set_params(net__lr=5e-3)
+    assert clf.fit(X, y).net_.optimizer_.param_groups[0]["lr"] == 5e-3

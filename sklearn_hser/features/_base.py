@@ -31,12 +31,16 @@ all of them the same behaviour:
 
 from __future__ import annotations
 
+import os
 import warnings
+from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from joblib import hash as joblib_hash
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn import get_config
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._set_output import _get_output_config
 
 from .._config import progress_bar
 from .._sequences import make_sequence_array
@@ -69,6 +73,13 @@ class BaseFeatureExtractor(TransformerMixin, BaseEstimator):
     """
 
     _input_kind = "audio"
+
+    #: Declarative checks of the shared parameters; subclasses extend it.
+    _parameter_constraints: dict = {
+        "column": [str, None],
+        "cache_dir": [str, os.PathLike, None],
+        "n_jobs": [Integral, None],
+    }
 
     #: Parameters of a subclass that never change its output (e.g. a batch
     #: size); like ``column``, ``cache_dir`` and ``n_jobs`` they are left out
@@ -107,9 +118,50 @@ class BaseFeatureExtractor(TransformerMixin, BaseEstimator):
         return ()
 
     def _check_params(self) -> None:
-        """Validate hyper-parameters; raise ValueError on a bad value."""
+        """Checks beyond ``_parameter_constraints`` (e.g. a model's layers)."""
+
+    def _validate(self) -> None:
+        """Validate the parameters (the declarative part unless skipped).
+
+        ``transform`` works unfitted, so it validates too; like ``fit``, it
+        honours ``sklearn.config_context(skip_parameter_validation=True)``.
+        """
+        if not get_config()["skip_parameter_validation"]:
+            self._validate_params()
+        self._check_params()
+
+    def _check_output_config(self) -> None:
+        # set_output containers need one row of named columns per sample;
+        # variable-length sequences have none.
+        dense = _get_output_config("transform", self)["dense"]
+        if dense != "default" and self._returns_sequences():
+            raise ValueError(
+                f"{type(self).__name__} returns variable-length frame sequences "
+                f"(pooling=None), which cannot be a {dense} container; use "
+                "set_output(transform='default'), or a pooling that gives one "
+                "row per sample."
+            )
+
+    def set_output(self, *, transform=None):
+        """Set the output container of ``transform`` (pooled features only).
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"}, default=None
+            As in scikit-learn. ``"pandas"`` and ``"polars"`` are refused for
+            frame-sequence outputs (``pooling=None``), which have no column
+            per feature.
+
+        Returns
+        -------
+        self : object
+        """
+        super().set_output(transform=transform)
+        self._check_output_config()
+        return self
 
     # -- scikit-learn API ----------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate the input; extractors learn nothing from data.
 
@@ -142,7 +194,8 @@ class BaseFeatureExtractor(TransformerMixin, BaseEstimator):
             Float32 features; a 1-D object array of ``(t_i, n_features)``
             arrays when the extractor returns frame sequences.
         """
-        self._check_params()
+        self._validate()
+        self._check_output_config()
         items = self._select_items(X, reset=False)
         features = self._extract_all(items)
         if self._returns_sequences():
@@ -161,7 +214,7 @@ class BaseFeatureExtractor(TransformerMixin, BaseEstimator):
         -------
         ndarray of str
         """
-        self._check_params()
+        self._validate()
         return np.asarray(self._feature_names(), dtype=object)
 
     def __sklearn_is_fitted__(self):

@@ -46,7 +46,9 @@ def model_config(path: Path) -> dict:
     """Model type, hidden size and number of layers of a checkpoint folder."""
     key = (str(path), _stat_signature(path))
     if key not in _CONFIGS:
-        from transformers import AutoConfig
+        from .._optional import require
+
+        AutoConfig = require("transformers", "a pretrained model").AutoConfig
 
         with quiet_transformers():
             config = AutoConfig.from_pretrained(path, local_files_only=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 
+from .._optional import require
 from ._base import BaseFeatureExtractor
 from .audio import SAMPLING_RATE, pad_to_length
 
@@ -22,7 +24,7 @@ _SMILES: dict = {}
 def _smile(feature_set: str, level: str):
     key = (feature_set, level)
     if key not in _SMILES:
-        import opensmile
+        opensmile = require("opensmile", "GeMAPS")
 
         _SMILES[key] = opensmile.Smile(
             feature_set=getattr(opensmile.FeatureSet, feature_set),
@@ -83,22 +85,17 @@ class GeMAPS(BaseFeatureExtractor):
         self.cache_dir = cache_dir
         self.n_jobs = n_jobs
 
-    def _check_params(self):
-        if self.feature_set not in _FEATURE_SETS:
-            raise ValueError(
-                f"feature_set must be one of {_FEATURE_SETS}, got {self.feature_set!r}."
-            )
-        if self.feature_level not in _LEVELS:
-            raise ValueError(
-                f"feature_level must be one of {tuple(_LEVELS)}, "
-                f"got {self.feature_level!r}."
-            )
+    _parameter_constraints: dict = {
+        **BaseFeatureExtractor._parameter_constraints,
+        "feature_set": [StrOptions(set(_FEATURE_SETS))],
+        "feature_level": [StrOptions(set(_LEVELS))],
+    }
 
     def _returns_sequences(self):
         return self.feature_level == "lld"
 
     def _library_versions(self):
-        import opensmile
+        opensmile = require("opensmile", "GeMAPS")
 
         return (opensmile.__version__,)
 

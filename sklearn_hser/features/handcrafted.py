@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
 from ._base import BaseFeatureExtractor
 from .audio import pad_to_length
@@ -82,13 +85,11 @@ class HandcraftedFeatures(BaseFeatureExtractor):
         self.cache_dir = cache_dir
         self.n_jobs = n_jobs
 
-    def _check_params(self):
-        for name in ("silence_threshold", "clip_level"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 0 <= value:
-                raise ValueError(
-                    f"{name} must be a non-negative number, got {value!r}."
-                )
+    _parameter_constraints: dict = {
+        **BaseFeatureExtractor._parameter_constraints,
+        "silence_threshold": [Interval(Real, 0, None, closed="left")],
+        "clip_level": [Interval(Real, 0, None, closed="left")],
+    }
 
     def _library_versions(self):
         import librosa

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseFeatureExtractor
 from .audio import SAMPLING_RATE, pad_to_length
-
-_POOLINGS = ("mean", "mean+std", None)
 
 
 class MFCC(BaseFeatureExtractor):
@@ -76,19 +77,15 @@ class MFCC(BaseFeatureExtractor):
         self.cache_dir = cache_dir
         self.n_jobs = n_jobs
 
-    def _check_params(self):
-        for name in ("n_mfcc", "n_fft", "hop_length", "n_mels"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if self.delta_order not in (0, 1, 2):
-            raise ValueError(
-                f"delta_order must be 0, 1 or 2, got {self.delta_order!r}."
-            )
-        if self.pooling not in _POOLINGS:
-            raise ValueError(
-                f"pooling must be one of {_POOLINGS}, got {self.pooling!r}."
-            )
+    _parameter_constraints: dict = {
+        **BaseFeatureExtractor._parameter_constraints,
+        "n_mfcc": [Interval(Integral, 1, None, closed="left")],
+        "delta_order": [Interval(Integral, 0, 2, closed="both")],
+        "pooling": [StrOptions({"mean", "mean+std"}), None],
+        "n_fft": [Interval(Integral, 1, None, closed="left")],
+        "hop_length": [Interval(Integral, 1, None, closed="left")],
+        "n_mels": [Interval(Integral, 1, None, closed="left")],
+    }
 
     def _returns_sequences(self):
         return self.pooling is None

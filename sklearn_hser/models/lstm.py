@@ -13,11 +13,9 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import assert_all_finite, check_random_state
+from sklearn.base import _fit_context
+from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
@@ -28,13 +26,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from .._sequences import check_sequence_array, make_sequence_array
-from ._training import (
-    EpochProgress,
-    _resolve_device,
-    class_weight_tensor,
-    fit_seeded,
-    validation_and_early_stopping,
-)
+from ._base import SkorchClassifierBase, WeightedLossNet, split_weights
 
 __all__ = ["LSTMClassifier", "LSTMModule", "collate_frames"]
 
@@ -112,9 +104,10 @@ def collate_frames(batch):
     """Collate ``(frames, target)`` items into a padded batch with lengths.
 
     Items are 1-D feature vectors (read as one-frame sequences) or 2-D
-    ``(t_i, d)`` arrays.  Returns ``({"x": (B, T, d), "lengths": (B,)}, y)``.
+    ``(t_i, d)`` arrays.  Returns ``({"x": (B, T, d), "lengths": (B,)}, y)``,
+    with a ``"sample_weight"`` entry too when the fit is weighted.
     """
-    frames, targets = zip(*batch, strict=True)
+    frames, targets, weights = split_weights(batch)
     frames = [np.asarray(f, dtype=np.float32) for f in frames]
     if all(f.ndim == 1 for f in frames):
         x = torch.from_numpy(np.stack(frames)[:, None, :])
@@ -130,7 +123,10 @@ def collate_frames(batch):
         x = torch.from_numpy(padded)
         lengths = torch.from_numpy(lengths_np)
     y = torch.utils.data.default_collate(list(targets))
-    return {"x": x, "lengths": lengths}, y
+    out = {"x": x, "lengths": lengths}
+    if weights is not None:
+        out["sample_weight"] = weights
+    return out, y
 
 
 def _is_sequence_input(X) -> bool:
@@ -146,7 +142,7 @@ def _is_sequence_input(X) -> bool:
     return isinstance(X, pd.Series) and X.dtype == object
 
 
-class LSTMClassifier(ClassifierMixin, BaseEstimator):
+class LSTMClassifier(SkorchClassifierBase):
     """LSTM followed by two fully connected layers (skorch, PyTorch).
 
     Accepts two forms of ``X``:
@@ -213,6 +209,15 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         Torch device; ``"cuda"`` raises a ValueError when CUDA is unavailable.
     verbose : int, default=0
         skorch's per-epoch log when positive.
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Added to the network's own (early stopping, progress), e.g.
+        ``[skorch.callbacks.LRScheduler(policy="StepLR", step_size=10)]``.
+    net_params : dict, default=None
+        Parameters of the skorch ``NeuralNetClassifier``, in skorch's naming
+        (``{"optimizer__betas": (0.9, 0.98), "iterator_train__num_workers":
+        2}``); they override the settings above. Also settable one by one
+        with a ``net__`` prefix: ``set_params(net__lr=1e-2)``, or a
+        ``GridSearchCV`` grid over ``"net__lr"``.
 
     Attributes
     ----------
@@ -252,6 +257,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        **SkorchClassifierBase._base_constraints,
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
@@ -288,6 +294,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         random_state=None,
         device="cpu",
         verbose=0,
+        callbacks=None,
+        net_params=None,
     ):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -305,6 +313,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.callbacks = callbacks
+        self.net_params = net_params
 
     # -- data ---------------------------------------------------------------
     def _check_X(self, X, *, reset: bool):
@@ -348,7 +358,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.scale_ = std.astype(np.float32)
 
     # -- estimator API ------------------------------------------------------
-    def fit(self, X, y):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
         """Train the network.
 
         Parameters
@@ -358,14 +369,14 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             ``(t_i, n_features)`` arrays.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the cross-entropy (on top of
+            ``class_weight``).
 
         Returns
         -------
         self : LSTMClassifier
         """
-        from skorch import NeuralNetClassifier
-
-        self._validate_params()
         if _is_sequence_input(X):
             X, is_sequence = self._check_X(X, reset=True)
             if y is None:
@@ -380,74 +391,45 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         else:
             X, y = validate_data(self, X, y, dtype=np.float32)
             is_sequence = False
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in y; "
-                f"got 1 class ({self.classes_[0]!r})."
-            )
-        y_encoded = encoder.transform(y).astype(np.int64)
-        n_classes = len(self.classes_)
-
-        device = _resolve_device(self.device)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-
-        train_split, callbacks = validation_and_early_stopping(self, y_encoded, seed)
-        callbacks.append(("progress", EpochProgress(type(self).__name__)))
-        weight = class_weight_tensor(self.class_weight, self.classes_, y)
-
+        y_encoded = self._encode_targets(y)
         self._fit_scaler(X, is_sequence)
-        X_net = self._standardize(X, is_sequence)
-
-        self.net_ = NeuralNetClassifier(
-            LSTMModule,
+        return self._train(
+            WeightedLossNet,
+            self._standardize(X, is_sequence),
+            y,
+            y_encoded,
+            sample_weight,
+            module=LSTMModule,
             module__input_size=self.n_features_in_,
-            module__n_classes=n_classes,
+            module__n_classes=len(self.classes_),
             module__hidden_size=self.hidden_size,
             module__num_layers=self.num_layers,
             module__bidirectional=self.bidirectional,
             module__dropout=self.dropout,
             module__fc_size=self.fc_size,
-            criterion=nn.CrossEntropyLoss,
-            criterion__weight=weight,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
             lr=self.lr,
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
-            train_split=train_split,
-            callbacks=callbacks,
-            iterator_train__shuffle=True,
             iterator_train__collate_fn=collate_frames,
             iterator_valid__collate_fn=collate_frames,
-            classes=np.arange(n_classes),
-            device=str(device),
-            verbose=self.verbose,
         )
-        fit_seeded(
-            self.net_,
-            X_net,
-            y_encoded,
-            device=device,
-            seed=seed,
-            seeded=self.random_state is not None,
-        )
-        self.history_ = self.net_.history
-        self.n_iter_ = len(self.history_)
-        return self
 
     def predict_proba(self, X):
-        """Class probabilities, ``(n_samples, n_classes)``; rows sum to 1."""
+        """Class probabilities, ``(n_samples, n_classes)``; rows sum to 1.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or sequence batch
+            Samples, in the form used in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
         check_is_fitted(self, "net_")
         X, is_sequence = self._check_X(X, reset=False)
-        proba = self.net_.predict_proba(self._standardize(X, is_sequence))
-        proba = np.asarray(proba, dtype=np.float64)
-        return proba / proba.sum(axis=1, keepdims=True)
-
-    def predict(self, X):
-        """Predicted class labels, ``(n_samples,)``."""
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return self._normalized(
+            self.net_.predict_proba(self._standardize(X, is_sequence))
+        )

@@ -5,7 +5,8 @@ The paper's best speech model: wav2vec 2.0 base (or its ASR fine-tuned
 transformer blocks fine-tuned, and a classification head on the frame
 outputs.  :class:`Wav2Vec2Classifier` is a scikit-learn estimator that owns a
 skorch network (:class:`Wav2Vec2Net`, which adds gradient accumulation and
-CUDA mixed precision to ``NeuralNetClassifier``) over :class:`Wav2Vec2Module`.
+CUDA mixed precision to ``NeuralNetClassifier``) over :class:`Wav2Vec2Module`;
+the network's pieces live in :mod:`sklearn_hser.models._wav2vec2_net`.
 
 Checkpoints are read from a local directory only (``local_files_only=True``);
 nothing is downloaded.  transformers is imported when a model is loaded, not
@@ -15,332 +16,42 @@ when this module is imported.
 from __future__ import annotations
 
 import json
+import math
 import os
 from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import assert_all_finite, check_random_state
+from sklearn.base import _fit_context
+from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
 )
-from skorch import NeuralNetClassifier
-from skorch.dataset import unpack_data
-from skorch.utils import TeeGenerator
-from torch import nn
 
 from ..features._inputs import select_items
 from ..features.audio import SAMPLING_RATE, describe_item, load_audio
-from ._training import (
-    EpochProgress,
-    _resolve_device,
-    class_weight_tensor,
-    fit_seeded,
-    validation_and_early_stopping,
+from ._base import SkorchClassifierBase
+from ._training import _resolve_device
+from ._wav2vec2_net import (
+    LinearWarmup,
+    Wav2Vec2Module,
+    Wav2Vec2Net,
+    WaveformCollate,
+    masked_mean,
 )
 
-__all__ = ["Wav2Vec2Classifier", "Wav2Vec2Module", "Wav2Vec2Net", "WaveformCollate"]
-
-
-def masked_mean(hidden, n_frames):
-    """Mean of ``hidden`` ``(B, T, H)`` over the first ``n_frames[i]`` frames."""
-    steps = torch.arange(hidden.shape[1], device=hidden.device)
-    mask = (steps[None, :] < n_frames[:, None]).to(hidden.dtype)
-    total = (hidden * mask[:, :, None]).sum(dim=1)
-    return total / mask.sum(dim=1, keepdim=True).clamp(min=1.0)
-
-
-class Wav2Vec2Module(nn.Module):
-    """A wav2vec 2.0-family encoder with a pooled classification head.
-
-    Parameters
-    ----------
-    model_path : str
-        Local directory of a checkpoint saved with ``save_pretrained``; a
-        checkpoint with a task head (e.g. ``Wav2Vec2ForCTC``) loads its
-        encoder and drops the head.
-    n_classes : int
-        Number of output logits.
-    freeze_feature_encoder : bool, default=True
-        Freeze the convolutional feature encoder.
-    head_size : int, default=256
-        Units of the head's projection layer.
-    head_dropout : float, default=0.1
-        Dropout before and after the projection.
-
-    Notes
-    -----
-    ``forward(input_values, lengths)`` takes zero-padded waveforms
-    ``(B, n_samples)`` and their true lengths.  The attention mask is passed
-    to the encoder only for checkpoints whose feature encoder uses layer norm
-    (``feat_extract_norm == "layer"``); "group"-norm checkpoints (wav2vec2
-    base) were trained without one and get zero padding only, as the
-    transformers documentation prescribes.  In both cases the frame outputs
-    are averaged over the valid frames only (``_get_feat_extract_output_lengths``
-    of the true lengths), then go through dropout -> Linear(head_size) ->
-    tanh -> dropout -> Linear(n_classes).
-    """
-
-    def __init__(
-        self,
-        model_path,
-        n_classes,
-        freeze_feature_encoder=True,
-        head_size=256,
-        head_dropout=0.1,
-    ):
-        super().__init__()
-        from transformers import AutoModel
-
-        from ..features._pretrained import quiet_transformers
-
-        with quiet_transformers():
-            encoder = AutoModel.from_pretrained(model_path, local_files_only=True)
-        if getattr(encoder, "main_input_name", None) != "input_values" or not hasattr(
-            encoder, "_get_feat_extract_output_lengths"
-        ):
-            raise ValueError(
-                f"{os.fspath(model_path)!r} holds a {type(encoder).__name__}, which "
-                "is not a wav2vec2-family speech encoder (wav2vec2, HuBERT, WavLM, "
-                "data2vec-audio)."
-            )
-        self.encoder = encoder.float()
-        if freeze_feature_encoder:
-            self.encoder.freeze_feature_encoder()
-        config = self.encoder.config
-        self.use_attention_mask = getattr(config, "feat_extract_norm", None) == "layer"
-        self.head = nn.Sequential(
-            nn.Dropout(head_dropout),
-            nn.Linear(config.hidden_size, head_size),
-            nn.Tanh(),
-            nn.Dropout(head_dropout),
-            nn.Linear(head_size, n_classes),
-        )
-
-    def pooled(self, input_values, lengths):
-        """Masked mean of the last hidden states over valid frames, ``(B, H)``."""
-        kwargs = {}
-        if self.use_attention_mask:
-            steps = torch.arange(input_values.shape[1], device=input_values.device)
-            kwargs["attention_mask"] = (steps[None, :] < lengths[:, None]).long()
-        hidden = self.encoder(input_values, **kwargs).last_hidden_state
-        n_frames = self.encoder._get_feat_extract_output_lengths(lengths)
-        return masked_mean(hidden, n_frames.clamp(1, hidden.shape[1]))
-
-    def forward(self, input_values, lengths):
-        return self.head(self.pooled(input_values, lengths))
-
-    # transformers' encoders hold weight-norm parametrizations, which torch
-    # refuses to pickle; pickle the encoder as (class, config, parameters)
-    # and rebuild it, keeping the very Parameter objects (so an optimizer
-    # pickled alongside still points at them).
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        modules = dict(self._modules)
-        encoder = modules.pop("encoder")
-        state["_modules"] = modules
-        state["_encoder_spec"] = {
-            "cls": type(encoder),
-            "config": encoder.config,
-            "params": encoder.state_dict(keep_vars=True),
-            "frozen": [n for n, p in encoder.named_parameters() if not p.requires_grad],
-            "training": encoder.training,
-        }
-        return state
-
-    def __setstate__(self, state):
-        from ..features._pretrained import quiet_transformers
-
-        spec = state.pop("_encoder_spec")
-        super().__setstate__(state)
-        with torch.random.fork_rng(devices=[]), quiet_transformers():
-            encoder = spec["cls"](spec["config"])
-        encoder.load_state_dict(spec["params"], assign=True)
-        frozen = set(spec["frozen"])
-        if frozen and hasattr(encoder, "freeze_feature_encoder"):
-            encoder.freeze_feature_encoder()
-        for name, param in encoder.named_parameters():
-            param.requires_grad_(name not in frozen)
-        encoder.train(spec["training"])
-        self._modules = {"encoder": encoder, **self._modules}
-
-
-class WaveformCollate:
-    """Crop, normalise and zero-pad 16 kHz waveforms into a batch.
-
-    Parameters
-    ----------
-    max_samples : int or None
-        Longer waveforms are cropped to this many samples: a random window
-        when ``random_crop`` (training), else the centre window.
-    min_samples : int, default=1
-        Shorter waveforms are zero-padded to this length (the encoder's
-        receptive field, so that each gives at least one frame); the padding
-        counts as signal.
-    normalize : bool, default=True
-        Scale each (cropped) waveform to zero mean and unit variance, as
-        ``Wav2Vec2FeatureExtractor(do_normalize=True)`` does.
-    random_crop : bool, default=False
-        Draw crop positions from a generator seeded with ``seed``.
-    seed : int or None, default=None
-
-    Returns (when called on a list of ``(waveform, target)`` pairs)
-    ``({"input_values": (B, L), "lengths": (B,)}, targets)``.
-    """
-
-    def __init__(
-        self, max_samples, min_samples=1, normalize=True, random_crop=False, seed=None
-    ):
-        self.max_samples = max_samples
-        self.min_samples = min_samples
-        self.normalize = normalize
-        self.random_crop = random_crop
-        self.rng = np.random.default_rng(seed)
-
-    def crop(self, waveform: np.ndarray) -> np.ndarray:
-        n, keep = len(waveform), self.max_samples
-        if keep is None or n <= keep:
-            return waveform
-        if self.random_crop:
-            start = int(self.rng.integers(0, n - keep + 1))
-        else:
-            start = (n - keep) // 2
-        return waveform[start : start + keep]
-
-    def __call__(self, batch):
-        waveforms, targets = zip(*batch, strict=True)
-        prepared = []
-        for waveform in waveforms:
-            w = self.crop(np.asarray(waveform, dtype=np.float32))
-            if self.normalize:
-                w = (w - w.mean()) / np.sqrt(w.var() + 1e-7)
-            if len(w) < self.min_samples:
-                w = np.pad(w, (0, self.min_samples - len(w)))
-            prepared.append(w.astype(np.float32, copy=False))
-        lengths = np.array([len(w) for w in prepared], dtype=np.int64)
-        padded = np.zeros((len(prepared), int(lengths.max())), dtype=np.float32)
-        for i, w in enumerate(prepared):
-            padded[i, : len(w)] = w
-        x = {
-            "input_values": torch.from_numpy(padded),
-            "lengths": torch.from_numpy(lengths),
-        }
-        return x, torch.utils.data.default_collate(list(targets))
-
-
-class Wav2Vec2Net(NeuralNetClassifier):
-    """``NeuralNetClassifier`` with gradient accumulation and CUDA autocast.
-
-    Parameters
-    ----------
-    accumulation_steps : int, default=1
-        Mini-batches whose gradients are summed before each optimizer step
-        (each loss is divided by ``accumulation_steps``, so with equal-sized
-        mini-batches the step is that of one batch ``accumulation_steps``
-        times larger).  Left-over mini-batches at the end of an epoch make
-        one last, smaller step.
-    amp_dtype : torch.dtype or None, default=None
-        Autocast dtype of the forward pass (CUDA only); float16 also scales
-        the loss with a ``GradScaler``.
-    **kwargs
-        Passed to ``NeuralNetClassifier``.
-
-    Attributes
-    ----------
-    optimizer_steps_ : int
-        Optimizer steps taken since the net was initialised.
-    """
-
-    def __init__(self, module, *, accumulation_steps=1, amp_dtype=None, **kwargs):
-        super().__init__(module, **kwargs)
-        self.accumulation_steps = accumulation_steps
-        self.amp_dtype = amp_dtype
-
-    def initialize(self):
-        super().initialize()
-        self.optimizer_steps_ = 0
-        self.pending_batches_ = 0
-        self.grad_scaler_ = None
-        return self
-
-    def _scaler(self):
-        if self.amp_dtype != torch.float16:
-            return None
-        if getattr(self, "grad_scaler_", None) is None:
-            if hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
-                self.grad_scaler_ = torch.amp.GradScaler("cuda")
-            else:  # pragma: no cover
-                self.grad_scaler_ = torch.cuda.amp.GradScaler()
-        return self.grad_scaler_
-
-    def infer(self, x, **fit_params):
-        device_type = torch.device(self.device).type
-        with torch.autocast(
-            device_type=device_type,
-            dtype=self.amp_dtype,
-            enabled=self.amp_dtype is not None,
-        ):
-            y_pred = super().infer(x, **fit_params)
-        return y_pred.float()
-
-    def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        scaled = loss / self.accumulation_steps
-        scaler = self._scaler()
-        (scaler.scale(scaled) if scaler is not None else scaled).backward()
-        return {"loss": loss, "y_pred": y_pred}
-
-    def train_step(self, batch, **fit_params):
-        step = self.train_step_single(batch, **fit_params)
-        self.pending_batches_ += 1
-        if self.pending_batches_ >= self.accumulation_steps:
-            self._apply_gradients(batch)
-        return step
-
-    def _apply_gradients(self, batch):
-        scaler = self._scaler()
-        optimizers = [getattr(self, name + "_") for name in self._optimizers]
-        if scaler is not None:
-            for optimizer in optimizers:
-                scaler.unscale_(optimizer)
-        self.notify(
-            "on_grad_computed",
-            named_parameters=TeeGenerator(self.get_all_learnable_params()),
-            batch=batch,
-            training=True,
-        )
-        if scaler is not None:
-            for optimizer in optimizers:
-                scaler.step(optimizer)
-            scaler.update()
-        else:
-            self._step_optimizer(None)
-        self._zero_grad_optimizer()
-        self.pending_batches_ = 0
-        self.optimizer_steps_ += 1
-
-    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        if training and iterator is not None:
-            self._zero_grad_optimizer()
-            self.pending_batches_ = 0
-        super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
-        if training and self.pending_batches_:
-            self._apply_gradients(None)
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state["grad_scaler_"] = None  # recreated on demand; may hold CUDA tensors
-        return state
+__all__ = [
+    "LinearWarmup",
+    "Wav2Vec2Classifier",
+    "Wav2Vec2Module",
+    "Wav2Vec2Net",
+    "WaveformCollate",
+    "masked_mean",
+]
 
 
 def _read_preprocessor(path: Path) -> dict:
@@ -367,7 +78,7 @@ def _waveform_array(waveforms) -> np.ndarray:
     return out
 
 
-class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
+class Wav2Vec2Classifier(SkorchClassifierBase):
     """Fine-tune a wav2vec 2.0-family encoder to classify utterances.
 
     The encoder is loaded from ``model_path`` (a local ``save_pretrained``
@@ -452,6 +163,20 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
         says.  ``None`` disables it.
     verbose : int, default=0
         skorch's per-epoch log when positive.
+    warmup_fraction : float in [0, 1), default=0.0
+        Learning-rate schedule of the usual fine-tuning recipe: over this
+        share of the training mini-batches the learning rates rise linearly
+        from 0, then decay linearly to 0 at the end of ``max_epochs``
+        (:class:`~sklearn_hser.models.wav2vec2.LinearWarmup`, stepped every
+        mini-batch). ``0`` keeps them constant.
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Added to the network's own (early stopping, progress, warm-up), e.g.
+        a ``skorch.callbacks.Checkpoint`` or another ``LRScheduler``.
+    net_params : dict, default=None
+        Parameters of the skorch network in skorch's naming (e.g.
+        ``{"optimizer__betas": (0.9, 0.98)}``), overriding the settings
+        above; also settable as ``set_params(net__lr=...)`` or through a
+        ``GridSearchCV`` grid over ``"net__..."`` keys.
 
     Attributes
     ----------
@@ -489,6 +214,8 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        **SkorchClassifierBase._base_constraints,
+        "warmup_fraction": [Interval(Real, 0, 1, closed="left")],
         "model_path": [str, os.PathLike, None],
         "column": [str, None],
         "freeze_feature_encoder": ["boolean"],
@@ -531,6 +258,9 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
         device="cpu",
         mixed_precision="auto",
         verbose=0,
+        warmup_fraction=0.0,
+        callbacks=None,
+        net_params=None,
     ):
         self.model_path = model_path
         self.column = column
@@ -551,6 +281,9 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.mixed_precision = mixed_precision
         self.verbose = verbose
+        self.warmup_fraction = warmup_fraction
+        self.callbacks = callbacks
+        self.net_params = net_params
 
     # -- helpers ------------------------------------------------------------
     def _decode(self, X, *, reset: bool) -> np.ndarray:
@@ -602,7 +335,26 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
         )
 
     # -- estimator API ------------------------------------------------------
-    def fit(self, X, y):
+    def _warmup(self, n_samples: int) -> list:
+        """The warm-up schedule callback, as ``[(name, callback)]`` or ``[]``."""
+        if not self.warmup_fraction:
+            return []
+        from skorch.callbacks import LRScheduler
+
+        n_train = n_samples
+        if self.validation_fraction is not None:
+            n_train -= math.ceil(self.validation_fraction * n_samples)
+        total = self.max_epochs * math.ceil(n_train / self.batch_size)
+        schedule = LinearWarmup(int(self.warmup_fraction * total), total)
+        return [
+            (
+                "warmup",
+                LRScheduler(policy="LambdaLR", lr_lambda=schedule, step_every="batch"),
+            )
+        ]
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
         """Fine-tune the encoder and train the head.
 
         Parameters
@@ -611,6 +363,9 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
             See the class docstring.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the cross-entropy (on top of
+            ``class_weight``).
 
         Returns
         -------
@@ -619,7 +374,6 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
 
         from ..features._pretrained import resolve_model_dir
 
-        self._validate_params()
         if self.model_path is None:
             raise ValueError(
                 f"{type(self).__name__}: model_path is None; pass the local "
@@ -639,16 +393,7 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
         check_consistent_length(items, y)
         if y.dtype.kind in "fc":
             assert_all_finite(y, input_name="y")
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in y; "
-                f"got 1 class ({self.classes_[0]!r})."
-            )
-        y_encoded = encoder.transform(y).astype(np.int64)
-        n_classes = len(self.classes_)
+        y_encoded = self._encode_targets(y)
 
         device = _resolve_device(self.device)
         min_samples, normalize = self._load_config(path)
@@ -658,12 +403,7 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
                 for i, item in enumerate(items)
             ]
         )
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-
-        train_split, callbacks = validation_and_early_stopping(self, y_encoded, seed)
-        callbacks.append(("progress", EpochProgress(type(self).__name__)))
-        weight = class_weight_tensor(self.class_weight, self.classes_, y)
+        seed = self._seed()
         optimizer_params = {"optimizer__weight_decay": self.weight_decay}
         if self.head_lr is not None:
             optimizer_params["optimizer__param_groups"] = [
@@ -671,47 +411,45 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
             ]
         collate = {"max_samples": self._max_samples(), "min_samples": min_samples}
         collate["normalize"] = normalize
-        self.net_ = Wav2Vec2Net(
-            Wav2Vec2Module,
+        return self._train(
+            Wav2Vec2Net,
+            waveforms,
+            y,
+            y_encoded,
+            sample_weight,
+            seed=seed,
+            module=Wav2Vec2Module,
             module__model_path=str(path),
-            module__n_classes=n_classes,
+            module__n_classes=len(self.classes_),
             module__freeze_feature_encoder=self.freeze_feature_encoder,
             module__head_size=self.head_size,
             module__head_dropout=self.head_dropout,
             accumulation_steps=self.accumulation_steps,
             amp_dtype=self._amp_dtype(device),
-            criterion=nn.CrossEntropyLoss,
-            criterion__weight=weight,
             optimizer=torch.optim.AdamW,
             lr=self.lr,
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
-            train_split=train_split,
-            callbacks=callbacks,
-            iterator_train__shuffle=True,
             iterator_train__collate_fn=WaveformCollate(
                 **collate, random_crop=True, seed=seed
             ),
             iterator_valid__collate_fn=WaveformCollate(**collate),
-            classes=np.arange(n_classes),
-            device=str(device),
-            verbose=self.verbose,
+            extra_callbacks=self._warmup(len(waveforms)),
             **optimizer_params,
         )
-        fit_seeded(
-            self.net_,
-            waveforms,
-            y_encoded,
-            device=device,
-            seed=seed,
-            seeded=self.random_state is not None,
-        )
-        self.history_ = self.net_.history
-        self.n_iter_ = len(self.history_)
-        return self
 
     def predict_proba(self, X):
-        """Class probabilities, ``(n_samples, n_classes)``; rows sum to 1."""
+        """Class probabilities, ``(n_samples, n_classes)``; rows sum to 1.
+
+        Parameters
+        ----------
+        X : sequence of audio items, DataFrame or 2-D waveform matrix
+            Samples, in the form used in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
         check_is_fitted(self, "net_")
         waveforms = self._decode(X, reset=False)
         max_samples = self._max_samples() or np.iinfo(np.int64).max
@@ -720,8 +458,3 @@ class Wav2Vec2Classifier(ClassifierMixin, BaseEstimator):
         proba = np.empty((len(waveforms), len(self.classes_)), dtype=np.float64)
         proba[order] = self.net_.predict_proba(waveforms[order])
         return proba / proba.sum(axis=1, keepdims=True)
-
-    def predict(self, X):
-        """Predicted class labels, ``(n_samples,)``."""
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
