@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .._labels import EMOTIONS
-from ..report import _CSS, _esc, _html_table, _new_figure, _save
+from ..report._figures import _finish, _new_figure
+from ..report._html import _CSS, _esc, _html_table
 
 __all__ = ["plot_timeline", "write_timeline"]
 
@@ -187,7 +188,7 @@ def write_timeline(table: pd.DataFrame, out_dir, *, title: str = "Emotion timeli
     records = json.loads(table.to_json(orient="records"))  # NaN -> null
     paths["json"].write_text(json.dumps(records, indent=1, ensure_ascii=False))
     fig = plot_timeline(table, title=title)
-    _save(fig, paths["png"])
+    _finish(fig.axes[0], paths["png"])
     page = _html_page(table, title, paths["png"].read_bytes())
     paths["html"].write_text(page, encoding="utf-8")
     return paths
