@@ -523,7 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
     corpus_args(reproduce, default="iemocap")
     study_args(
         reproduce,
-        f"{RECOMMENDED_SYSTEM},lr-egemaps,{lstm_systems},lstm-whisper,w2v,w2v-asr",
+        f"{RECOMMENDED_SYSTEM},lr-egemaps,{lstm_systems},w2v,w2v-asr",
     )
     model_args(reproduce)
     out_dir = dict(type=check.output_dir)
