@@ -344,6 +344,7 @@ def run_predict(args) -> int:
 
     import numpy as np
 
+    from .hierarchy import route_and_proba
     from .persistence import load_model
 
     # The inputs first: a typo must not wait for the model to load.
@@ -358,13 +359,7 @@ def run_predict(args) -> int:
             "empty one",
             file=sys.stderr,
         )
-    if hasattr(model, "outputs"):  # one pass of the sub-models gives both
-        outputs = model.outputs(table, proba=hasattr(model, "predict_proba"))
-        route = outputs.route()
-        proba = outputs.predict_proba() if hasattr(model, "predict_proba") else None
-    else:
-        route = model.route(table)
-        proba = model.predict_proba(table) if hasattr(model, "predict_proba") else None
+    route, proba = route_and_proba(model, table)
     out = table[["audio", "text", "text_source"]].copy()
     out["prediction"] = route["prediction"].to_numpy()
     out["branch"] = route["branch"].to_numpy()

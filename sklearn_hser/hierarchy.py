@@ -713,6 +713,32 @@ def make_hierarchy(speech, text, **params) -> HierarchicalClassifier:
     return HierarchicalClassifier(speech, speech, text, **params)
 
 
+def route_and_proba(model, X):
+    """``model.route(X)`` and ``model.predict_proba(X)`` from one pass when possible.
+
+    A :class:`HierarchicalClassifier` runs its sub-models once
+    (:meth:`HierarchicalClassifier.outputs`); any other model with ``route``
+    (the baselines, :class:`~sklearn_hser.threshold_tuning.TunedThresholdHierarchyCV`)
+    is asked twice.
+
+    Parameters
+    ----------
+    model : fitted estimator with ``route``
+    X : DataFrame, array-like or sequence
+
+    Returns
+    -------
+    route : pandas.DataFrame
+    proba : ndarray of shape (n_samples, n_classes) or None
+        ``None`` when the model has no ``predict_proba``.
+    """
+    has_proba = hasattr(model, "predict_proba")
+    if hasattr(model, "outputs"):
+        outputs = model.outputs(X, proba=has_proba)
+        return outputs.route(), outputs.predict_proba() if has_proba else None
+    return model.route(X), model.predict_proba(X) if has_proba else None
+
+
 def _indexable(X):
     """Make ``X`` sliceable by rows (sparse -> CSR, array-likes -> ndarray)."""
     return indexable(X)[0]

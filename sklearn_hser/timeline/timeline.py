@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .._config import progress_bar
+from ..hierarchy import route_and_proba
 from .recording import Recording
 from .segmentation import speech_segments
 from .transcripts import TranscriptError, read_transcript, segments_table
@@ -117,12 +118,9 @@ def _asr_transcriber(asr):
 
 def _classify(model, batch: pd.DataFrame) -> pd.DataFrame:
     """Route and probabilities of one batch; speech only where there is no text."""
-    route = model.route(batch)
-    proba = (
-        model.predict_proba(batch)
-        if hasattr(model, "predict_proba")
-        else np.full((len(batch), len(model.classes_)), np.nan)
-    )
+    route, proba = route_and_proba(model, batch)  # one pass of the sub-models
+    if proba is None:
+        proba = np.full((len(batch), len(model.classes_)), np.nan)
     out = pd.DataFrame(
         {
             "speech_gate": route["speech_gate"].to_numpy(),
