@@ -64,7 +64,7 @@ def _default_root() -> str:
     return str(repo.parent / "shared" / "data" / "ravdess")
 
 
-def speaker_folds(speakers, n_folds: int):
+def held_out_speaker_folds(speakers, n_folds: int):
     """(train, validation, test) positions per fold of held-out speakers."""
     names = sorted(set(speakers))
     if len(names) < 3:
@@ -227,7 +227,7 @@ def main(argv=None) -> int:
     config = ExperimentConfig(
         corpus=args.corpus, systems=systems, max_epochs=args.max_epochs
     )
-    folds = speaker_folds(corpus["speaker"].astype(str).to_numpy(), args.folds)
+    folds = held_out_speaker_folds(corpus["speaker"].astype(str).to_numpy(), args.folds)
     print(
         f"{args.corpus}: {len(corpus)} utterances, {corpus['speaker'].nunique()} "
         f"speakers, {len(folds)} folds of held-out speakers; systems {systems}",
