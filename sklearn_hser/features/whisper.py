@@ -188,10 +188,10 @@ class WhisperEmbeddings(BaseFeatureExtractor):
         for start in range(0, len(waveform), span):
             chunk = waveform[start : start + span]
             n_valid = len(chunk)
-            if n_valid < N_FFT:  # a sliver at the end of long audio
-                if pieces:
-                    break
-                chunk = pad_to_length(chunk, N_FFT)
+            if n_valid < N_FFT:
+                # A sliver at the end of long audio; the first window always
+                # holds at least N_FFT samples (padded above).
+                break
             if self.padding == "30s":
                 chunk = pad_to_length(chunk, span)
             states = encoder.hidden_states(chunk, n_valid)
