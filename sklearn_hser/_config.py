@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import threading
 
+from sklearn.utils._param_validation import validate_params
+
 _DEFAULTS = {"progress": False}
 _local = threading.local()
 
@@ -32,6 +34,7 @@ def get_config() -> dict:
     return dict(_settings())
 
 
+@validate_params({"progress": ["boolean", None]}, prefer_skip_nested_validation=True)
 def set_config(*, progress: bool | None = None) -> None:
     """Change settings for the current thread.
 
@@ -45,6 +48,7 @@ def set_config(*, progress: bool | None = None) -> None:
         _settings()["progress"] = bool(progress)
 
 
+@validate_params({"progress": ["boolean", None]}, prefer_skip_nested_validation=True)
 @contextlib.contextmanager
 def config_context(*, progress: bool | None = None):
     """Change settings inside a ``with`` block only.

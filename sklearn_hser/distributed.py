@@ -27,10 +27,12 @@ from __future__ import annotations
 import copy
 import warnings
 from contextlib import contextmanager
+from numbers import Integral
 from uuid import uuid4
 
 import numpy as np
 from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.validation import _num_samples
 
 __all__ = ["dask_backend", "optuna_search_on_cluster", "transform_on_cluster"]
@@ -47,6 +49,16 @@ def _distributed():
     return distributed
 
 
+@validate_params(
+    {
+        # a scheduler address, or a Client or cluster object (both close())
+        "client": [str, HasMethods(["close"]), None],
+        "n_workers": [Interval(Integral, 1, None, closed="left"), None],
+        "threads_per_worker": [Interval(Integral, 1, None, closed="left")],
+    },
+    # Only the call is checked here; the block's body runs on entering it.
+    prefer_skip_nested_validation=False,
+)
 @contextmanager
 def dask_backend(
     client=None, *, n_workers=None, threads_per_worker=1, **backend_params
@@ -130,6 +142,15 @@ def dask_backend(
             resource.close()
 
 
+@validate_params(
+    {
+        "transformer": [HasMethods(["transform"])],
+        "X": ["array-like"],
+        "client": [HasMethods(["scatter", "map", "gather"]), None],
+        "n_tasks": [Interval(Integral, 1, None, closed="left"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def transform_on_cluster(transformer, X, *, client=None, n_tasks=None):
     """``transformer.transform(X)``, computed by the workers of a Dask cluster.
 
@@ -236,6 +257,24 @@ def _concatenate(outputs):
     )
 
 
+@validate_params(
+    {
+        "estimator": [HasMethods(["fit"])],
+        "param_distributions": [dict],
+        "X": ["array-like"],
+        "y": ["array-like", None],
+        # a URL, or an Optuna storage object
+        "storage": [str, HasMethods(["create_new_study"])],
+        "study_name": [str],
+        "client": [HasMethods(["scatter", "submit", "gather"]), None],
+        "n_tasks": [Interval(Integral, 1, None, closed="left"), None],
+        "n_trials": [Interval(Integral, 1, None, closed="left")],
+        "groups": ["array-like", None],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+    },
+    # The searches validate their own arguments on the workers.
+    prefer_skip_nested_validation=False,
+)
 def optuna_search_on_cluster(
     estimator,
     param_distributions,

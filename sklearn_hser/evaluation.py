@@ -16,6 +16,7 @@ import math
 import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix
+from sklearn.utils._param_validation import HasMethods, validate_params
 from sklearn.utils.validation import check_is_fitted
 
 from ._labels import EMOTIONS
@@ -70,10 +71,6 @@ def _scores(y_true, y_pred, labels) -> dict:
 
 
 def _check_corpus(model, corpus, label_column) -> np.ndarray:
-    if not isinstance(corpus, pd.DataFrame):
-        raise ValueError(
-            f"corpus must be a pandas DataFrame, got {type(corpus).__name__}"
-        )
     if label_column not in corpus.columns:
         raise ValueError(f"corpus has no {label_column!r} column")
     if len(corpus) == 0:
@@ -91,6 +88,14 @@ def _check_corpus(model, corpus, label_column) -> np.ndarray:
     return y_true
 
 
+@validate_params(
+    {
+        "model": [HasMethods(["predict"])],
+        "corpus": [pd.DataFrame],
+        "label_column": [str],
+    },
+    prefer_skip_nested_validation=True,
+)
 def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
     """Score a fitted system on a labelled corpus.
 
@@ -203,6 +208,7 @@ def _fmt(value) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+@validate_params({"result": [dict]}, prefer_skip_nested_validation=True)
 def format_evaluation(result: dict) -> str:
     """Render a result of :func:`evaluate_model` as a plain-text report.
 

@@ -350,6 +350,23 @@ SYSTEMS = {
 }
 
 
+import os  # noqa: E402
+from numbers import Integral, Real  # noqa: E402
+
+import pandas as pd  # noqa: E402
+from sklearn.utils._param_validation import (  # noqa: E402
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
+
+
+@validate_params(
+    {"config": [ExperimentConfig], "cache_dir": [str, os.PathLike, None]},
+    # The models are built from the config's values: let them check those.
+    prefer_skip_nested_validation=False,
+)
 def build_text_model(config: ExperimentConfig, cache_dir):
     """BERT token embeddings -> LSTM -> 2 FC layers (the paper's Model 3)."""
     from sklearn.pipeline import make_pipeline
@@ -373,6 +390,14 @@ def build_text_model(config: ExperimentConfig, cache_dir):
     )
 
 
+@validate_params(
+    {
+        "corpus": [pd.DataFrame],
+        "n_splits": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def speaker_folds(corpus, n_splits: int = 3, random_state: int = 0):
     """Cross-validation folds that hold out whole speakers, as ``cv=``.
 
@@ -396,6 +421,22 @@ def speaker_folds(corpus, n_splits: int = 3, random_state: int = 0):
     return StratifiedKFold(n_splits, shuffle=True, random_state=random_state), None
 
 
+@validate_params(
+    {
+        "corpus": [pd.DataFrame],
+        "system": [StrOptions(set(SYSTEMS))],
+        "config": [ExperimentConfig, None],
+        "threshold": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, 1, closed="both"),
+            None,
+        ],
+        "cache_dir": [str, os.PathLike, None],
+        "n_splits": [Interval(Integral, 2, None, closed="left")],
+    },
+    # The models are built from the config's values: let them check those.
+    prefer_skip_nested_validation=False,
+)
 def fit_system(
     corpus,
     system: str = RECOMMENDED_SYSTEM,
@@ -457,6 +498,11 @@ def fit_system(
     }
 
 
+@validate_params(
+    {"corpus": [pd.DataFrame], "config": [ExperimentConfig]},
+    # The splitters check the config's seed and speakers.
+    prefer_skip_nested_validation=False,
+)
 def split_indices(corpus, config: ExperimentConfig) -> dict:
     """``{split: (train, validation, test)}`` positional indices per split.
 
@@ -504,6 +550,10 @@ def _given_speakers(config: ExperimentConfig) -> bool:
     )
 
 
+@validate_params(
+    {"system": [SpeechSystem], "config": [ExperimentConfig]},
+    prefer_skip_nested_validation=True,
+)
 def missing_checkpoint(system: SpeechSystem, config: ExperimentConfig) -> str | None:
     """Why ``system`` cannot run with ``config``, or None when it can."""
     if system.checkpoint is None:
@@ -517,6 +567,18 @@ def missing_checkpoint(system: SpeechSystem, config: ExperimentConfig) -> str | 
     return None
 
 
+@validate_params(
+    {
+        "system": [SpeechSystem],
+        "split": [StrOptions(set(SPLITS))],
+        "speech": [HasMethods(["fit", "predict"])],
+        "text": [HasMethods(["predict_proba"])],
+        "data": [dict],
+        "config": [ExperimentConfig],
+    },
+    # The speech model is fitted here: let it check its parameters.
+    prefer_skip_nested_validation=False,
+)
 def evaluate_run(system, split, speech, text, data, config) -> dict:
     """Fit and evaluate the S and ST systems of one (system, split) pair.
 
@@ -630,6 +692,16 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     }
 
 
+@validate_params(
+    {
+        "corpus": [pd.DataFrame],
+        "config": [ExperimentConfig],
+        "out_dir": [str, os.PathLike],
+        "log": [callable],
+    },
+    # The models are built from the config's values: let them check those.
+    prefer_skip_nested_validation=False,
+)
 def run_experiment(corpus, config: ExperimentConfig, out_dir, *, log=print) -> dict:
     """Run (or resume) the study and return every run's record.
 

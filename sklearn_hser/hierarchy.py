@@ -16,7 +16,7 @@ from sklearn.base import (
 )
 from sklearn.dummy import DummyClassifier
 from sklearn.utils import _safe_indexing, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -668,6 +668,14 @@ class HierarchyOutputs:
         )
 
 
+@validate_params(
+    {
+        "speech": [HasMethods(["fit", "predict"])],
+        "text": [HasMethods(["fit", "predict"])],
+    },
+    # **params are HierarchicalClassifier's, checked when it is fitted.
+    prefer_skip_nested_validation=True,
+)
 def make_hierarchy(speech, text, **params) -> HierarchicalClassifier:
     """A hierarchy whose two speech models share one feature extraction.
 
@@ -713,6 +721,10 @@ def make_hierarchy(speech, text, **params) -> HierarchicalClassifier:
     return HierarchicalClassifier(speech, speech, text, **params)
 
 
+@validate_params(
+    {"model": [HasMethods(["route"])], "X": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def route_and_proba(model, X):
     """``model.route(X)`` and ``model.predict_proba(X)`` from one pass when possible.
 

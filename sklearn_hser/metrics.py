@@ -282,6 +282,7 @@ _NAMED_SCORERS = {
 }
 
 
+@validate_params({"scoring": [str, callable, None]}, prefer_skip_nested_validation=True)
 def get_scorer(scoring):
     """Scorer for a name, knowing the package's metric names.
 

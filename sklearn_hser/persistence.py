@@ -21,10 +21,12 @@ where it came from, since that is a plain unpickling.
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
 import joblib
+from sklearn.utils._param_validation import HasMethods, validate_params
 
 _FORMAT = "sklearn-hser-model"
 
@@ -33,6 +35,10 @@ class ModelVersionWarning(UserWarning):
     """A model saved by another version of sklearn-hser was loaded."""
 
 
+@validate_params(
+    {"model": [HasMethods(["fit"])], "path": [str, os.PathLike]},
+    prefer_skip_nested_validation=True,
+)
 def save_model(model, path, **metadata) -> Path:
     """Save a fitted estimator with its metadata.
 
@@ -69,6 +75,10 @@ def save_model(model, path, **metadata) -> Path:
     return atomic_write(path, lambda f: joblib.dump(envelope, f))
 
 
+@validate_params(
+    {"path": [str, os.PathLike], "trusted": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
 def load_model(path, *, trusted: bool = False):
     """Load a model saved by :func:`save_model`.
 
@@ -135,7 +145,7 @@ def load_model(path, *, trusted: bool = False):
             f"{path} was saved by sklearn-hser {envelope['version']} and is loaded "
             f"by {__version__}; predictions may differ. Refit to be safe.",
             ModelVersionWarning,
-            stacklevel=2,
+            stacklevel=3,  # the caller, past validate_params's wrapper
         )
     info = {k: envelope[k] for k in ("version", "classes", "metadata")}
     return envelope["model"], info

@@ -36,6 +36,7 @@ def prefer_flac(df: pd.DataFrame) -> pd.DataFrame:
         f"{int(duplicated.sum())} recording(s) present both as .flac and .wav; "
         "the .flac file is used.",
         UserWarning,
-        stacklevel=3,
+        # prefer_flac <- the loader <- validate_params's wrapper <- the caller
+        stacklevel=4,
     )
     return df.sort_values(["id", "audio"]).drop_duplicates("id", keep="first")

@@ -6,12 +6,14 @@ encoded in its file name, so the loader lists files and never opens them.
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import validate_params
 
 from .._labels import ANGRY, HAPPY, NEUTRAL, SAD
 from ._audio_files import AUDIO_EXTENSIONS, LEADING_COLUMNS, prefer_flac
@@ -90,6 +92,10 @@ def _audio_dir(root: Path) -> Path:
     return wav if wav.is_dir() else root
 
 
+@validate_params(
+    {"root": [str, os.PathLike]},
+    prefer_skip_nested_validation=True,
+)
 def load_emodb(root) -> pd.DataFrame:
     """List the EmoDB recordings under ``root`` (four-class task).
 
@@ -181,7 +187,7 @@ def load_emodb(root) -> pd.DataFrame:
             f"Skipped {len(malformed)} audio file(s) in {folder} not named like "
             f"EmoDB recordings (e.g. 03a01Wa.wav): {', '.join(malformed[:5])}",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,  # the caller, past validate_params's wrapper
         )
     if n_valid == 0:
         raise ValueError(

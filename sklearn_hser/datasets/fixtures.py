@@ -9,12 +9,15 @@ exercised on the same file formats it meets in the wild.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import soundfile as sf
+from sklearn.utils._param_validation import Interval, validate_params
 
 from .._labels import IEMOCAP_CODE_TO_LABEL
 
@@ -132,6 +135,17 @@ def _layout(n_sessions: int, n_per_speaker: int, seed: int) -> list[dict]:
     return rows
 
 
+@validate_params(
+    {
+        "root": [str, os.PathLike],
+        "n_sessions": [Interval(Integral, 1, 5, closed="both")],
+        "n_per_speaker": [Interval(Integral, 1, 1000, closed="both")],
+        "seed": [Interval(Integral, 0, None, closed="left")],
+        "nested": ["boolean"],
+        "audio": [callable, None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_iemocap_fixture(
     root,
     *,
@@ -188,7 +202,7 @@ def make_iemocap_fixture(
         Utterances per speaker (1-1000); a multiple of 8 gives every speaker
         every code.
     seed : int, default=0
-        Seed of the word choice, dimensional ratings and audio.
+        Seed (non-negative) of the word choice, dimensional ratings and audio.
     nested : bool, default=False
         Write ``IEMOCAP_full_release/IEMOCAP_full_release/`` as some copies do.
     audio : callable, optional
@@ -206,10 +220,6 @@ def make_iemocap_fixture(
         The directory that directly contains ``Session1`` ...  The manifest
         (:func:`read_iemocap_fixture_manifest`) lies in ``root``.
     """
-    if not 1 <= int(n_sessions) <= 5:
-        raise ValueError(f"n_sessions must be in 1..5, got {n_sessions}")
-    if not 1 <= int(n_per_speaker) <= 1000:
-        raise ValueError(f"n_per_speaker must be in 1..1000, got {n_per_speaker}")
     root = Path(root).expanduser().resolve()
     top = root / _RELEASE
     if top.exists():
@@ -359,6 +369,10 @@ def _write_dialog(session_dir: Path, dialog: str, turns: list[dict]) -> None:
     (wav_dir / f"._{turns[0]['id']}.wav").write_bytes(_APPLEDOUBLE_MAGIC)
 
 
+@validate_params(
+    {"root": [str, os.PathLike]},
+    prefer_skip_nested_validation=True,
+)
 def read_iemocap_fixture_manifest(root) -> pd.DataFrame:
     """Read the manifest written by :func:`make_iemocap_fixture`.
 

@@ -8,6 +8,7 @@ writes a tiny tree in the same layout for tests.
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import StrOptions, validate_params
 
 from .._labels import IEMOCAP_CODE_TO_LABEL
 
@@ -130,6 +132,16 @@ def _shorten(items: list[str], n: int = 5) -> str:
     return shown + more
 
 
+@validate_params(
+    {
+        "root": [str, os.PathLike],
+        "labels": [StrOptions(set(_LABEL_MODES))],
+        "missing_audio": [StrOptions(set(_MISSING_AUDIO))],
+        "missing_text": [StrOptions(set(_MISSING_TEXT))],
+        "sessions": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_iemocap(
     root,
     *,
@@ -183,9 +195,10 @@ def load_iemocap(
         ``"raise"``: a ``ValueError`` naming the utterance ids; ``"empty"``:
         keep them with ``text == text_raw == ""`` and a ``UserWarning``;
         ``"skip"``: drop them with a ``UserWarning``.
-    sessions : iterable of int, optional
-        Sessions to load (1-5).  Default: every ``SessionN`` folder present.
-        A requested session whose folder is missing raises ``ValueError``.
+    sessions : array-like of int, default=None
+        Sessions to load (1-5), e.g. a list or ``range(1, 5)``.  Default:
+        every ``SessionN`` folder present.  A requested session whose folder
+        is missing raises ``ValueError``.
 
     Returns
     -------
@@ -223,17 +236,6 @@ def load_iemocap(
         requested session is missing, an option has an unknown value, or
         (with the default options) transcripts or wav files are missing.
     """
-    if labels not in _LABEL_MODES:
-        raise ValueError(f"labels must be one of {_LABEL_MODES}, got {labels!r}")
-    if missing_audio not in _MISSING_AUDIO:
-        raise ValueError(
-            f"missing_audio must be one of {_MISSING_AUDIO}, got {missing_audio!r}"
-        )
-    if missing_text not in _MISSING_TEXT:
-        raise ValueError(
-            f"missing_text must be one of {_MISSING_TEXT}, got {missing_text!r}"
-        )
-
     release = _find_release_root(Path(root).expanduser().resolve())
     present = [
         n for n in range(1, N_SESSIONS + 1) if (release / f"Session{n}").is_dir()
@@ -321,14 +323,14 @@ def load_iemocap(
             f"Skipped {len(odd_ids)} label line(s) whose utterance id is not of "
             f"the form <dialog>_<F|M>NNN: {_shorten(odd_ids)}",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,  # the caller, past validate_params's wrapper
         )
     if duplicates:
         warnings.warn(
             f"{len(duplicates)} utterance id(s) labelled more than once; the "
             f"first label was kept: {_shorten(duplicates)}",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
 
     no_text = [r["id"] for r in rows if r["text_raw"] is None]
@@ -341,7 +343,7 @@ def load_iemocap(
         warnings.warn(
             msg + ("; their text is ''." if missing_text == "empty" else "; skipped."),
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         if missing_text == "skip":
             rows = [r for r in rows if r["text_raw"] is not None]
@@ -361,7 +363,7 @@ def load_iemocap(
             warnings.warn(
                 f"Skipping {len(missing)} utterance(s) whose wav file is missing.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
             lost = set(missing)
             rows = [r for r in rows if r["audio"] not in lost]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import validate_params
 
 from .._labels import ANGRY, HAPPY, NEUTRAL, SAD
 
@@ -53,6 +55,10 @@ def _bad_values(values, accepted, csv, column, what):
     )
 
 
+@validate_params(
+    {"csv": [str, os.PathLike]},
+    prefer_skip_nested_validation=True,
+)
 def load_manifest(csv) -> pd.DataFrame:
     """Load a corpus listed in a CSV file: one row per recording.
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import StrOptions, validate_params
 
 from .._labels import ANGRY, HAPPY, NEUTRAL, SAD
 
@@ -95,6 +97,15 @@ def _find_csv(root: Path, split: str) -> Path:
     raise ValueError(f"MELD file {name} not found in {root} (nor in its {split}/)")
 
 
+@validate_params(
+    {
+        "root": [str, os.PathLike],
+        # a single split name, or several; each name is checked below
+        "splits": [StrOptions(set(SPLITS)), "array-like"],
+        "labels": [StrOptions(set(_LABEL_MODES))],
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_meld(
     root,
     *,
@@ -108,8 +119,9 @@ def load_meld(
     root : str or path-like
         Directory holding ``train_sent_emo.csv``, ``dev_sent_emo.csv`` and
         ``test_sent_emo.csv`` (directly, in ``<split>/`` or in ``MELD.Raw/``).
-    splits : iterable of {"train", "dev", "test"}, default=("train", "dev", "test")
-        Which official splits to load (a single string is accepted).
+    splits : str or array-like of str, default=("train", "dev", "test")
+        Which official splits to load, among ``"train"``, ``"dev"`` and
+        ``"test"``: one name, or several (e.g. a list or tuple).
     labels : {"four_class", "raw"}, default="four_class"
         ``"four_class"``: neutral -> ``neutral``, joy -> ``happy``, sadness ->
         ``sad``, anger -> ``angry``; surprise, disgust and fear are dropped
@@ -148,8 +160,6 @@ def load_meld(
         If a split name or ``labels`` is unknown, or a file is missing or
         lacks MELD's columns.
     """
-    if labels not in _LABEL_MODES:
-        raise ValueError(f"labels must be one of {_LABEL_MODES}, got {labels!r}")
     splits = (splits,) if isinstance(splits, str) else tuple(splits)
     unknown = [s for s in splits if s not in SPLITS]
     if unknown or not splits:

@@ -6,12 +6,14 @@ lists files and never opens them.
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import StrOptions, validate_params
 
 from .._labels import ANGRY, HAPPY, NEUTRAL, SAD
 from ._audio_files import AUDIO_EXTENSIONS, LEADING_COLUMNS, prefer_flac
@@ -82,6 +84,10 @@ def _parse_name(stem: str, actor_dir: int) -> dict | None:
     }
 
 
+@validate_params(
+    {"root": [str, os.PathLike], "labels": [StrOptions(set(_LABEL_MODES))]},
+    prefer_skip_nested_validation=True,
+)
 def load_ravdess(root, *, labels: str = "four_class") -> pd.DataFrame:
     """List the RAVDESS audio-only recordings under ``root``.
 
@@ -133,8 +139,6 @@ def load_ravdess(root, *, labels: str = "four_class") -> pd.DataFrame:
         If ``root`` does not exist, holds no ``Actor_NN`` folder, or no valid
         recording, or ``labels`` is unknown.
     """
-    if labels not in _LABEL_MODES:
-        raise ValueError(f"labels must be one of {_LABEL_MODES}, got {labels!r}")
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
         raise ValueError(f"RAVDESS root {root} is not a directory")
@@ -190,7 +194,7 @@ def load_ravdess(root, *, labels: str = "four_class") -> pd.DataFrame:
             f"(03-VV-EE-II-SS-RR-AA.flac/.wav in the matching Actor_NN folder): "
             f"{', '.join(sorted(malformed)[:5])}",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,  # the caller, past validate_params's wrapper
         )
     if n_valid == 0:
         raise ValueError(f"No valid RAVDESS recordings found under {root}")

@@ -16,11 +16,13 @@ Every function returns positional (``iloc``) integer indices.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import BaseCrossValidator, PredefinedSplit
 from sklearn.model_selection import train_test_split as _train_test_split
+from sklearn.utils._param_validation import Interval, validate_params
 
 try:  # lets metadata routing pass ``groups`` to split() by default
     from sklearn.model_selection._split import GroupsConsumerMixin as _GroupsMixin
@@ -39,6 +41,15 @@ __all__ = [
 SI_HELD_OUT_SESSION = 5
 
 
+@validate_params(
+    {
+        "y": ["array-like"],
+        "validation_size": [Interval(Real, 0, 1, closed="left")],
+        "test_size": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def speaker_dependent_split(
     y,
     *,
@@ -59,7 +70,7 @@ def speaker_dependent_split(
         ``validation_size + test_size`` must be below 1.  Both sizes are
         rounded to whole rows of all ``n`` rows (at least one each when
         non-zero); the training set gets the rest.
-    random_state : int or None, default=0
+    random_state : int, RandomState instance or None, default=0
         Seed; the same seed and ``y`` give the same split.
 
     Returns
@@ -77,11 +88,6 @@ def speaker_dependent_split(
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D, got shape {y.shape}")
-    if not 0 < test_size < 1 or not 0 <= validation_size < 1:
-        raise ValueError(
-            "test_size must be in (0, 1) and validation_size in [0, 1), got "
-            f"{test_size} and {validation_size}"
-        )
     if validation_size + test_size >= 1:
         raise ValueError(
             f"validation_size + test_size must be < 1, got "
@@ -115,6 +121,15 @@ def _as_speaker_set(speakers, name: str) -> set:
     return speakers
 
 
+@validate_params(
+    {
+        "df": [pd.DataFrame],
+        "test_speakers": [str, Iterable, None],
+        "validation_speakers": [str, Iterable, None],
+        "speaker_column": [str],
+    },
+    prefer_skip_nested_validation=True,
+)
 def speaker_independent_split(
     df: pd.DataFrame,
     *,
@@ -157,8 +172,6 @@ def speaker_independent_split(
         speaker absent from ``df``, the two sets overlap, or nothing is left
         to train on.
     """
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError("df must be a pandas DataFrame")
     if (test_speakers is None) != (validation_speakers is None):
         raise ValueError(
             "Give both test_speakers and validation_speakers, or neither "
@@ -208,6 +221,17 @@ def speaker_independent_split(
     return np.flatnonzero(train), np.flatnonzero(val), np.flatnonzero(test)
 
 
+@validate_params(
+    {
+        "corpus": [pd.DataFrame],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "test_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "speaker_column": [str],
+        "gender_column": [str],
+    },
+    prefer_skip_nested_validation=True,
+)
 def speaker_holdout_split(
     corpus: pd.DataFrame,
     *,
@@ -268,15 +292,8 @@ def speaker_holdout_split(
     >>> len(train), len(val), len(test)
     (4, 2, 2)
     """
-    if not isinstance(corpus, pd.DataFrame):
-        raise ValueError("corpus must be a pandas DataFrame")
     if speaker_column not in corpus.columns:
         raise ValueError(f"corpus has no column {speaker_column!r}")
-    if not 0 < test_fraction < 1 or not 0 <= validation_fraction < 1:
-        raise ValueError(
-            "test_fraction must be in (0, 1) and validation_fraction in [0, 1), "
-            f"got {test_fraction} and {validation_fraction}"
-        )
     speaker = corpus[speaker_column].to_numpy()
     if pd.isna(speaker).any():
         raise ValueError(f"corpus[{speaker_column!r}] has missing values")
@@ -408,6 +425,10 @@ class LeaveOneSessionOut(_GroupsMixin, BaseCrossValidator):
         return len(np.unique(self._sessions(X, groups)))
 
 
+@validate_params(
+    {"train_idx": ["array-like"], "val_idx": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def validation_split(train_idx, val_idx) -> PredefinedSplit:
     """A single fixed train / validation fold, as ``cv=`` for a search.
 

@@ -16,10 +16,12 @@ generic audio source (e.g. for on-disk fixture corpora).
 from __future__ import annotations
 
 import numbers
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from scipy.signal import sosfilt
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._labels import EMOTIONS, HAPPY, NEUTRAL
 from ._synthetic_prosody import _BANDWIDTHS, _VOWELS, _blend, _Prosody
@@ -32,6 +34,13 @@ __all__ = ["make_emotional_speech", "synthesize_utterance", "STYLES"]
 STYLES = ("congruent", "flat")
 
 _SAMPLE_RATE = 16000
+# What random_state (rng) may be: a seed, a Generator, a RandomState or None.
+_RANDOM_STATE = [
+    Interval(Integral, 0, None, closed="left"),
+    np.random.Generator,
+    np.random.RandomState,
+    None,
+]
 # Output never exceeds this absolute peak (no clipping, headroom below 1.0).
 _PEAK_LIMIT = 0.95
 
@@ -186,6 +195,22 @@ def _render(
     return y.astype(np.float32)
 
 
+@validate_params(
+    {
+        "label": [StrOptions(set(EMOTIONS))],
+        "rng": _RANDOM_STATE,
+        "style": [StrOptions(set(STYLES))],
+        "intensity": [Interval(Real, 0, 1, closed="both"), None],
+        "speaker_f0": [Interval(Real, 50, None, closed="left")],
+        "formant_scale": [Interval(Real, 0, None, closed="neither")],
+        "rate_scale": [Interval(Real, 0, None, closed="neither")],
+        "gain_db": [Interval(Real, None, None, closed="neither")],
+        "sr": [Interval(Integral, 8000, None, closed="left")],
+        "duration": [Interval(Real, 0.3, None, closed="left"), None],
+        "noise_level": [Interval(Real, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def synthesize_utterance(
     label: str,
     *,
@@ -261,12 +286,8 @@ def synthesize_utterance(
     >>> bool(abs(y).max() < 1.0)
     True
     """
-    if label not in EMOTIONS:
-        raise ValueError(f"label must be one of {EMOTIONS}, got {label!r}.")
-    if style not in STYLES:
-        raise ValueError(f"style must be one of {STYLES}, got {style!r}.")
-    if not (isinstance(sr, numbers.Integral) and sr >= 8000):
-        raise ValueError(f"sr must be an int >= 8000, got {sr!r}.")
+    # Types and ranges are checked by validate_params; what is left is what
+    # its constraints cannot say (finite values, the pitch against sr).
     for name, value in [
         ("speaker_f0", speaker_f0),
         ("formant_scale", formant_scale),
@@ -278,12 +299,8 @@ def synthesize_utterance(
         raise ValueError(
             f"speaker_f0 must be in [50, {0.1 * sr}] Hz, got {speaker_f0}."
         )
-    if not np.isfinite(gain_db):
-        raise ValueError(f"gain_db must be finite, got {gain_db!r}.")
     if not (np.isfinite(noise_level) and noise_level >= 0):
         raise ValueError(f"noise_level must be >= 0, got {noise_level!r}.")
-    if intensity is not None and not 0.0 <= intensity <= 1.0:
-        raise ValueError(f"intensity must be in [0, 1], got {intensity!r}.")
     rng = _as_generator(rng)
     if duration is None:
         duration = float(rng.uniform(1.0, 2.5))
@@ -336,6 +353,20 @@ def _check_range(name, value, low, high=np.inf):
     return lo, hi
 
 
+@validate_params(
+    {
+        "n_sessions": [Interval(Integral, 1, None, closed="left")],
+        "n_per_speaker": [Interval(Integral, len(EMOTIONS), None, closed="left")],
+        "flat_fraction": [Interval(Real, 0, 1, closed="both")],
+        "neutral_text_fraction": [Interval(Real, 0, 1, closed="both")],
+        "intensity": ["array-like"],
+        "duration": ["array-like"],
+        "noise_level": [Interval(Real, 0, None, closed="left")],
+        "random_state": _RANDOM_STATE,
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_emotional_speech(
     n_sessions: int = 5,
     n_per_speaker: int = 40,
@@ -454,28 +485,14 @@ def make_emotional_speech(
     >>> "label" in X.columns, y.name
     (False, 'label')
     """
-    if not isinstance(n_sessions, numbers.Integral) or isinstance(n_sessions, bool):
-        raise ValueError(f"n_sessions must be an int, got {n_sessions!r}.")
-    if n_sessions < 1:
-        raise ValueError(f"n_sessions must be at least 1, got {n_sessions}.")
-    if not isinstance(n_per_speaker, numbers.Integral) or isinstance(
-        n_per_speaker, bool
-    ):
-        raise ValueError(f"n_per_speaker must be an int, got {n_per_speaker!r}.")
-    if n_per_speaker < len(EMOTIONS):
-        raise ValueError(
-            f"n_per_speaker must be at least {len(EMOTIONS)}, got {n_per_speaker}."
-        )
-    for name, value in [
-        ("flat_fraction", flat_fraction),
-        ("neutral_text_fraction", neutral_text_fraction),
-    ]:
-        if not (isinstance(value, numbers.Real) and 0.0 <= value <= 1.0):
-            raise ValueError(f"{name} must be in [0, 1], got {value!r}.")
+    # validate_params checks types and ranges; a bool is an int to it, not here.
+    for name, value in [("n_sessions", n_sessions), ("n_per_speaker", n_per_speaker)]:
+        if isinstance(value, bool):
+            raise ValueError(f"{name} must be an int, got {value!r}.")
     int_lo, int_hi = _check_range("intensity", intensity, 0.0, 1.0)
     dur_lo, dur_hi = _check_range("duration", duration, 0.3)
-    if not (isinstance(noise_level, numbers.Real) and noise_level >= 0):
-        raise ValueError(f"noise_level must be >= 0, got {noise_level!r}.")
+    if not np.isfinite(noise_level):
+        raise ValueError(f"noise_level must be finite, got {noise_level!r}.")
     rng = _as_generator(random_state)
 
     width = max(3, len(str(n_per_speaker - 1)))

@@ -32,6 +32,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils._param_validation import validate_params
 
 from .._atomic import atomic_write_bytes
 
@@ -216,6 +217,7 @@ def _evict(directory: Path, max_bytes: int) -> int:
     return total
 
 
+@validate_params({"directory": [str, os.PathLike]}, prefer_skip_nested_validation=True)
 def cache_info(directory) -> dict:
     """Describe a feature-cache directory.
 
@@ -254,6 +256,7 @@ def cache_info(directory) -> dict:
     }
 
 
+@validate_params({"directory": [str, os.PathLike]}, prefer_skip_nested_validation=True)
 def clear_cache(directory) -> int:
     """Delete every entry of a feature-cache directory.
 

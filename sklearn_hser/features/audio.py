@@ -32,6 +32,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils._param_validation import validate_params
 
 #: The sample rate every feature extractor works at.
 SAMPLING_RATE = 16_000
@@ -60,6 +61,15 @@ def describe_item(item, position: int | None = None) -> str:
     return f"{kind} input {where}".strip()
 
 
+@validate_params(
+    {
+        # Any input form; a bad one raises AudioInputError naming the item
+        # (its row, inside an extractor), which says more than a type list.
+        "item": "no_validation",
+        "name": [str, None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_audio(item, *, name: str | None = None) -> np.ndarray:
     """Decode one audio input to a 16 kHz mono float32 waveform.
 

@@ -88,11 +88,21 @@ class SkorchClassifierBase(ClassifierMixin, BaseEstimator):
     ``random_state``, ``device`` and ``verbose``) and ``fit``, which calls
     :meth:`_train`.
 
-    Network parameters follow skorch's naming with a ``net__`` prefix:
-    ``set_params(net__optimizer__betas=(0.9, 0.98))`` or a
-    ``GridSearchCV`` grid over ``"net__lr"`` set them before ``fit``; they are
-    kept in ``net_params`` and override what the estimator's own parameters
-    say.
+    The skorch network (a :class:`skorch.NeuralNetClassifier` subclass) is
+    built in ``fit``, never in ``__init__``: a scikit-learn estimator does no
+    work when it is constructed, so that ``clone``, ``get_params`` and
+    ``set_params`` deal with its parameters only. There is no network object
+    before ``fit``, and none is needed to configure one:
+
+    * before ``fit``, the network's parameters are given in skorch's naming
+      with a ``net__`` prefix: ``set_params(net__optimizer__betas=(0.9,
+      0.98))``, a ``GridSearchCV`` grid over ``"net__lr"``, or the same keys
+      without the prefix in ``net_params={"lr": 3e-3}``. They are kept in
+      ``net_params`` and override what the estimator's own parameters say;
+      skorch callbacks go in ``callbacks``;
+    * after ``fit``, ``net_`` is the trained skorch network (its
+      ``history``, ``module_``, ``save_params`` ...); every ``fit`` builds a
+      new one.
     """
 
     _base_constraints: dict = {

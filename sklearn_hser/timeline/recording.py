@@ -141,3 +141,8 @@ class Recording:
             f"Recording({self.name!r}, {self.duration:.1f} s, "
             f"{self.sampling_rate} Hz, {self.channels} ch)"
         )
+
+
+# What the public functions taking a recording accept, for validate_params: a
+# Recording, an audio file's path, or a waveform / (waveform, rate) tuple.
+_RECORDING_CONSTRAINTS = [Recording, str, os.PathLike, "array-like"]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+from numbers import Real
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import Interval, validate_params
 
 from .._labels import EMOTIONS
 from ..report._figures import _finish, _new_figure
@@ -41,6 +44,14 @@ def _classes(table) -> list:
     return [c[2:] for c in table.columns if c.startswith("p_")] or list(EMOTIONS)
 
 
+@validate_params(
+    {
+        "table": [pd.DataFrame],
+        "title": [str, None],
+        "width": [Interval(Real, 0, None, closed="neither"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def plot_timeline(table: pd.DataFrame, *, title: str | None = None, width=None):
     """Draw the timeline: labels and probabilities over time, words below.
 
@@ -156,6 +167,10 @@ def _html_page(table, title, png) -> str:
     )
 
 
+@validate_params(
+    {"table": [pd.DataFrame], "out_dir": [str, os.PathLike], "title": [str]},
+    prefer_skip_nested_validation=True,
+)
 def write_timeline(table: pd.DataFrame, out_dir, *, title: str = "Emotion timeline"):
     """Write the timeline table, its figure and a self-contained HTML page.
 

@@ -16,10 +16,13 @@ at its quietest moment.
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ..features.audio import SAMPLING_RATE
-from .recording import Recording
+from .recording import _RECORDING_CONSTRAINTS, Recording
 from .transcripts import segments_table
 
 __all__ = ["speech_segments"]
@@ -96,6 +99,18 @@ def _split_long(recording, start, end, max_segment):
     return pieces
 
 
+@validate_params(
+    {
+        "recording": _RECORDING_CONSTRAINTS,
+        "vad": [StrOptions(set(_VADS))],
+        "min_segment": [Interval(Real, 0, None, closed="left")],
+        "min_pause": [Interval(Real, 0, None, closed="left")],
+        "max_segment": [Interval(Real, 0, None, closed="neither")],
+        "threshold": [Interval(Real, 0, 1, closed="both")],
+        "energy_margin_db": [Interval(Real, None, None, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def speech_segments(
     recording,
     *,
@@ -147,8 +162,6 @@ def speech_segments(
     0    0.0  1.0
     1    2.0  3.0
     """
-    if vad not in _VADS:
-        raise ValueError(f"vad must be one of {_VADS}, got {vad!r}")
     for name, value in [
         ("min_segment", min_segment),
         ("min_pause", min_pause),

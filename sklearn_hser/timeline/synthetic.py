@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import Interval, validate_params
 
 from ..features.audio import SAMPLING_RATE, load_audio
 from .transcripts import segments_table
@@ -11,6 +14,15 @@ from .transcripts import segments_table
 __all__ = ["concatenate_utterances"]
 
 
+@validate_params(
+    {
+        "corpus": [pd.DataFrame],
+        # one length, or the (low, high) bounds of a uniform draw
+        "pause": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def concatenate_utterances(corpus: pd.DataFrame, *, pause=(0.4, 1.2), random_state=0):
     """Lay a corpus's utterances end to end, with pauses, as one recording.
 

@@ -29,16 +29,23 @@ How awkward input is handled (each case named in the ``note`` column):
 
 from __future__ import annotations
 
-import numbers
+import os
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
 
 from .._config import progress_bar
 from ..hierarchy import route_and_proba
-from .recording import Recording
-from .segmentation import speech_segments
+from .recording import _RECORDING_CONSTRAINTS, Recording
+from .segmentation import _VADS, speech_segments
 from .transcripts import TranscriptError, read_transcript, segments_table
 
 __all__ = ["emotion_timeline"]
@@ -67,7 +74,8 @@ def _check_against_recording(segments, recording, min_duration):
             f"the transcript's cues are not in time order (first out of place: "
             f"cue {first}); they are sorted by start time",
             UserWarning,
-            stacklevel=3,
+            # this helper <- emotion_timeline <- validate_params <- the caller
+            stacklevel=4,
         )
         order = np.argsort(starts, kind="stable")
         segments = segments.iloc[order].reset_index(drop=True)
@@ -105,7 +113,7 @@ def _asr_transcriber(asr):
             "offline ASR is not installed: segments without a transcript are "
             "classified from speech only",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,  # the caller of emotion_timeline, as above
         )
         return None
     if hasattr(asr, "transcribe"):
@@ -142,6 +150,21 @@ def _classify(model, batch: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@validate_params(
+    {
+        "model": [HasMethods(["route"])],
+        "recording": _RECORDING_CONSTRAINTS,
+        "transcript": [str, os.PathLike, pd.DataFrame, list, tuple, None],
+        "asr": ["boolean", StrOptions({"auto"}), HasMethods(["transcribe"]), None],
+        "vad": [StrOptions(set(_VADS))],
+        "min_segment": [Interval(Real, 0, None, closed="left")],
+        "min_pause": [Interval(Real, 0, None, closed="left")],
+        "max_segment": [Interval(Real, 0, None, closed="neither")],
+        "min_duration": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def emotion_timeline(
     model,
     recording,
@@ -171,14 +194,14 @@ def emotion_timeline(
         a segments table, or a list of ``(start, end, text)`` tuples.
         ``None`` finds speech segments by voice activity
         (:func:`speech_segments`) and reads their words with ASR.
-    asr : bool, "auto" or transcriber, default="auto"
+    asr : bool, "auto", transcriber or None, default="auto"
         Offline ASR for segments without words (no transcript, or an empty
         cue): ``True`` requires it, ``"auto"`` uses it when installed,
-        ``False`` keeps such segments on the speech path only. An object with
+        ``False`` (or None) keeps such segments on the speech path only. An object with
         a ``transcribe(waveforms)`` method (e.g. a configured
         :class:`WhisperTranscriber`) is used as given.
     vad, min_segment, min_pause, max_segment : see :func:`speech_segments`
-        Used only without a transcript.
+        Used only without a transcript (but checked in any case).
     min_duration : float, default=0.25
         Segments shorter than this many seconds are listed but not
         classified.
@@ -212,10 +235,8 @@ def emotion_timeline(
     >>> from sklearn_hser.timeline import emotion_timeline
     >>> table = emotion_timeline(model, "talk.wav", "talk.srt")  # doctest: +SKIP
     """
-    if not (np.isfinite(min_duration) and min_duration >= 0):
-        raise ValueError(f"min_duration must be >= 0 seconds, got {min_duration!r}")
-    if not (isinstance(batch_size, numbers.Integral) and batch_size > 0):
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if not np.isfinite(min_duration):
+        raise ValueError(f"min_duration must be finite, got {min_duration!r}")
     if not isinstance(recording, Recording):
         recording = Recording(recording)
     if transcript is None:

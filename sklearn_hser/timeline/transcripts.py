@@ -16,10 +16,13 @@ or very short cues) are handled by :func:`~sklearn_hser.timeline.emotion_timelin
 from __future__ import annotations
 
 import html
+import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
+from sklearn.utils._param_validation import StrOptions, validate_params
 
 __all__ = ["TranscriptError", "read_transcript", "segments_table", "write_srt"]
 
@@ -168,6 +171,7 @@ def _read_csv(path):
     return cues
 
 
+@validate_params({"cues": [Iterable]}, prefer_skip_nested_validation=True)
 def segments_table(cues=()) -> pd.DataFrame:
     """Build a segments table from dicts or ``(start, end, text)`` tuples.
 
@@ -207,6 +211,13 @@ def segments_table(cues=()) -> pd.DataFrame:
     return table.astype({"start": float, "end": float, "line": int})
 
 
+@validate_params(
+    {
+        "path": [str, os.PathLike],
+        "format": [StrOptions({"srt", "vtt", "csv"}), None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def read_transcript(path, format: str | None = None) -> pd.DataFrame:
     """Read a timed transcript into a segments table.
 
@@ -268,6 +279,10 @@ def _srt_time(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d},{millis:03d}"
 
 
+@validate_params(
+    {"segments": [pd.DataFrame], "path": [str, os.PathLike]},
+    prefer_skip_nested_validation=True,
+)
 def write_srt(segments: pd.DataFrame, path):
     """Write a segments table as a SubRip file (times to the millisecond).
 
