@@ -27,12 +27,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
 
 from ._atomic import atomic_write_text, exclusive_lock
 from ._fingerprint import corpus_fingerprint
@@ -348,18 +357,6 @@ SYSTEMS = {
         ),
     ]
 }
-
-
-import os  # noqa: E402
-from numbers import Integral, Real  # noqa: E402
-
-import pandas as pd  # noqa: E402
-from sklearn.utils._param_validation import (  # noqa: E402
-    HasMethods,
-    Interval,
-    StrOptions,
-    validate_params,
-)
 
 
 @validate_params(
