@@ -34,6 +34,7 @@ Usage::
     python benchmarks/bench_accuracy.py [--corpus ravdess] [--root DIR]
         [--systems lr-whisper,lr-egemaps,lstm-mfcc,...] [--folds 6]
         [--out DIR] [--test-corpus emodb --test-root DIR]
+        [--no-speaker-normalization]
 
 ``--root`` defaults to ``$HSER_DATA_DIR/ravdess`` or ``../shared/data/ravdess``.
 """
@@ -208,6 +209,12 @@ def main(argv=None) -> int:
     parser.add_argument("--folds", type=int, default=6)
     parser.add_argument("--max-epochs", type=int, default=60)
     parser.add_argument("--out", default="hser-output/bench-accuracy")
+    parser.add_argument(
+        "--no-speaker-normalization",
+        dest="speaker_normalization",
+        action="store_false",
+        help="the paper's raw features for the LSTM systems",
+    )
     parser.add_argument("--test-corpus", default=None)
     parser.add_argument("--test-root", default=None)
     args = parser.parse_args(argv)
@@ -225,12 +232,16 @@ def main(argv=None) -> int:
     out = Path(args.out)
     cache_dir = out / "cache"
     config = ExperimentConfig(
-        corpus=args.corpus, systems=systems, max_epochs=args.max_epochs
+        corpus=args.corpus,
+        systems=systems,
+        max_epochs=args.max_epochs,
+        speaker_normalization=args.speaker_normalization,
     )
     folds = held_out_speaker_folds(corpus["speaker"].astype(str).to_numpy(), args.folds)
     print(
         f"{args.corpus}: {len(corpus)} utterances, {corpus['speaker'].nunique()} "
-        f"speakers, {len(folds)} folds of held-out speakers; systems {systems}",
+        f"speakers, {len(folds)} folds of held-out speakers; systems {systems}; "
+        f"speaker normalisation of the LSTM systems: {args.speaker_normalization}",
         flush=True,
     )
     start = time.perf_counter()

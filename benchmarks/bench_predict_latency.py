@@ -65,12 +65,19 @@ def _write_utterances(folder: Path, n: int, seconds: float):
 
 
 def _drop_feature_caches(*estimators):
-    """Disable the on-disk feature cache of every fitted extractor."""
+    """Disable the on-disk feature cache of every fitted extractor.
+
+    Walks pipelines and wrappers (a ``SpeakerNormalizer``'s fitted
+    ``transformer_``), since the extractor doing the work may be nested.
+    """
     for estimator in estimators:
-        steps = getattr(estimator, "named_steps", {"only": estimator})
-        for step in steps.values():
-            if "cache_dir" in step.get_params(deep=False):
-                step.set_params(cache_dir=None)
+        if hasattr(estimator, "named_steps"):
+            _drop_feature_caches(*estimator.named_steps.values())
+            continue
+        if hasattr(estimator, "transformer_"):
+            _drop_feature_caches(estimator.transformer_)
+        if "cache_dir" in estimator.get_params(deep=False):
+            estimator.set_params(cache_dir=None)
 
 
 def _timed(fn, repeat):

@@ -155,6 +155,7 @@ def _experiment_config(args):
         w2v_asr_path=args.w2v_asr_path,
         bert_path=args.bert_path,
         random_state=args.seed,
+        speaker_normalization=args.speaker_normalization,
         si_validation_speakers=_speakers(args, "si_validation_speakers"),
         si_test_speakers=_speakers(args, "si_test_speakers"),
     )
@@ -238,6 +239,7 @@ def run_fit(args) -> int:
         w2v_asr_path=args.w2v_asr_path,
         bert_path=args.bert_path,
         random_state=args.seed,
+        speaker_normalization=args.speaker_normalization,
     )
     system = SYSTEMS[args.system]
     reason = missing_checkpoint(system, config)
@@ -494,6 +496,13 @@ def build_parser() -> argparse.ArgumentParser:
             "--max-epochs", type=check.positive_int, default=60, help="LSTM epochs"
         )
         p.add_argument("--seed", type=check.non_negative_int, default=0)
+        p.add_argument(
+            "--no-speaker-normalization",
+            dest="speaker_normalization",
+            action="store_false",
+            help="feed the LSTM systems the paper's raw features (no per-speaker "
+            "mean subtraction)",
+        )
         ckpt = dict(type=check.checkpoint_dir, default=None)
         p.add_argument("--w2v-path", **ckpt, help="local wav2vec2-base directory")
         p.add_argument(

@@ -164,3 +164,14 @@ def test_predict_rejects_unreadable_audio(iemocap_root, tmp_path, capsys):
     capsys.readouterr()
     assert main(["predict", str(model), str(broken), "--text", "hello"]) == 2
     assert "broken.wav" in _one_line_error(capsys)
+
+
+def test_no_speaker_normalization_reaches_the_study_config():
+    from sklearn_hser.cli import _experiment_config, build_parser
+
+    parser = build_parser()
+    assert _experiment_config(parser.parse_args(["demo"])).speaker_normalization
+    off = parser.parse_args(["demo", "--no-speaker-normalization"])
+    assert not _experiment_config(off).speaker_normalization
+    fit = parser.parse_args(["fit", "--no-speaker-normalization"])
+    assert fit.speaker_normalization is False

@@ -99,3 +99,55 @@ def test_in_a_pipeline_with_clone_and_feature_names():
 @parametrize_with_checks([SpeakerNormalizer(Normalizer())])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# -- the study's systems ------------------------------------------------------
+POOLED_LSTM_SYSTEMS = [
+    "lstm-mfcc",
+    "lstm-gemaps",
+    "lstm-handcrafted",
+    "lstm-wakehubert",
+]
+
+
+@pytest.mark.parametrize("name", POOLED_LSTM_SYSTEMS)
+def test_pooled_lstm_systems_normalise_speakers_unless_told_not_to(name):
+    from sklearn_hser.experiments import SYSTEMS, ExperimentConfig
+
+    default = SYSTEMS[name].build(ExperimentConfig(), None)
+    paper = SYSTEMS[name].build(ExperimentConfig(speaker_normalization=False), None)
+    assert isinstance(default.steps[0][1], SpeakerNormalizer)
+    assert not isinstance(paper.steps[0][1], SpeakerNormalizer)
+    # The same extractor underneath: only the normalisation differs.
+    assert type(default.steps[0][1].transformer) is type(paper.steps[0][1])
+
+
+def test_frame_systems_and_the_plain_baseline_are_never_normalised():
+    from sklearn_hser.experiments import SYSTEMS, ExperimentConfig
+
+    for name in ["lstm-whisper", "lr-egemaps"]:
+        built = SYSTEMS[name].build(ExperimentConfig(), None)
+        assert not isinstance(built.steps[0][1], SpeakerNormalizer), name
+
+
+def test_the_setting_keys_study_runs():
+    from sklearn_hser.experiments import ExperimentConfig
+
+    on, off = ExperimentConfig(), ExperimentConfig(speaker_normalization=False)
+    assert on.digest("lstm-mfcc", "si") != off.digest("lstm-mfcc", "si")
+
+
+def test_a_normalised_lstm_system_predicts_a_single_file_without_speaker():
+    from sklearn_hser.datasets import make_emotional_speech
+    from sklearn_hser.experiments import SYSTEMS, ExperimentConfig
+
+    corpus = make_emotional_speech(n_sessions=2, n_per_speaker=12, random_state=0)
+    y = corpus["label"].to_numpy()
+    model = SYSTEMS["lstm-mfcc"].build(ExperimentConfig(max_epochs=2), None)
+    model.fit(corpus, y)
+    normaliser = model.steps[0][1]
+    lone = corpus.iloc[[0]].drop(columns="speaker")
+    # One file, no speaker: the training speakers' average mean is used.
+    expected = normaliser.transformer_.transform(lone) - normaliser.reference_mean_
+    np.testing.assert_allclose(normaliser.transform(lone), expected, rtol=1e-5)
+    assert model.predict(lone)[0] in set(y)
