@@ -27,14 +27,18 @@ at the validation-chosen threshold, ST with no threshold (the paper's plain
 rule), and the linear model; then each system's UA difference to the plain
 baseline. ``--test-corpus`` adds a cross-corpus table: every system trained
 on all of the main corpus (threshold chosen on held-out speakers) and
-scored on another corpus.
+scored on another corpus. ``--test-channel telephone`` keeps training and
+validation audio as recorded but passes the test speakers' recordings
+through a simulated telephone channel (300-3400 Hz band, -10 dB gain, white
+noise at 20 dB SNR): a change of recording channel, one of the ways corpora
+differ, measurable where no second corpus is at hand.
 
 Usage::
 
     python benchmarks/bench_accuracy.py [--corpus ravdess] [--root DIR]
         [--systems lr-whisper,lr-egemaps,lstm-mfcc,...] [--folds 6]
         [--out DIR] [--test-corpus emodb --test-root DIR]
-        [--no-speaker-normalization]
+        [--no-speaker-normalization] [--test-channel telephone]
 
 ``--root`` defaults to ``$HSER_DATA_DIR/ravdess`` or ``../shared/data/ravdess``.
 """
@@ -50,6 +54,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 DEFAULT_SYSTEMS = (
     "lr-whisper,lr-egemaps,lstm-mfcc,lstm-gemaps,lstm-handcrafted,lstm-wakehubert"
@@ -85,6 +90,32 @@ def held_out_speaker_folds(speakers, n_folds: int):
     return folds
 
 
+def telephone_channel(waveform, rng, *, snr_db=20.0, gain_db=-10.0):
+    """``waveform`` (16 kHz) as heard through a simulated telephone line.
+
+    Band-limited to 300-3400 Hz (4th-order Butterworth band-pass), attenuated
+    by ``gain_db`` and mixed with white noise ``snr_db`` below the signal.
+    """
+    from scipy.signal import butter, sosfiltfilt
+
+    band = butter(4, [300, 3400], btype="bandpass", fs=16000, output="sos")
+    signal = sosfiltfilt(band, np.asarray(waveform, dtype=np.float64))
+    signal *= 10 ** (gain_db / 20)
+    power = np.mean(signal**2) if signal.size else 0.0
+    noise = rng.normal(scale=np.sqrt(power / 10 ** (snr_db / 10)), size=signal.shape)
+    return np.clip(signal + noise, -1.0, 1.0).astype(np.float32)
+
+
+def through_channel(corpus, channel: str, seed: int = 0):
+    """A copy of ``corpus`` whose audio went through ``channel``."""
+    from sklearn_hser.features import load_audio
+
+    rng = np.random.default_rng(seed)
+    degrade = {"telephone": telephone_channel}[channel]
+    audio = [degrade(load_audio(item), rng) for item in corpus["audio"]]
+    return corpus.assign(audio=pd.Series(audio, index=corpus.index, dtype=object))
+
+
 def _linear_twin_features(speech, corpus):
     """Features of ``speech``'s extraction step, pooled to one vector each."""
     from sklearn_hser._sequences import is_sequence_array, pool_sequences
@@ -96,7 +127,9 @@ def _linear_twin_features(speech, corpus):
     return np.asarray(features, dtype=np.float32)
 
 
-def run_folds(corpus, systems, config, cache_dir, folds, log):
+def run_folds(corpus, systems, config, cache_dir, folds, log, test_view=None):
+    """Scores per system and fold; ``test_view``: the corpus the test rows
+    are read from (the same rows, other audio), default ``corpus``."""
     from sklearn.frozen import FrozenEstimator
 
     from sklearn_hser.baselines import SpeechOnlyClassifier
@@ -114,8 +147,9 @@ def run_folds(corpus, systems, config, cache_dir, folds, log):
     scores = {s: {"S": [], "ST": [], "ST-none": [], "LR": [], "t": []} for s in systems}
     twins = {}
     for k, (train, val, test) in enumerate(folds):
-        parts = [corpus.iloc[i].reset_index(drop=True) for i in (train, val, test)]
-        tr, va, te = parts
+        tr, va = (corpus.iloc[i].reset_index(drop=True) for i in (train, val))
+        te = (corpus if test_view is None else test_view).iloc[test]
+        te = te.reset_index(drop=True)
         start = time.perf_counter()
         text = build_text_model(config, cache_dir).fit(tr, y[train])
         seconds = time.perf_counter() - start
@@ -131,12 +165,17 @@ def run_folds(corpus, systems, config, cache_dir, folds, log):
             on_test = hierarchy.predict_for_thresholds(te, [best, None])
             if name not in twins:
                 twins[name] = _linear_twin_features(speech, corpus)
+                twins[name, "test"] = (
+                    twins[name]
+                    if test_view is None
+                    else _linear_twin_features(speech, test_view)
+                )
             twin = linear_classifier(config).fit(twins[name][train], y[train])
             row = scores[name]
             row["S"].append(ua(y[test], flat.predict(te)))
             row["ST"].append(ua(y[test], on_test[best]))
             row["ST-none"].append(ua(y[test], on_test[None]))
-            row["LR"].append(ua(y[test], twin.predict(twins[name][test])))
+            row["LR"].append(ua(y[test], twin.predict(twins[name, "test"][test])))
             row["t"].append(best)
             log(
                 f"  {name:<18} S {row['S'][-1]:.3f}  ST {row['ST'][-1]:.3f} "
@@ -216,6 +255,12 @@ def main(argv=None) -> int:
         help="the paper's raw features for the LSTM systems",
     )
     parser.add_argument("--test-corpus", default=None)
+    parser.add_argument(
+        "--test-channel",
+        choices=("telephone",),
+        default=None,
+        help="pass the test speakers' audio through this simulated channel",
+    )
     parser.add_argument("--test-root", default=None)
     args = parser.parse_args(argv)
 
@@ -249,10 +294,19 @@ def main(argv=None) -> int:
     def log(message):
         print(message, file=sys.stderr, flush=True)
 
-    scores = run_folds(corpus, systems, config, cache_dir, folds, log)
+    test_view = None
+    if args.test_channel:
+        test_view = through_channel(corpus, args.test_channel)
+        print(f"test speakers' audio through a simulated {args.test_channel} channel")
+    scores = run_folds(corpus, systems, config, cache_dir, folds, log, test_view)
     print()
     print(format_table(scores, BASELINE))
-    result = {"corpus": args.corpus, "folds": len(folds), "scores": scores}
+    result = {
+        "corpus": args.corpus,
+        "folds": len(folds),
+        "test_channel": args.test_channel,
+        "scores": scores,
+    }
     if args.test_corpus:
         test_corpus = load_corpus(args.test_corpus, args.test_root)
         cross = run_cross_corpus(corpus, test_corpus, systems, config, cache_dir, log)
