@@ -95,14 +95,14 @@ class ExperimentConfig:
         Held-out speakers of the speaker-independent split; ``None`` (both):
         the corpus's default (see :func:`split_indices`).
     speaker_normalization : bool
-        Whether the LSTM systems over utterance-level features (MFCC, GeMAPS,
-        handcrafted, WakeHuBERT) subtract each speaker's mean feature vector
-        (:class:`~sklearn_hser.features.SpeakerNormalizer`) before the
-        classifier. Not in the paper, and ``False`` reproduces its inputs
-        exactly; on by default because on held-out RAVDESS speakers it raised
-        every one of these systems by 0.07-0.12 UA (see
-        ``docs/guide/accuracy.md``). ``lr-whisper`` always normalises; the
-        plain ``lr-egemaps`` baseline never does.
+        Whether the LSTM systems subtract each speaker's mean feature vector
+        (:class:`~sklearn_hser.features.SpeakerNormalizer`; from every frame
+        for ``lstm-whisper``) before the classifier. Not in the paper;
+        ``False`` reproduces its inputs exactly. On by default because on
+        held-out RAVDESS speakers it raised the MFCC, GeMAPS, WakeHuBERT and
+        Whisper LSTMs by 0.06-0.13 UA and left the handcrafted one level
+        (see ``docs/guide/accuracy.md``). ``lr-whisper`` always normalises;
+        the plain ``lr-egemaps`` baseline never does.
     """
 
     corpus: str = "demo"
@@ -231,13 +231,8 @@ def _linear_over(extractor_factory):
     return build
 
 
-def _lstm_over(extractor_factory, *, pooled=True):
-    """Builder of an LSTM system; ``pooled``: one vector per utterance.
-
-    Utterance vectors are speaker-normalised when the config asks for it
-    (:class:`~sklearn_hser.features.SpeakerNormalizer` takes vectors, not
-    frame sequences).
-    """
+def _lstm_over(extractor_factory):
+    """Builder of an LSTM system, speaker-normalised when the config says so."""
 
     def build(config, cache_dir):
         from sklearn.pipeline import make_pipeline
@@ -245,7 +240,7 @@ def _lstm_over(extractor_factory, *, pooled=True):
         from .features import SpeakerNormalizer
 
         features = extractor_factory(cache_dir)
-        if pooled and config.speaker_normalization:
+        if config.speaker_normalization:
             features = SpeakerNormalizer(features)
         return make_pipeline(features, lstm_classifier(config))
 
@@ -347,7 +342,7 @@ SYSTEMS = {
             "lstm-whisper",
             "LSTM",
             "Whisper-base encoder frames, mean of layers, 25 Hz (frozen, packaged)",
-            _lstm_over(_whisper_frames, pooled=False),
+            _lstm_over(_whisper_frames),
             features="Whisper",
         ),
         SpeechSystem(

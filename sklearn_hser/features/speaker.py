@@ -25,7 +25,12 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .._sequences import is_sequence_array
+from .._sequences import (
+    check_sequence_array,
+    is_sequence_array,
+    make_sequence_array,
+    pool_sequences,
+)
 
 
 class SpeakerNormalizer(TransformerMixin, BaseEstimator):
@@ -35,7 +40,11 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
     :class:`~sklearn_hser.features.WhisperEmbeddings`) and subtracts, from
     each utterance's feature vector, the mean vector of its speaker's
     recordings in the same call, read from ``speaker_column`` of the input
-    DataFrame. Speakers with fewer than ``min_utterances`` recordings in the
+    DataFrame. When the wrapped transformer returns frame sequences (a 1-D
+    object array of ``(t_i, d)`` arrays, e.g. ``pooling=None``), the
+    speaker's mean is the average of its utterances' mean frames, and it is
+    subtracted from every frame; the output is then a sequence batch of the
+    same lengths. Speakers with fewer than ``min_utterances`` recordings in the
     call, and inputs without the column, get the training speakers' average
     mean subtracted instead (see the module docstring for why).
 
@@ -127,15 +136,17 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features)
+        ndarray of shape (n_samples, n_features), or a sequence batch
+            Sequences when the wrapped transformer returns sequences.
         """
         self.transformer_ = clone(self.transformer)
         features = self._features(self.transformer_.fit_transform(X, y))
+        vectors = self._utterance_vectors(features)
         groups = self._speaker_groups(X, len(features))
-        means = [features[rows].mean(axis=0) for rows in groups]
+        means = [vectors[rows].mean(axis=0) for rows in groups]
         self.n_speakers_ = len(means)
         self.reference_mean_ = (
-            np.mean(means, axis=0) if means else features.mean(axis=0)
+            np.mean(means, axis=0) if means else vectors.mean(axis=0)
         ).astype(np.float32)
         return self._normalise(features, groups)
 
@@ -149,13 +160,15 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features)
+        ndarray of shape (n_samples, n_features), or a sequence batch
+            Sequences when the wrapped transformer returns sequences.
         """
         check_is_fitted(self)
         features = self._features(self.transformer_.transform(X))
-        if features.shape[1] != len(self.reference_mean_):
+        width = self._utterance_vectors(features).shape[1]
+        if width != len(self.reference_mean_):
             raise ValueError(
-                f"the wrapped transformer gave {features.shape[1]} features, "
+                f"the wrapped transformer gave {width} features, "
                 f"but {len(self.reference_mean_)} were seen in fit."
             )
         return self._normalise(features, self._speaker_groups(X, len(features)))
@@ -192,11 +205,9 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
     # -- helpers ------------------------------------------------------------
     @staticmethod
     def _features(values) -> np.ndarray:
+        """The wrapped transformer's output: a float32 matrix or sequences."""
         if is_sequence_array(values):
-            raise ValueError(
-                "SpeakerNormalizer needs one feature vector per utterance; the "
-                "wrapped transformer returns frame sequences (use pooling='mean')."
-            )
+            return check_sequence_array(values)
         if sp.issparse(values):
             raise TypeError(
                 "SpeakerNormalizer does not support sparse input or features; "
@@ -224,8 +235,20 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
                 groups.append(rows)
         return groups
 
-    def _normalise(self, features: np.ndarray, groups: list) -> np.ndarray:
-        out = features - self.reference_mean_
+    @staticmethod
+    def _utterance_vectors(features) -> np.ndarray:
+        """One vector per utterance: the rows, or each sequence's mean frame."""
+        if is_sequence_array(features):
+            return pool_sequences(features, "mean").astype(np.float32)
+        return features
+
+    def _normalise(self, features, groups: list):
+        """Subtract each grouped speaker's mean, the reference mean elsewhere."""
+        vectors = self._utterance_vectors(features)
+        offsets = np.broadcast_to(self.reference_mean_, vectors.shape).copy()
         for rows in groups:
-            out[rows] = features[rows] - features[rows].mean(axis=0)
-        return out.astype(np.float32, copy=False)
+            offsets[rows] = vectors[rows].mean(axis=0)
+        if is_sequence_array(features):
+            pairs = zip(features, offsets, strict=True)
+            return make_sequence_array(frames - offset for frames, offset in pairs)
+        return (features - offsets).astype(np.float32, copy=False)
