@@ -180,3 +180,21 @@ def test_a_normalised_lstm_system_predicts_a_single_file_without_speaker():
     expected = normaliser.transformer_.transform(lone) - normaliser.reference_mean_
     np.testing.assert_allclose(normaliser.transform(lone), expected, rtol=1e-5)
     assert model.predict(lone)[0] in set(y)
+
+
+def test_a_training_speaker_with_few_files_gets_its_training_mean():
+    rng = np.random.default_rng(4)
+    values = np.vstack([rng.normal(6, 1, (12, 2)), rng.normal(-4, 1, (12, 2))])
+    norm = SpeakerNormalizer(PICK).fit(_frame(values, ["x"] * 12 + ["y"] * 12))
+    assert sorted(norm.speaker_means_) == ["x", "y"]
+    assert all(type(name) is str for name in norm.speaker_means_)
+    # Three new files of "x" (too few for a mean of their own), one of an
+    # unknown speaker: "x" loses its training mean, the stranger the reference.
+    new = np.array([[7.0, 5.0], [5.5, 6.5], [6.0, 6.0], [1.0, 1.0]])
+    out = norm.transform(_frame(new, ["x", "x", "x", "z"]))
+    np.testing.assert_allclose(out[:3], new[:3] - values[:12].mean(0), rtol=1e-5)
+    np.testing.assert_allclose(out[3], new[3] - norm.reference_mean_, rtol=1e-5)
+    # Enough files of "x" in the call: their own mean is used, as in fit.
+    many = rng.normal(6, 1, (10, 2))
+    out = norm.transform(_frame(many, ["x"] * 10))
+    np.testing.assert_allclose(out, many - many.mean(0), rtol=1e-4, atol=1e-5)

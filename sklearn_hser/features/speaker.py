@@ -8,10 +8,12 @@ removes this offset; it is the most common speaker normalisation in speech
 emotion recognition and needs no labels, so at prediction time it is
 computed from the test speaker's own, unlabelled recordings.
 
-When a speaker is unknown or has too few recordings for a stable mean (a
-single file passed to ``hser predict``), the average of the training
-speakers' means is subtracted instead: the features keep the same centring
-as in training, without the speaker-specific correction.
+When a speaker has too few recordings in the call for a stable mean (a
+single file passed to ``hser predict``, a speaker-dependent test set with a
+few files per speaker), that speaker's mean from training is subtracted if
+the speaker was in the training data; otherwise the average of the training
+speakers' means: the features keep the same centring as in training,
+without the speaker-specific correction.
 """
 
 from __future__ import annotations
@@ -44,9 +46,10 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
     object array of ``(t_i, d)`` arrays, e.g. ``pooling=None``), the
     speaker's mean is the average of its utterances' mean frames, and it is
     subtracted from every frame; the output is then a sequence batch of the
-    same lengths. Speakers with fewer than ``min_utterances`` recordings in the
-    call, and inputs without the column, get the training speakers' average
-    mean subtracted instead (see the module docstring for why).
+    same lengths. A speaker with fewer than ``min_utterances`` recordings in
+    the call gets its mean from training subtracted when it was a training
+    speaker; other speakers, and inputs without the column, get the training
+    speakers' average mean subtracted (see the module docstring for why).
 
     Parameters
     ----------
@@ -71,6 +74,8 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         what is subtracted when a speaker's own mean is not available.
     n_speakers_ : int
         Training speakers with at least ``min_utterances`` recordings.
+    speaker_means_ : dict
+        Mean vector of each of those training speakers, by speaker name.
 
     Notes
     -----
@@ -144,6 +149,10 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         vectors = self._utterance_vectors(features)
         groups = self._speaker_groups(X, len(features))
         means = [vectors[rows].mean(axis=0) for rows in groups]
+        self.speaker_means_ = {
+            speaker: mean.astype(np.float32)
+            for speaker, mean in zip(self._speaker_names(X, groups), means, strict=True)
+        }
         self.n_speakers_ = len(means)
         self.reference_mean_ = (
             np.mean(means, axis=0) if means else vectors.mean(axis=0)
@@ -171,7 +180,9 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
                 f"the wrapped transformer gave {width} features, "
                 f"but {len(self.reference_mean_)} were seen in fit."
             )
-        return self._normalise(features, self._speaker_groups(X, len(features)))
+        groups = self._speaker_groups(X, len(features))
+        known = self._known_speaker_rows(X, groups)
+        return self._normalise(features, groups, known)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the wrapped transformer's output features.
@@ -242,10 +253,37 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
             return pool_sequences(features, "mean").astype(np.float32)
         return features
 
-    def _normalise(self, features, groups: list):
-        """Subtract each grouped speaker's mean, the reference mean elsewhere."""
+    def _speaker_names(self, X, groups: list) -> list:
+        """The speaker of each group of rows."""
+        speakers = X[self.speaker_column].to_numpy() if groups else []
+        # Plain Python values: the fitted model loads with the safe unpickler.
+        names = [speakers[rows[0]] for rows in groups]
+        return [n.item() if isinstance(n, np.generic) else n for n in names]
+
+    def _known_speaker_rows(self, X, groups: list) -> list:
+        """``(rows, fitted mean)`` of training speakers too rare in this call."""
+        if not self.speaker_means_ or self.speaker_column is None:
+            return []
+        if not isinstance(X, pd.DataFrame) or self.speaker_column not in X.columns:
+            return []
+        speakers = X[self.speaker_column].to_numpy()
+        grouped = np.zeros(len(speakers), dtype=bool)
+        for rows in groups:
+            grouped[rows] = True
+        known = []
+        for speaker, mean in self.speaker_means_.items():
+            rows = np.flatnonzero(~grouped & (speakers == speaker))
+            if len(rows):
+                known.append((rows, mean))
+        return known
+
+    def _normalise(self, features, groups: list, known: list = ()):
+        """Subtract each speaker's mean: from this call (``groups``), from
+        training (``known``), else the reference mean."""
         vectors = self._utterance_vectors(features)
         offsets = np.broadcast_to(self.reference_mean_, vectors.shape).copy()
+        for rows, mean in known:
+            offsets[rows] = mean
         for rows in groups:
             offsets[rows] = vectors[rows].mean(axis=0)
         if is_sequence_array(features):
