@@ -231,8 +231,11 @@ def _linear_over(extractor_factory):
     return build
 
 
-def _lstm_over(extractor_factory):
-    """Builder of an LSTM system, speaker-normalised when the config says so."""
+def _lstm_over(extractor_factory, **classifier_params):
+    """Builder of an LSTM system, speaker-normalised when the config says so.
+
+    ``classifier_params`` override :func:`lstm_classifier`'s defaults.
+    """
 
     def build(config, cache_dir):
         from sklearn.pipeline import make_pipeline
@@ -242,7 +245,7 @@ def _lstm_over(extractor_factory):
         features = extractor_factory(cache_dir)
         if config.speaker_normalization:
             features = SpeakerNormalizer(features)
-        return make_pipeline(features, lstm_classifier(config))
+        return make_pipeline(features, lstm_classifier(config, **classifier_params))
 
     return build
 
@@ -341,8 +344,11 @@ SYSTEMS = {
         SpeechSystem(
             "lstm-whisper",
             "LSTM",
-            "Whisper-base encoder frames, mean of layers, 25 Hz (frozen, packaged)",
-            _lstm_over(_whisper_frames),
+            "Whisper-base encoder frames, mean of layers, 25 Hz (frozen, packaged); "
+            "LSTM outputs mean-pooled",
+            # Mean of the LSTM's outputs: a final state forgets most of the
+            # ~50-200 frames of an utterance (0.74 against 0.70 UA, 3 folds).
+            _lstm_over(_whisper_frames, pooling="mean"),
             features="Whisper",
         ),
         SpeechSystem(

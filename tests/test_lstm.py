@@ -112,11 +112,16 @@ def test_rows_are_one_step_sequences():
     )
 
 
+@pytest.mark.parametrize("pooling", ["last", "mean"])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_padding_never_leaks(bidirectional):
+def test_padding_never_leaks(bidirectional, pooling):
     X, y = _sequences(n=40)
     clf = LSTMClassifier(
-        **FAST, num_layers=2, bidirectional=bidirectional, random_state=0
+        **FAST,
+        num_layers=2,
+        bidirectional=bidirectional,
+        pooling=pooling,
+        random_state=0,
     ).fit(X, y)
     short = X[np.argmin([len(s) for s in X])]
     rng = np.random.default_rng(1)
@@ -145,6 +150,25 @@ def test_module_takes_final_state_of_each_direction():
     # forward direction: last frame; backward direction: first frame
     torch.testing.assert_close(encoded[0, :4], out[0, -1, :4])
     torch.testing.assert_close(encoded[0, 4:], out[0, 0, 4:])
+
+
+def test_mean_pooling_averages_the_outputs_over_true_frames():
+    torch.manual_seed(0)
+    module = LSTMModule(input_size=2, n_classes=2, hidden_size=4, pooling="mean")
+    x = torch.randn(2, 6, 2)
+    encoded = module.encode(x, torch.tensor([6, 3]))
+    with torch.no_grad():
+        full, _ = module.lstm(x[:1])
+        short, _ = module.lstm(x[1:, :3])
+    torch.testing.assert_close(encoded[0], full[0].mean(dim=0))
+    torch.testing.assert_close(encoded[1], short[0].mean(dim=0))
+
+
+def test_mean_pooling_equals_last_state_on_one_step_inputs():
+    X, y = _blobs(n=60)
+    last = LSTMClassifier(**FAST, random_state=0).fit(X, y)
+    mean = LSTMClassifier(**FAST, pooling="mean", random_state=0).fit(X, y)
+    np.testing.assert_allclose(last.predict_proba(X), mean.predict_proba(X), atol=1e-5)
 
 
 def test_reproducible_with_random_state():

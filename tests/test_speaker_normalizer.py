@@ -198,3 +198,14 @@ def test_a_training_speaker_with_few_files_gets_its_training_mean():
     many = rng.normal(6, 1, (10, 2))
     out = norm.transform(_frame(many, ["x"] * 10))
     np.testing.assert_allclose(out, many - many.mean(0), rtol=1e-4, atol=1e-5)
+
+
+def test_only_the_frame_sequence_lstm_mean_pools_its_outputs():
+    from sklearn_hser.experiments import SYSTEMS, ExperimentConfig
+
+    pooling = {
+        name: SYSTEMS[name].build(ExperimentConfig(), None).steps[-1][1].pooling
+        for name in LSTM_SYSTEMS
+    }
+    assert pooling.pop("lstm-whisper") == "mean"
+    assert set(pooling.values()) == {"last"}  # the paper's final state

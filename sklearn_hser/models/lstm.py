@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .._sequences import check_sequence_array, make_sequence_array
 from ._base import SkorchClassifierBase, WeightedLossNet, split_weights
@@ -40,7 +40,7 @@ class LSTMModule(nn.Module):
         Width ``d`` of each frame.
     n_classes : int
         Number of output logits.
-    hidden_size, num_layers, bidirectional, dropout, fc_size
+    hidden_size, num_layers, bidirectional, dropout, fc_size, pooling
         See :class:`LSTMClassifier`.
 
     Notes
@@ -51,6 +51,8 @@ class LSTMModule(nn.Module):
     state of each one is taken at its own last frame and padded frames never
     enter the computation.  With ``bidirectional=True`` the final states of
     the forward and the backward direction of the last layer are concatenated.
+    With ``pooling="mean"`` the last layer's outputs are averaged over each
+    sequence's true frames instead of taking its final state.
     """
 
     def __init__(
@@ -62,9 +64,11 @@ class LSTMModule(nn.Module):
         bidirectional=False,
         dropout=0.0,
         fc_size=64,
+        pooling="last",
     ):
         super().__init__()
         self.bidirectional = bidirectional
+        self.pooling = pooling
         self.lstm = nn.LSTM(
             input_size=input_size,
             hidden_size=hidden_size,
@@ -81,8 +85,11 @@ class LSTMModule(nn.Module):
         self.fc2 = nn.Linear(fc_size, n_classes)
 
     def encode(self, x, lengths):
-        """Final hidden state of the last LSTM layer, ``(batch, encoded)``."""
+        """The sequence encoding, ``(batch, encoded)``: the last LSTM layer's
+        final hidden state, or its outputs' mean over the true frames."""
         lengths = lengths.to("cpu", torch.int64)
+        if self.pooling == "mean":
+            return self._mean_output(x, lengths)
         if bool((lengths == x.shape[1]).all()):
             _, (h_n, _) = self.lstm(x)  # nothing is padded
         else:
@@ -93,6 +100,17 @@ class LSTMModule(nn.Module):
         if self.bidirectional:
             return torch.cat([h_n[-2], h_n[-1]], dim=1)
         return h_n[-1]
+
+    def _mean_output(self, x, lengths):
+        packed = pack_padded_sequence(
+            x, lengths, batch_first=True, enforce_sorted=False
+        )
+        outputs, _ = pad_packed_sequence(
+            self.lstm(packed)[0], batch_first=True, total_length=x.shape[1]
+        )
+        # Padded steps come back as zeros; divide by the true lengths only.
+        counts = lengths.to(device=outputs.device, dtype=outputs.dtype)
+        return outputs.sum(dim=1) / counts[:, None]
 
     def forward(self, x, lengths):
         z = self.dropout(self.encode(x, lengths))
@@ -160,7 +178,8 @@ class LSTMClassifier(SkorchClassifierBase):
 
     The network is LSTM (``hidden_size``, ``num_layers``, ``bidirectional``)
     -> final hidden state of the last layer (both directions concatenated if
-    bidirectional) -> dropout -> Linear(``fc_size``) -> ReLU -> dropout ->
+    bidirectional), or with ``pooling="mean"`` the mean of its outputs over
+    the true frames -> dropout -> Linear(``fc_size``) -> ReLU -> dropout ->
     Linear(n_classes).  It is trained with Adam on the cross-entropy.
 
     Parameters
@@ -176,6 +195,11 @@ class LSTMClassifier(SkorchClassifierBase):
         after the first fully connected layer.
     fc_size : int, default=64
         Units of the first fully connected layer.
+    pooling : {"last", "mean"}, default="last"
+        How a sequence becomes one vector: the LSTM's final hidden state (the
+        paper's choice), or the mean of the LSTM's outputs over the sequence's
+        frames, which keeps more of a long sequence (hundreds of encoder
+        frames). The same for one-step inputs (fixed-length features).
     lr : float, default=1e-3
         Adam learning rate.
     weight_decay : float, default=0.0
@@ -263,6 +287,7 @@ class LSTMClassifier(SkorchClassifierBase):
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "fc_size": [Interval(Integral, 1, None, closed="left")],
+        "pooling": [StrOptions({"last", "mean"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -283,6 +308,7 @@ class LSTMClassifier(SkorchClassifierBase):
         bidirectional=False,
         dropout=0.0,
         fc_size=64,
+        pooling="last",
         lr=1e-3,
         weight_decay=0.0,
         batch_size=64,
@@ -302,6 +328,7 @@ class LSTMClassifier(SkorchClassifierBase):
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.fc_size = fc_size
+        self.pooling = pooling
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size
@@ -407,6 +434,7 @@ class LSTMClassifier(SkorchClassifierBase):
             module__bidirectional=self.bidirectional,
             module__dropout=self.dropout,
             module__fc_size=self.fc_size,
+            module__pooling=self.pooling,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
             lr=self.lr,
