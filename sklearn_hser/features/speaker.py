@@ -262,7 +262,8 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
 
     def _known_speaker_rows(self, X, groups: list) -> list:
         """``(rows, fitted mean)`` of training speakers too rare in this call."""
-        if not self.speaker_means_ or self.speaker_column is None:
+        # Normalisers saved before ``speaker_means_`` existed have none.
+        if not getattr(self, "speaker_means_", None) or self.speaker_column is None:
             return []
         if not isinstance(X, pd.DataFrame) or self.speaker_column not in X.columns:
             return []
