@@ -145,7 +145,7 @@ def run_folds(corpus, systems, config, cache_dir, folds, log, test_view=None):
     y = corpus["label"].to_numpy()
     candidates = [*DEFAULT_THRESHOLDS, None]
     scores = {s: {"S": [], "ST": [], "ST-none": [], "LR": [], "t": []} for s in systems}
-    twins = {}
+    twins, test_twins = {}, {}  # pooled features of the corpus and the test view
     for k, (train, val, test) in enumerate(folds):
         tr, va = (corpus.iloc[i].reset_index(drop=True) for i in (train, val))
         te = (corpus if test_view is None else test_view).iloc[test]
@@ -165,7 +165,7 @@ def run_folds(corpus, systems, config, cache_dir, folds, log, test_view=None):
             on_test = hierarchy.predict_for_thresholds(te, [best, None])
             if name not in twins:
                 twins[name] = _linear_twin_features(speech, corpus)
-                twins[name, "test"] = (
+                test_twins[name] = (
                     twins[name]
                     if test_view is None
                     else _linear_twin_features(speech, test_view)
@@ -175,7 +175,7 @@ def run_folds(corpus, systems, config, cache_dir, folds, log, test_view=None):
             row["S"].append(ua(y[test], flat.predict(te)))
             row["ST"].append(ua(y[test], on_test[best]))
             row["ST-none"].append(ua(y[test], on_test[None]))
-            row["LR"].append(ua(y[test], twin.predict(twins[name, "test"][test])))
+            row["LR"].append(ua(y[test], twin.predict(test_twins[name][test])))
             row["t"].append(best)
             log(
                 f"  {name:<18} S {row['S'][-1]:.3f}  ST {row['ST'][-1]:.3f} "

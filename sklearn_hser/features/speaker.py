@@ -147,17 +147,18 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         self.transformer_ = clone(self.transformer)
         features = self._features(self.transformer_.fit_transform(X, y))
         vectors = self._utterance_vectors(features)
-        groups = self._speaker_groups(X, len(features))
-        means = [vectors[rows].mean(axis=0) for rows in groups]
+        rows_by_speaker = self._rows_by_speaker(X)
         self.speaker_means_ = {
-            speaker: mean.astype(np.float32)
-            for speaker, mean in zip(self._speaker_names(X, groups), means, strict=True)
+            speaker: vectors[rows].mean(axis=0).astype(np.float32)
+            for speaker, rows in rows_by_speaker.items()
+            if len(rows) >= self.min_utterances
         }
-        self.n_speakers_ = len(means)
+        self.n_speakers_ = len(self.speaker_means_)
+        means = list(self.speaker_means_.values())
         self.reference_mean_ = (
             np.mean(means, axis=0) if means else vectors.mean(axis=0)
         ).astype(np.float32)
-        return self._normalise(features, groups)
+        return self._subtract(features, self._offsets(vectors, rows_by_speaker))
 
     def transform(self, X):
         """Subtract each speaker's mean (or the reference mean).
@@ -174,15 +175,14 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         features = self._features(self.transformer_.transform(X))
-        width = self._utterance_vectors(features).shape[1]
-        if width != len(self.reference_mean_):
+        vectors = self._utterance_vectors(features)
+        if vectors.shape[1] != len(self.reference_mean_):
             raise ValueError(
-                f"the wrapped transformer gave {width} features, "
+                f"the wrapped transformer gave {vectors.shape[1]} features, "
                 f"but {len(self.reference_mean_)} were seen in fit."
             )
-        groups = self._speaker_groups(X, len(features))
-        known = self._known_speaker_rows(X, groups)
-        return self._normalise(features, groups, known)
+        offsets = self._offsets(vectors, self._rows_by_speaker(X))
+        return self._subtract(features, offsets)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the wrapped transformer's output features.
@@ -231,21 +231,6 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
             )
         return values
 
-    def _speaker_groups(self, X, n: int) -> list[np.ndarray]:
-        """Row positions of each speaker with enough recordings in ``X``."""
-        if self.speaker_column is None or not isinstance(X, pd.DataFrame):
-            return []
-        if self.speaker_column not in X.columns:
-            return []
-        speakers = X[self.speaker_column].to_numpy()
-        known = pd.notna(speakers) & (pd.Series(speakers).astype(str) != "").to_numpy()
-        groups = []
-        for speaker in pd.unique(speakers[known]):
-            rows = np.flatnonzero(known & (speakers == speaker))
-            if len(rows) >= self.min_utterances:
-                groups.append(rows)
-        return groups
-
     @staticmethod
     def _utterance_vectors(features) -> np.ndarray:
         """One vector per utterance: the rows, or each sequence's mean frame."""
@@ -253,40 +238,39 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
             return pool_sequences(features, "mean").astype(np.float32)
         return features
 
-    def _speaker_names(self, X, groups: list) -> list:
-        """The speaker of each group of rows."""
-        speakers = X[self.speaker_column].to_numpy() if groups else []
-        # Plain Python values: the fitted model loads with the safe unpickler.
-        names = [speakers[rows[0]] for rows in groups]
-        return [n.item() if isinstance(n, np.generic) else n for n in names]
-
-    def _known_speaker_rows(self, X, groups: list) -> list:
-        """``(rows, fitted mean)`` of training speakers too rare in this call."""
-        # Normalisers saved before ``speaker_means_`` existed have none.
-        if not getattr(self, "speaker_means_", None) or self.speaker_column is None:
-            return []
-        if not isinstance(X, pd.DataFrame) or self.speaker_column not in X.columns:
-            return []
+    def _rows_by_speaker(self, X) -> dict:
+        """``{speaker: row positions}`` of each named speaker in ``X``."""
+        if self.speaker_column is None or not isinstance(X, pd.DataFrame):
+            return {}
+        if self.speaker_column not in X.columns:
+            return {}
         speakers = X[self.speaker_column].to_numpy()
-        grouped = np.zeros(len(speakers), dtype=bool)
-        for rows in groups:
-            grouped[rows] = True
-        known = []
-        for speaker, mean in self.speaker_means_.items():
-            rows = np.flatnonzero(~grouped & (speakers == speaker))
-            if len(rows):
-                known.append((rows, mean))
-        return known
+        named = pd.notna(speakers) & (pd.Series(speakers).astype(str) != "").to_numpy()
+        return {
+            # Plain Python names: the fitted model loads with the safe unpickler.
+            speaker.item() if isinstance(speaker, np.generic) else speaker: (
+                np.flatnonzero(named & (speakers == speaker))
+            )
+            for speaker in pd.unique(speakers[named])
+        }
 
-    def _normalise(self, features, groups: list, known: list = ()):
-        """Subtract each speaker's mean: from this call (``groups``), from
-        training (``known``), else the reference mean."""
-        vectors = self._utterance_vectors(features)
+    def _offsets(self, vectors, rows_by_speaker: dict) -> np.ndarray:
+        """The mean subtracted from each utterance: its speaker's over this
+        call (with enough recordings), else its speaker's from training, else
+        the reference mean."""
+        # Normalisers saved before ``speaker_means_`` existed have none.
+        trained = getattr(self, "speaker_means_", {})
         offsets = np.broadcast_to(self.reference_mean_, vectors.shape).copy()
-        for rows, mean in known:
-            offsets[rows] = mean
-        for rows in groups:
-            offsets[rows] = vectors[rows].mean(axis=0)
+        for speaker, rows in rows_by_speaker.items():
+            if len(rows) >= self.min_utterances:
+                offsets[rows] = vectors[rows].mean(axis=0)
+            elif speaker in trained:
+                offsets[rows] = trained[speaker]
+        return offsets
+
+    @staticmethod
+    def _subtract(features, offsets):
+        """``features`` less one offset per utterance (from every frame)."""
         if is_sequence_array(features):
             pairs = zip(features, offsets, strict=True)
             return make_sequence_array(frames - offset for frames, offset in pairs)
