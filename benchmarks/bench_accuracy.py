@@ -14,10 +14,11 @@ Protocol (RAVDESS by default: the 18 actors here, 6 folds of 3 actors):
 * per fold, one text model (the paper's BERT tokens -> LSTM) is fitted on the
   training transcripts and shared by every system;
 * per system, the flat speech model (S) and the hierarchy (gate, emotion
-  model, text) are fitted on the training speakers; the threshold of the
-  hierarchy is chosen on the validation speakers among
-  :data:`~sklearn_hser.experiments.DEFAULT_THRESHOLDS` and ``None``, then
-  applied to the test speakers (ST);
+  model, text) are fitted on the training speakers; the hierarchy's
+  threshold, among :data:`~sklearn_hser.experiments.DEFAULT_THRESHOLDS` and
+  ``None``, and its gate (four-class or the paper's neutral vs emotional,
+  ``--gate-labels auto``) are chosen together on the validation speakers,
+  then applied to the test speakers (ST);
 * next to each system, a LogisticRegression over the same features (mean
   over frames where the system reads sequences) is scored on the same folds:
   a network that loses to a linear model on its own input has wrong defaults.
@@ -38,7 +39,8 @@ Usage::
     python benchmarks/bench_accuracy.py [--corpus ravdess] [--root DIR]
         [--systems lr-whisper,lr-egemaps,lstm-mfcc,...] [--folds 6]
         [--out DIR] [--test-corpus emodb --test-root DIR]
-        [--no-speaker-normalization] [--test-channel telephone]
+        [--no-speaker-normalization] [--gate-labels auto|all|collapsed]
+        [--test-channel telephone]
 
 ``--root`` defaults to ``$HSER_DATA_DIR/ravdess`` or ``../shared/data/ravdess``.
 """
@@ -144,7 +146,10 @@ def run_folds(corpus, systems, config, cache_dir, folds, log, test_view=None):
 
     y = corpus["label"].to_numpy()
     candidates = [*DEFAULT_THRESHOLDS, None]
-    scores = {s: {"S": [], "ST": [], "ST-none": [], "LR": [], "t": []} for s in systems}
+    scores = {
+        s: {"S": [], "ST": [], "ST-none": [], "LR": [], "t": [], "gate": []}
+        for s in systems
+    }
     twins, test_twins = {}, {}  # pooled features of the corpus and the test view
     for k, (train, val, test) in enumerate(folds):
         tr, va = (corpus.iloc[i].reset_index(drop=True) for i in (train, val))
@@ -158,11 +163,17 @@ def run_folds(corpus, systems, config, cache_dir, folds, log, test_view=None):
             start = time.perf_counter()
             speech = SYSTEMS[name].build(config, cache_dir)
             flat = SpeechOnlyClassifier(speech).fit(tr, y[train])
-            hierarchy = make_hierarchy(speech, FrozenEstimator(text))
-            hierarchy.fit(tr, y[train])
-            on_val = hierarchy.predict_for_thresholds(va, candidates)
-            best = max(candidates, key=lambda t: ua(y[val], on_val[t]))
-            on_test = hierarchy.predict_for_thresholds(te, [best, None])
+            hierarchies, on_val = {}, {}
+            for gate_labels in config.gate_options():
+                hierarchy = make_hierarchy(
+                    speech, FrozenEstimator(text), gate_labels=gate_labels
+                ).fit(tr, y[train])
+                hierarchies[gate_labels] = hierarchy
+                predictions = hierarchy.predict_for_thresholds(va, candidates)
+                for t in candidates:
+                    on_val[gate_labels, t] = ua(y[val], predictions[t])
+            gate, best = max(on_val, key=on_val.get)
+            on_test = hierarchies[gate].predict_for_thresholds(te, [best, None])
             if name not in twins:
                 twins[name] = _linear_twin_features(speech, corpus)
                 test_twins[name] = (
@@ -177,9 +188,10 @@ def run_folds(corpus, systems, config, cache_dir, folds, log, test_view=None):
             row["ST-none"].append(ua(y[test], on_test[None]))
             row["LR"].append(ua(y[test], twin.predict(test_twins[name][test])))
             row["t"].append(best)
+            row["gate"].append(gate)
             log(
                 f"  {name:<18} S {row['S'][-1]:.3f}  ST {row['ST'][-1]:.3f} "
-                f"(t={best})  LR-twin {row['LR'][-1]:.3f}  "
+                f"(gate {gate}, t={best})  LR-twin {row['LR'][-1]:.3f}  "
                 f"({time.perf_counter() - start:.0f} s)"
             )
     return scores
@@ -231,10 +243,12 @@ def run_cross_corpus(corpus, test_corpus, systems, config, cache_dir, log):
             "S": ua(y_test, flat.predict(test_corpus)),
             "ST": ua(y_test, model.predict(test_corpus)),
             "t": info["threshold"],
+            "gate": info["gate_labels"],
         }
         log(
             f"  cross-corpus {name:<18} S {rows[name]['S']:.3f}  ST "
-            f"{rows[name]['ST']:.3f} (t={info['threshold']}) "
+            f"{rows[name]['ST']:.3f} (gate {info['gate_labels']}, "
+            f"t={info['threshold']}) "
             f"({time.perf_counter() - start:.0f} s)"
         )
     return rows
@@ -262,6 +276,13 @@ def main(argv=None) -> int:
         help="pass the test speakers' audio through this simulated channel",
     )
     parser.add_argument("--test-root", default=None)
+    parser.add_argument(
+        "--gate-labels",
+        choices=("auto", "all", "collapsed"),
+        default="auto",
+        help="the hierarchy's level-1 model: four-class, the paper's neutral vs "
+        "emotional, or auto (chosen with the threshold on the validation speakers)",
+    )
     args = parser.parse_args(argv)
 
     from sklearn_hser.cli import load_corpus
@@ -281,6 +302,7 @@ def main(argv=None) -> int:
         systems=systems,
         max_epochs=args.max_epochs,
         speaker_normalization=args.speaker_normalization,
+        gate_labels=args.gate_labels,
     )
     folds = held_out_speaker_folds(corpus["speaker"].astype(str).to_numpy(), args.folds)
     print(
@@ -312,7 +334,10 @@ def main(argv=None) -> int:
         cross = run_cross_corpus(corpus, test_corpus, systems, config, cache_dir, log)
         print(f"\nCross-corpus: trained on {args.corpus}, tested on {args.test_corpus}")
         for name, row in cross.items():
-            print(f"  {name:<18} S {row['S']:.3f}   ST {row['ST']:.3f} (t={row['t']})")
+            print(
+                f"  {name:<18} S {row['S']:.3f}   ST {row['ST']:.3f} "
+                f"(gate {row['gate']}, t={row['t']})"
+            )
         result["cross_corpus"] = {"test_corpus": args.test_corpus, "scores": cross}
     out.mkdir(parents=True, exist_ok=True)
     (out / "accuracy.json").write_text(json.dumps(result, indent=1, default=str))

@@ -156,6 +156,7 @@ def _experiment_config(args):
         bert_path=args.bert_path,
         random_state=args.seed,
         speaker_normalization=args.speaker_normalization,
+        gate_labels=args.gate_labels,
         si_validation_speakers=_speakers(args, "si_validation_speakers"),
         si_test_speakers=_speakers(args, "si_test_speakers"),
     )
@@ -240,6 +241,7 @@ def run_fit(args) -> int:
         bert_path=args.bert_path,
         random_state=args.seed,
         speaker_normalization=args.speaker_normalization,
+        gate_labels=args.gate_labels,
     )
     system = SYSTEMS[args.system]
     reason = missing_checkpoint(system, config)
@@ -273,11 +275,16 @@ def run_fit(args) -> int:
             )
         except ValueError as exc:  # e.g. features that cannot be extracted
             raise UsageError(str(exc).splitlines()[0]) from exc
-        if args.threshold == "auto":
+        if "threshold_scores" in info:
             scores = ", ".join(
                 f"{t}: {v:.3f}" for t, v in info["threshold_scores"].items()
             )
-            print(f"Validation UA per threshold ({scores}); chose {info['threshold']}")
+            gates = ", ".join(f"{g}: {v:.3f}" for g, v in info["gate_scores"].items())
+            print(
+                f"Validation UA per gate ({gates}) and per threshold with the "
+                f"{info['gate_labels']!r} gate ({scores}); chose "
+                f"gate_labels={info['gate_labels']!r}, threshold={info['threshold']}"
+            )
         path = save_model(
             model,
             args.out,
@@ -502,6 +509,14 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_false",
             help="feed the LSTM systems the paper's raw features (no per-speaker "
             "mean subtraction)",
+        )
+        p.add_argument(
+            "--gate-labels",
+            choices=("auto", "all", "collapsed"),
+            default="auto",
+            help="what the level-1 speech model learns: all classes, the paper's "
+            "neutral vs emotional, or auto (chosen with the threshold on "
+            "held-out speakers; default)",
         )
         ckpt = dict(type=check.checkpoint_dir, default=None)
         p.add_argument("--w2v-path", **ckpt, help="local wav2vec2-base directory")

@@ -64,6 +64,10 @@ RECOMMENDED_SYSTEM = "lr-whisper"
 
 SPLITS = ("sd", "si")
 
+#: The hierarchy's gate options, in the order a tie is broken: the four-class
+#: gate first, as it keeps the flat speech model's neutral decisions.
+GATE_LABELS = ("all", "collapsed")
+
 
 @dataclass
 class ExperimentConfig:
@@ -103,6 +107,19 @@ class ExperimentConfig:
         Whisper LSTMs by 0.06-0.13 UA and left the handcrafted one level
         (see ``docs/guide/accuracy.md``). ``lr-whisper`` always normalises;
         the plain ``lr-egemaps`` baseline never does.
+    gate_labels : {"auto", "all", "collapsed"}
+        What the hierarchy's level-1 speech model learns
+        (:class:`~sklearn_hser.HierarchicalClassifier`'s ``gate_labels``):
+        ``"collapsed"`` is the paper's neutral-vs-emotional gate, ``"all"`` a
+        four-class gate that routes to the text branch what it calls neutral.
+        ``"auto"`` (default) chooses between them with the threshold, on the
+        same held-out speakers. The collapsed gate sends more samples to the
+        text model, which pays when words carry emotion; the four-class gate
+        keeps the flat speech model's neutral decisions, which is safer when
+        they do not: on held-out RAVDESS speakers the collapsed gate left the
+        Whisper and WakeHuBERT hierarchies 0.014 and 0.019 UA below their
+        flat speech models, the four-class gate 0.000 and 0.012 above (see
+        ``docs/guide/accuracy.md``).
     """
 
     corpus: str = "demo"
@@ -118,6 +135,18 @@ class ExperimentConfig:
     si_validation_speakers: list | None = None
     si_test_speakers: list | None = None
     speaker_normalization: bool = True
+    gate_labels: str = "auto"
+
+    def gate_options(self) -> list:
+        """The ``gate_labels`` values the threshold search chooses among."""
+        if self.gate_labels == "auto":
+            return list(GATE_LABELS)
+        if self.gate_labels not in GATE_LABELS:
+            raise ValueError(
+                f"gate_labels must be 'auto' or one of {list(GATE_LABELS)}; "
+                f"got {self.gate_labels!r}."
+            )
+        return [self.gate_labels]
 
     def digest(self, system: str, split: str, data: str = "") -> str:
         """A key of everything that affects one run's numbers.
@@ -482,7 +511,9 @@ def fit_system(
         ``"auto"`` chooses it from :data:`DEFAULT_THRESHOLDS` and ``None`` by
         UA over ``n_splits`` folds of held-out speakers
         (:class:`~sklearn_hser.TunedThresholdHierarchyCV`), then refits on
-        everything; a number or ``None`` is used as it is.
+        everything; a number or ``None`` is used as it is. The gate
+        (``config.gate_labels="auto"``) is chosen in the same search, also
+        for a fixed threshold.
     cache_dir : path-like, optional
         Feature cache shared by the folds and the final fit.
     n_splits : int, default=3
@@ -495,8 +526,10 @@ def fit_system(
         share one feature step (:func:`~sklearn_hser.make_hierarchy`), so
         per-speaker statistics see all of a speaker's recordings.
     info : dict
-        ``threshold`` and, for ``"auto"``, the mean validation UA of every
-        candidate (``threshold_scores``).
+        ``threshold`` and ``gate_labels``; after a search, also the mean
+        validation UA of every threshold with the chosen gate
+        (``threshold_scores``) and of each gate at its best threshold
+        (``gate_scores``).
     """
     from .hierarchy import make_hierarchy
     from .threshold_tuning import TunedThresholdHierarchyCV
@@ -505,18 +538,28 @@ def fit_system(
     speech = SYSTEMS[system].build(config, cache_dir)
     text = build_text_model(config, cache_dir)
     y = corpus["label"].to_numpy()
-    if threshold != "auto":
-        model = make_hierarchy(speech, text, threshold=threshold)
-        return model.fit(corpus, y), {"threshold": threshold}
-    candidates = [*DEFAULT_THRESHOLDS, None]
+    gates = config.gate_options()
+    if threshold != "auto" and len(gates) == 1:
+        model = make_hierarchy(speech, text, threshold=threshold, gate_labels=gates[0])
+        return model.fit(corpus, y), {"threshold": threshold, "gate_labels": gates[0]}
+    candidates = [*DEFAULT_THRESHOLDS, None] if threshold == "auto" else [threshold]
     cv, groups = speaker_folds(corpus, n_splits, config.random_state)
     tuner = TunedThresholdHierarchyCV(
-        make_hierarchy(speech, text), thresholds=candidates, cv=cv
+        make_hierarchy(speech, text),
+        thresholds=candidates,
+        gate_labels=gates,
+        cv=cv,
     ).fit(corpus, y, groups=groups)
-    scores = tuner.cv_scores_.mean(axis=0)
+    # One row per gate option, one column per threshold.
+    scores = tuner.cv_scores_.mean(axis=0).reshape(len(gates), len(candidates))
+    chosen = gates.index(tuner.best_gate_labels_)
     return tuner.estimator_, {
         "threshold": tuner.best_threshold_,
-        "threshold_scores": {str(t): float(v) for t, v in zip(candidates, scores)},
+        "gate_labels": tuner.best_gate_labels_,
+        "threshold_scores": {
+            str(t): float(v) for t, v in zip(candidates, scores[chosen])
+        },
+        "gate_scores": {g: float(row.max()) for g, row in zip(gates, scores)},
     }
 
 
@@ -641,19 +684,27 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     y_train, y_val, y_test = (d["label"].to_numpy() for d in (train, val, test))
     flat = SpeechOnlyClassifier(speech).fit(train, y_train)
     # The two speech models share one feature extraction per sample.
-    hierarchy = make_hierarchy(speech, FrozenEstimator(text))
-    hierarchy.fit(train, y_train)
+    # None (the plain text argmax) is a candidate too, after the thresholds:
+    # max() keeps the first best, so ties go to the earlier, more cautious ones
+    # (and to the gate option listed first).
+    candidates = [*config.thresholds, None]
+    hierarchies, on_val = {}, {}
+    for gate_labels in config.gate_options():
+        hierarchy = make_hierarchy(
+            speech, FrozenEstimator(text), gate_labels=gate_labels
+        ).fit(train, y_train)
+        hierarchies[gate_labels] = hierarchy
+        predictions = hierarchy.predict_for_thresholds(val, candidates)
+        for t in candidates:
+            on_val[gate_labels, t] = unweighted_accuracy(y_val, predictions[t])
+    chosen_gate, best = max(on_val, key=on_val.get)
+    hierarchy = hierarchies[chosen_gate]
 
     thresholds = [None, *config.thresholds]
     # One pass of the sub-models per set: routes, text probabilities and the
     # predictions at every threshold all come from it.
     outputs = hierarchy.outputs(test, proba=False)
     on_test = outputs.predict_for_thresholds(thresholds)
-    # None (the plain text argmax) is a candidate too, after the thresholds:
-    # max() keeps the first best, so ties go to the earlier, more cautious ones.
-    candidates = [*config.thresholds, None]
-    on_val = hierarchy.predict_for_thresholds(val, candidates)
-    best = max(candidates, key=lambda t: unweighted_accuracy(y_val, on_val[t]))
     gate = outputs.gate
     text_proba = outputs.text_proba  # rows of the speech-neutral samples
     if text_proba is None:  # the gate routed nothing to the text model
@@ -701,6 +752,11 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         "n_val": len(val),
         "n_test": len(test),
         "best_threshold_on_validation": best,
+        "gate_labels_on_validation": chosen_gate,
+        "validation_ua_per_gate": {
+            g: max(v for (gate, _), v in on_val.items() if gate == g)
+            for g in hierarchies
+        },
         "rows": rows,
         "confusion": {
             kind: {"labels": list(t.index), "matrix": t.to_numpy().tolist()}

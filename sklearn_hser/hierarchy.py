@@ -16,7 +16,12 @@ from sklearn.base import (
 )
 from sklearn.dummy import DummyClassifier
 from sklearn.utils import _safe_indexing, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -119,6 +124,16 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
     Errors of the gate propagate: a neutral sample routed to the emotional
     branch is necessarily misclassified, as in the paper (no oracle routing).
 
+    ``gate_labels="all"`` trains the gate on every class instead and routes
+    to the text branch the samples whose most probable class is neutral. A
+    linear gate then draws the neutral region as several boundaries (one
+    against each emotion) instead of a single one against their union, which
+    matters because neutral speech lies *between* the emotions (sad below it
+    in arousal, angry and happy above). The routing then equals the flat
+    speech model's neutral decision, so with ``threshold=0`` the hierarchy
+    cannot fall below the flat model by more than the emotion model's
+    differences.
+
     Parameters
     ----------
     speech_gate : estimator
@@ -140,6 +155,11 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         time: changing it never requires a refit.
     neutral_label : str or int, default="neutral"
         The label of the neutral class in ``y``.
+    gate_labels : {"collapsed", "all"}, default="collapsed"
+        What ``speech_gate`` learns. ``"collapsed"`` (the paper): the labels
+        collapsed to ``"neutral"`` / ``"emotional"``. ``"all"``: every class;
+        a sample takes the text route when the gate predicts
+        ``neutral_label``. Changing it requires a refit of the gate.
     memory : str, joblib.Memory or None, default=None
         Cache of the sub-model fits, as in :class:`sklearn.pipeline.Pipeline`.
         With a cache, a ``GridSearchCV`` over ``threshold`` (or over the
@@ -210,6 +230,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         "text": [HasMethods(["fit", "predict"])],
         "threshold": [Interval(Real, 0, 1, closed="both"), None],
         "neutral_label": [str, int, np.integer],
+        "gate_labels": [StrOptions({"collapsed", "all"})],
         "memory": [None, str, HasMethods(["cache"])],
         "speech_features": [HasMethods(["fit", "transform"]), None],
     }
@@ -222,6 +243,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         *,
         threshold=None,
         neutral_label=NEUTRAL,
+        gate_labels="collapsed",
         memory=None,
         speech_features=None,
     ):
@@ -230,6 +252,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         self.text = text
         self.threshold = threshold
         self.neutral_label = neutral_label
+        self.gate_labels = gate_labels
         self.memory = memory
         self.speech_features = speech_features
 
@@ -307,6 +330,8 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             )(self.speech_features, X, y, params["speech_features"])
             X_speech = _indexable(X_speech)
         gate_y = np.where(is_neutral, NEUTRAL, EMOTIONAL)
+        if self.gate_labels == "all":
+            gate_y = y
         self.speech_gate_ = _fit_or_constant(
             fit, self.speech_gate, X_speech, gate_y, params["speech_gate"]
         )
@@ -403,6 +428,9 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         if features is not None:
             X_speech = _indexable(features.transform(X))
         gate = np.asarray(self.speech_gate_.predict(X_speech))
+        # getattr: hierarchies pickled before gate_labels existed.
+        if getattr(self, "gate_labels", "collapsed") == "all":
+            gate = np.where(gate == self.neutral_label, NEUTRAL, EMOTIONAL)
         to_text = np.flatnonzero(gate == NEUTRAL)
         to_emotion = np.flatnonzero(gate != NEUTRAL)
         emotion_pred = emotion_proba = text_proba = text_pred = None

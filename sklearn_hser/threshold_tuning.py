@@ -63,27 +63,49 @@ def _metric(scoring):
     return getattr(metrics, _METRICS[scoring])
 
 
-def _fold_scores(estimator, X, y, train, test, thresholds, metric, fit_params):
-    """Fit on ``train``; score every threshold on ``test``; return both."""
+def _fold_scores(estimator, X, y, train, test, candidates, metric, fit_params):
+    """Fit on ``train`` (once per gate option); score every candidate on ``test``.
+
+    ``candidates`` are ``(gate_labels, threshold)`` pairs, grouped by
+    ``gate_labels`` (``None``: the estimator's own); returns the scores in
+    their order and ``{gate_labels: fitted hierarchy}``.
+    """
     params = _check_method_params(X, fit_params, train)
-    fitted = clone(estimator).fit(_safe_indexing(X, train), y[train], **params)
-    predictions = fitted.predict_for_thresholds(_safe_indexing(X, test), thresholds)
-    return [metric(y[test], predictions[t]) for t in thresholds], fitted
+    X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
+    scores, fitted = [], {}
+    for gate in dict.fromkeys(g for g, _ in candidates):
+        model = clone(estimator)
+        if gate is not None:
+            model.set_params(gate_labels=gate)
+        fitted[gate] = model.fit(X_train, y[train], **params)
+        thresholds = [t for g, t in candidates if g == gate]
+        predictions = model.predict_for_thresholds(X_test, thresholds)
+        scores += [metric(y[test], predictions[t]) for t in thresholds]
+    return scores, fitted
 
 
-def _cv_results(thresholds, scores) -> dict:
-    """``GridSearchCV``-shaped results, one entry per threshold."""
+def _cv_results(candidates, scores) -> dict:
+    """``GridSearchCV``-shaped results, one entry per candidate."""
     mean = scores.mean(axis=0)
     order = np.argsort(-mean, kind="stable")
     rank = np.empty(len(mean), dtype=np.int32)
     rank[order] = np.arange(1, len(mean) + 1)
+    searched_gate = candidates[0][0] is not None
+    params = [
+        {"gate_labels": g, "threshold": t} if searched_gate else {"threshold": t}
+        for g, t in candidates
+    ]
     results = {
-        "param_threshold": np.asarray(thresholds, dtype=object),
-        "params": [{"threshold": t} for t in thresholds],
+        "param_threshold": np.asarray([t for _, t in candidates], dtype=object),
+        "params": params,
         "mean_test_score": mean,
         "std_test_score": scores.std(axis=0),
         "rank_test_score": rank,
     }
+    if searched_gate:
+        results["param_gate_labels"] = np.asarray(
+            [g for g, _ in candidates], dtype=object
+        )
     for k, fold in enumerate(scores):
         results[f"split{k}_test_score"] = fold
     return results
@@ -102,6 +124,16 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         paper's four: at 0 the text never overrides speech's *neutral*, so the
         search can keep the speech decision when transcripts carry no emotion
         (listed first, it also wins ties).
+    gate_labels : sequence of {"all", "collapsed"} or None, default=None
+        Also choose the hierarchy's ``gate_labels`` among these, jointly with
+        the threshold: the hierarchy is fitted once per option and fold, and
+        every ``(gate_labels, threshold)`` pair is scored. ``None`` keeps the
+        estimator's own. Ties go to the option listed first. Which gate is
+        better depends on the transcripts: the neutral-vs-emotional gate
+        (``"collapsed"``) sends more samples to the text model, which pays
+        when words carry emotion, and the four-class gate (``"all"``) keeps
+        the flat speech model's neutral decisions, which is safer when they
+        do not.
     cv : int, cross-validation generator or iterable, default=5
         As in ``GridSearchCV``, e.g.
         :class:`~sklearn_hser.datasets.LeaveOneSessionOut`.
@@ -119,17 +151,24 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
     ----------
     best_threshold_ : float or None
         The threshold with the best mean score.
+    best_gate_labels_ : str or None
+        The ``gate_labels`` option of the best candidate (``None`` when
+        ``gate_labels`` was not searched).
     best_score_ : float
         Its mean score over the folds.
-    cv_scores_ : ndarray of shape (n_folds, n_thresholds)
-        Score of every threshold on every fold.
+    cv_scores_ : ndarray of shape (n_folds, n_candidates)
+        Score of every candidate on every fold: one column per threshold, or
+        with ``gate_labels`` searched, per ``(gate_labels, threshold)`` pair
+        (gate options outer, thresholds inner).
     cv_results_ : dict of ndarray
-        As ``GridSearchCV``'s, one entry per threshold: ``param_threshold``,
+        As ``GridSearchCV``'s, one entry per candidate: ``param_threshold``
+        (and ``param_gate_labels`` when searched), ``params``,
         ``mean_test_score``, ``std_test_score``, ``rank_test_score`` and
         ``split{k}_test_score``; ``pandas.DataFrame(cv_results_)`` tabulates
         it.
     estimator_ : HierarchicalClassifier
-        The hierarchy used to predict, with ``threshold=best_threshold_``:
+        The hierarchy used to predict, with ``threshold=best_threshold_``
+        (and ``gate_labels=best_gate_labels_`` when searched):
         refitted on all data (``refit=True``) or fitted on the one training
         split.
     classes_ : ndarray of shape (n_classes,)
@@ -160,6 +199,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict_for_thresholds"])],
         "thresholds": ["array-like", list, tuple],
+        "gate_labels": [list, tuple, None],
         "cv": ["cv_object"],
         "scoring": [str, callable],
         "refit": ["boolean"],
@@ -171,6 +211,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         estimator,
         *,
         thresholds=(0.0, 0.25, 0.3, 0.35, 0.4, None),
+        gate_labels=None,
         cv=5,
         scoring="ua",
         refit=True,
@@ -178,6 +219,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
     ):
         self.estimator = estimator
         self.thresholds = thresholds
+        self.gate_labels = gate_labels
         self.cv = cv
         self.scoring = scoring
         self.refit = refit
@@ -216,6 +258,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
                 isinstance(t, bool) or not (isinstance(t, Real) and 0 <= t <= 1)
             ):
                 raise ValueError(f"thresholds must be None or in [0, 1]; got {t!r}.")
+        candidates = self._candidates(thresholds)
         metric = _metric(self.scoring)
         X = indexable(X)[0]
         y = column_or_1d(y, warn=True)
@@ -238,25 +281,44 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
             )
         folds = Parallel(n_jobs=self.n_jobs)(
             delayed(_fold_scores)(
-                self.estimator, X, y, train, test, thresholds, metric, fit_params
+                self.estimator, X, y, train, test, candidates, metric, fit_params
             )
             for train, test in splits
         )
         self.cv_scores_ = np.asarray([scores for scores, _ in folds], dtype=float)
         mean = self.cv_scores_.mean(axis=0)
         best = int(np.argmax(mean))
-        self.best_threshold_ = thresholds[best]
+        self.best_gate_labels_, self.best_threshold_ = candidates[best]
         self.best_score_ = float(mean[best])
-        self.cv_results_ = _cv_results(thresholds, self.cv_scores_)
+        self.cv_results_ = _cv_results(candidates, self.cv_scores_)
+        chosen = {"threshold": self.best_threshold_}
+        if self.best_gate_labels_ is not None:
+            chosen["gate_labels"] = self.best_gate_labels_
         if self.refit:
-            self.estimator_ = clone(self.estimator).set_params(
-                threshold=self.best_threshold_
-            )
+            self.estimator_ = clone(self.estimator).set_params(**chosen)
             self.estimator_.fit(X, y, **_check_method_params(X, fit_params))
         else:
-            self.estimator_ = folds[0][1].set_params(threshold=self.best_threshold_)
+            fitted = folds[0][1][self.best_gate_labels_]
+            self.estimator_ = fitted.set_params(threshold=self.best_threshold_)
         self.classes_ = self.estimator_.classes_
         return self
+
+    def _candidates(self, thresholds):
+        """The ``(gate_labels, threshold)`` pairs to score, in order."""
+        if self.gate_labels is None:
+            return [(None, t) for t in thresholds]
+        options = list(self.gate_labels)
+        if not options or any(g not in ("all", "collapsed") for g in options):
+            raise ValueError(
+                "gate_labels must be None or a non-empty sequence of 'all' / "
+                f"'collapsed'; got {self.gate_labels!r}."
+            )
+        if "gate_labels" not in self.estimator.get_params(deep=False):
+            raise ValueError(
+                "gate_labels can only be searched for an estimator with a "
+                f"gate_labels parameter; {type(self.estimator).__name__} has none."
+            )
+        return [(g, t) for g in dict.fromkeys(options) for t in thresholds]
 
     def get_metadata_routing(self):
         """Routing of ``fit`` metadata to the hierarchy and the splitter.

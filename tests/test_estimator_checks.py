@@ -34,7 +34,11 @@ ESTIMATORS = [
     _hierarchy(),
     _hierarchy(threshold=0.3),
     _hierarchy(speech_features=StandardScaler()),
+    _hierarchy(gate_labels="all"),
     TunedThresholdHierarchyCV(_hierarchy(), thresholds=[None, 0.3], cv=3),
+    TunedThresholdHierarchyCV(
+        _hierarchy(), thresholds=[None], gate_labels=["all", "collapsed"], cv=3
+    ),
     SpeechOnlyClassifier(LogisticRegression()),
     LateFusionClassifier(
         LogisticRegression(), DecisionTreeClassifier(max_depth=3, random_state=0)
@@ -56,7 +60,9 @@ THRESHOLD_FAILED_CHECKS = {
 
 def _expected_failures(estimator):
     # The tuner may pick a threshold (here 0.3) too.
-    tuned = isinstance(estimator, TunedThresholdHierarchyCV)
+    tuned = isinstance(estimator, TunedThresholdHierarchyCV) and any(
+        t is not None for t in estimator.thresholds
+    )
     if tuned or getattr(estimator, "threshold", None) is not None:
         return THRESHOLD_FAILED_CHECKS
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})

@@ -174,6 +174,7 @@ def _html_report(results, title, versions, t2, t1, fig2_png, fig3_png, cm_png) -
             "validation",
             "test",
             "threshold chosen on validation",
+            "gate chosen on validation",
             "seconds",
         ]
         rows = [
@@ -185,6 +186,7 @@ def _html_report(results, title, versions, t2, t1, fig2_png, fig3_png, cm_png) -
                 r.get("n_val"),
                 r.get("n_test"),
                 _format_cell("threshold", r.get("best_threshold_on_validation")),
+                r.get("gate_labels_on_validation", ""),
                 f"{_number(r.get('seconds')):.0f}"
                 if _is_number(r.get("seconds"))
                 else "",

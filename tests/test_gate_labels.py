@@ -1,0 +1,208 @@
+"""The hierarchy's gate: the paper's neutral-vs-emotional one, or four-class.
+
+Constructed data where neutral lies *between* the emotions on one axis (sad
+below it, happy and angry above, as in arousal): a linear model cannot cut
+neutral off from the union of the emotions with a single boundary, but a
+four-class linear model isolates it with one boundary per emotion.
+"""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import make_column_transformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklearn_hser import HierarchicalClassifier
+from sklearn_hser.baselines import SpeechOnlyClassifier
+from sklearn_hser.experiments import DEFAULT_THRESHOLDS, GATE_LABELS, ExperimentConfig
+from sklearn_hser.metrics import unweighted_accuracy
+from sklearn_hser.threshold_tuning import TunedThresholdHierarchyCV
+
+CLASSES = np.array(["neutral", "happy", "sad", "angry"])
+# (arousal, valence): neutral in the middle of the arousal axis.
+CENTRES = {"neutral": (0, 0), "happy": (2.5, 2), "sad": (-2.5, 0), "angry": (2.5, -2)}
+WORDS = {
+    "neutral": "the meeting is at noon",
+    "happy": "what a wonderful lovely day",
+    "sad": "i miss her so much it hurts",
+    "angry": "this is outrageous i am furious",
+}
+SPEECH_COLUMNS = ["arousal", "valence", "noise"]
+
+
+def _corpus(n, seed, informative=False, spread=0.8):
+    rng = np.random.default_rng(seed)
+    y = rng.choice(CLASSES, size=n, p=[0.16, 0.28, 0.28, 0.28])
+    centres = np.array([CENTRES[label] for label in y], dtype=float)
+    speech = centres + rng.normal(0, spread, size=(n, 2))
+    frame = pd.DataFrame(speech, columns=SPEECH_COLUMNS[:2])
+    frame["noise"] = rng.normal(size=n)
+    if informative:
+        frame["text"] = [WORDS[label] for label in y]
+    else:
+        sentences = ["kids are talking by the door", "dogs are sitting by the door"]
+        frame["text"] = [sentences[i] for i in rng.integers(0, 2, n)]
+    frame["speaker"] = [f"spk{i % 8}" for i in range(n)]
+    return frame, y
+
+
+def _models():
+    speech = make_pipeline(
+        make_column_transformer(("passthrough", SPEECH_COLUMNS)),
+        LogisticRegression(max_iter=1000, class_weight="balanced"),
+    )
+    text = make_pipeline(
+        make_column_transformer((TfidfVectorizer(), "text")),
+        LogisticRegression(max_iter=1000),
+    )
+    return speech, text
+
+
+def _hierarchy(**params):
+    speech, text = _models()
+    return HierarchicalClassifier(speech, speech, text, **params)
+
+
+def test_four_class_gate_learns_every_class_and_routes_its_neutral():
+    X, y = _corpus(600, 0)
+    model = _hierarchy(gate_labels="all", threshold=0.0).fit(X, y)
+    assert sorted(model.speech_gate_.classes_) == sorted(CLASSES)
+    routes = model.route(X)
+    gate_says_neutral = model.speech_gate_.predict(X) == "neutral"
+    np.testing.assert_array_equal(routes["speech_gate"] == "neutral", gate_says_neutral)
+    assert set(routes["speech_gate"]) == {"neutral", "emotional"}
+    paper = _hierarchy(threshold=0.0).fit(X, y)
+    assert sorted(paper.speech_gate_.classes_) == ["emotional", "neutral"]
+
+
+def test_four_class_gate_keeps_the_flat_neutral_decision_a_linear_gate_loses():
+    X, y = _corpus(800, 1)
+    X_test, y_test = _corpus(800, 2)
+    speech, _ = _models()
+    flat = SpeechOnlyClassifier(speech).fit(X, y).predict(X_test)
+    paper = _hierarchy(threshold=0.0).fit(X, y).predict(X_test)
+    four = _hierarchy(gate_labels="all", threshold=0.0).fit(X, y).predict(X_test)
+    flat_ua = unweighted_accuracy(y_test, flat)
+    # One linear boundary cannot hold the middle class: the collapsed gate
+    # calls a whole emotion (here sad) neutral.
+    assert unweighted_accuracy(y_test, paper) < flat_ua - 0.1
+    np.testing.assert_array_equal(four == "neutral", flat == "neutral")
+    assert unweighted_accuracy(y_test, four) >= flat_ua - 0.01
+
+
+@pytest.mark.parametrize("informative", [False, True])
+def test_joint_search_picks_the_gate_on_held_out_groups(informative):
+    # Noisier speech than elsewhere, so that the text has something to add.
+    X, y = _corpus(800, 3, informative, spread=1.5)
+    X_test, y_test = _corpus(600, 4, informative, spread=1.5)
+    tuner = TunedThresholdHierarchyCV(
+        _hierarchy(),
+        thresholds=[*DEFAULT_THRESHOLDS, None],
+        gate_labels=list(GATE_LABELS),
+        cv=GroupKFold(4),
+    ).fit(X, y, groups=X["speaker"])
+    speech, _ = _models()
+    flat_ua = unweighted_accuracy(
+        y_test, SpeechOnlyClassifier(speech).fit(X, y).predict(X_test)
+    )
+    tuned_ua = unweighted_accuracy(y_test, tuner.predict(X_test))
+    assert tuner.estimator_.gate_labels == tuner.best_gate_labels_
+    assert tuner.estimator_.threshold == tuner.best_threshold_
+    if informative:
+        assert tuned_ua >= flat_ua + 0.05
+    else:
+        assert tuner.best_gate_labels_ == "all"
+        assert tuned_ua >= flat_ua - 0.01
+
+
+def test_joint_search_results_have_one_entry_per_gate_and_threshold():
+    X, y = _corpus(300, 5)
+    thresholds = [0.0, None]
+    tuner = TunedThresholdHierarchyCV(
+        _hierarchy(), thresholds=thresholds, gate_labels=["all", "collapsed"], cv=3
+    ).fit(X, y)
+    assert tuner.cv_scores_.shape == (3, 4)
+    results = tuner.cv_results_
+    gates = ["all", "all", "collapsed", "collapsed"]
+    assert list(results["param_gate_labels"]) == gates
+    assert list(results["param_threshold"]) == [0.0, None, 0.0, None]
+    assert results["params"][2] == {"gate_labels": "collapsed", "threshold": 0.0}
+    best = int(np.argmax(tuner.cv_scores_.mean(0)))
+    assert (tuner.best_gate_labels_, tuner.best_threshold_) == (
+        results["param_gate_labels"][best],
+        results["param_threshold"][best],
+    )
+    # Without the search, the results keep their threshold-only shape.
+    plain = TunedThresholdHierarchyCV(_hierarchy(), thresholds=thresholds, cv=3)
+    plain.fit(X, y)
+    assert plain.best_gate_labels_ is None and "param_gate_labels" not in (
+        plain.cv_results_
+    )
+
+
+@pytest.mark.parametrize("gate", ["all", "collapsed"])
+def test_refit_false_keeps_the_split_model_of_the_chosen_gate(gate):
+    X, y = _corpus(300, 6)
+    single = [next(KFold(4).split(X))]
+    tuner = TunedThresholdHierarchyCV(
+        _hierarchy(), thresholds=[0.0], gate_labels=[gate], cv=single, refit=False
+    ).fit(X, y)
+    assert tuner.estimator_.gate_labels == gate
+    assert tuner.predict(X).shape == (300,)
+
+
+def test_bad_gate_options_are_clear_errors():
+    X, y = _corpus(120, 7)
+    with pytest.raises(InvalidParameterError, match="gate_labels"):
+        _hierarchy(gate_labels="binary").fit(X, y)
+    with pytest.raises(ValueError, match="gate_labels"):
+        TunedThresholdHierarchyCV(_hierarchy(), gate_labels=["binary"], cv=3).fit(X, y)
+    with pytest.raises(ValueError, match="gate_labels"):
+        TunedThresholdHierarchyCV(_hierarchy(), gate_labels=[], cv=3).fit(X, y)
+    with pytest.raises(ValueError, match="no gate_labels parameter|has none"):
+        TunedThresholdHierarchyCV(
+            _OtherHierarchy(_hierarchy()), gate_labels=["all"], cv=3
+        ).fit(X, y)
+    with pytest.raises(ValueError, match="gate_labels"):
+        ExperimentConfig(gate_labels="binary").gate_options()
+
+
+class _OtherHierarchy:
+    """A model with ``predict_for_thresholds`` but no ``gate_labels``."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def get_params(self, deep=True):
+        return {"inner": self.inner}
+
+    def set_params(self, **params):
+        return self
+
+    def fit(self, X, y):
+        return self
+
+    def predict_for_thresholds(self, X, thresholds):
+        return {}
+
+
+def test_config_gate_options():
+    assert ExperimentConfig().gate_options() == ["all", "collapsed"]
+    assert ExperimentConfig(gate_labels="collapsed").gate_options() == ["collapsed"]
+
+
+def test_a_hierarchy_pickled_before_gate_labels_still_predicts():
+    X, y = _corpus(200, 8)
+    model = _hierarchy(threshold=0.0).fit(X, y)
+    state = model.__getstate__()
+    del state["gate_labels"]
+    old = HierarchicalClassifier.__new__(HierarchicalClassifier)
+    old.__setstate__(state)
+    restored = pickle.loads(pickle.dumps(old))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
