@@ -362,7 +362,7 @@ SYSTEMS = {
             "LSTM",
             "8 handcrafted features (Sahu 2019)",
             # Eight inputs leave little to regularise: the default weight
-            # decay, right for 39-88 inputs, underfits them. Chosen on the
+            # decay, right for 39-128 inputs, underfits them. Chosen on the
             # validation speakers of 6 held-out-actor folds among 14
             # settings: UA 0.515 against 0.445 with the defaults.
             _lstm_over(_handcrafted, weight_decay=1e-3, lr=1e-2),
