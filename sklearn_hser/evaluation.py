@@ -129,8 +129,10 @@ def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
 
         - ``model`` (class name), ``kind`` (``"hierarchy"`` or ``"flat"``),
           ``threshold`` (the hierarchy's threshold; None for plain argmax or
-          a flat model), ``n`` (samples), ``labels`` (the model's classes,
-          paper order first: the rows and columns of the matrices).
+          a flat model), ``gate_labels`` (the hierarchy's gate, ``"all"``
+          or ``"collapsed"``; None for a flat model), ``n`` (samples),
+          ``labels`` (the model's classes, paper order first: the rows and
+          columns of the matrices).
         - ``UA``, ``WA``: unweighted accuracy (mean recall over the classes
           present in the corpus, as
           :func:`~sklearn.metrics.balanced_accuracy_score`) and accuracy.
@@ -180,11 +182,13 @@ def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
             "kept_neutral": int(route["kept_neutral"].sum()),
         }
         threshold = hierarchy.threshold
+        # getattr: hierarchies saved before gate_labels existed.
+        gate_labels = getattr(hierarchy, "gate_labels", "collapsed")
         note = None
     else:
         y_pred = np.asarray(model.predict(corpus))
         speech_only = y_pred
-        routes = threshold = None
+        routes = threshold = gate_labels = None
         note = (
             f"{type(model).__name__} is not a hierarchy: the speech-only result "
             "is the model's own, and there are no route counts"
@@ -193,6 +197,7 @@ def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
         "model": type(model).__name__,
         "kind": "flat" if hierarchy is None else "hierarchy",
         "threshold": None if threshold is None else float(threshold),
+        "gate_labels": gate_labels,
         "n": len(y_true),
         "labels": [str(c) for c in labels],
         **_scores(y_true, y_pred, labels),
@@ -231,6 +236,9 @@ def format_evaluation(result: dict) -> str:
         kind = "hierarchy, no threshold: text argmax"
     else:
         kind = f"hierarchy, threshold {threshold:g}"
+    gate = {"all": "four-class gate", "collapsed": "neutral/emotional gate"}
+    if result.get("gate_labels") in gate:
+        kind += f", {gate[result['gate_labels']]}"
     lines = [
         f"{result['model']} ({kind}) on {result['n']} samples",
         "",

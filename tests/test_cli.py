@@ -75,6 +75,12 @@ def test_reproduce_on_the_iemocap_fixture(iemocap_root, tmp_path, capsys):
         ("lstm-mfcc", "si"),
     }
     assert results["skipped"][0]["system"] == "w2v"  # no checkpoint given: skipped
+    for run in results["runs"]:  # the gate was chosen with the threshold
+        assert run["gate_labels_on_validation"] in ("all", "collapsed")
+        assert set(run["validation_ua_per_gate"]) == {"all", "collapsed"}
+        assert run["validation_ua_per_gate"][run["gate_labels_on_validation"]] == max(
+            run["validation_ua_per_gate"].values()
+        )
     for name in (
         "report.html",
         "table_ii.csv",
@@ -159,6 +165,8 @@ def test_predict_rejects_unreadable_audio(iemocap_root, tmp_path, capsys):
     assert info["metadata"]["threshold"] in candidates
     assert fitted.threshold == info["metadata"]["threshold"]
     assert len(info["metadata"]["threshold_scores"]) == len(candidates)
+    assert fitted.gate_labels == info["metadata"]["gate_labels"]
+    assert set(info["metadata"]["gate_scores"]) == {"all", "collapsed"}
     broken = tmp_path / "broken.wav"
     broken.write_text("not audio")
     capsys.readouterr()
@@ -175,3 +183,15 @@ def test_no_speaker_normalization_reaches_the_study_config():
     assert not _experiment_config(off).speaker_normalization
     fit = parser.parse_args(["fit", "--no-speaker-normalization"])
     assert fit.speaker_normalization is False
+
+
+def test_gate_labels_reach_the_study_config():
+    from sklearn_hser.cli import _experiment_config, build_parser
+
+    parser = build_parser()
+    assert _experiment_config(parser.parse_args(["demo"])).gate_labels == "auto"
+    paper = parser.parse_args(["reproduce", "--gate-labels", "collapsed"])
+    assert _experiment_config(paper).gate_options() == ["collapsed"]
+    assert parser.parse_args(["fit", "--gate-labels", "all"]).gate_labels == "all"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["fit", "--gate-labels", "binary"])

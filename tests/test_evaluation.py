@@ -105,13 +105,19 @@ def test_route_counts_without_threshold(hierarchy):
 def test_tuned_hierarchy_is_evaluated_as_a_hierarchy():
     train = _numeric_corpus(n_per_class=20)
     tuned = TunedThresholdHierarchyCV(
-        HierarchicalClassifier(_lr(), _lr(), _lr()), thresholds=(None, 0.3), cv=2
+        HierarchicalClassifier(_lr(), _lr(), _lr()),
+        thresholds=(None, 0.3),
+        gate_labels=["all", "collapsed"],
+        cv=2,
     ).fit(train, train["label"])
     test = _numeric_corpus(n_per_class=10, seed=4)
     result = evaluate_model(tuned, test)
     assert result["kind"] == "hierarchy"
     assert result["model"] == "TunedThresholdHierarchyCV"
     assert result["threshold"] == tuned.best_threshold_
+    assert result["gate_labels"] == tuned.best_gate_labels_
+    gate = {"all": "four-class gate", "collapsed": "neutral/emotional gate"}
+    assert gate[tuned.best_gate_labels_] in format_evaluation(result)
     assert result["UA"] == pytest.approx(
         balanced_accuracy_score(test["label"], tuned.predict(test))
     )
