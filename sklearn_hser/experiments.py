@@ -691,13 +691,14 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     train, val, test = data["train"], data["val"], data["test"]
     y_train, y_val, y_test = (d["label"].to_numpy() for d in (train, val, test))
     flat = SpeechOnlyClassifier(speech).fit(train, y_train)
-    # The two speech models share one feature extraction per sample.
-    # None (the plain text argmax) is a candidate too, after the thresholds:
-    # max() keeps the first best, so ties go to the earlier, more cautious ones
-    # (and to the gate option listed first).
+    # One hierarchy per gate option; the gate and the threshold are chosen
+    # together on validation. None (the plain text argmax) is a candidate
+    # too, after the thresholds: max() keeps the first best, so ties go to the
+    # earlier, more cautious ones (and to the gate option listed first).
     candidates = [*config.thresholds, None]
     hierarchies, on_val = {}, {}
     for gate_labels in config.gate_options():
+        # The two speech models share one feature extraction per sample.
         hierarchy = make_hierarchy(
             speech, FrozenEstimator(text), gate_labels=gate_labels
         ).fit(train, y_train)
