@@ -132,20 +132,17 @@ def _linear_twin_features(speech, corpus):
 def run_folds(corpus, systems, config, cache_dir, folds, log, test_view=None):
     """Scores per system and fold; ``test_view``: the corpus the test rows
     are read from (the same rows, other audio), default ``corpus``."""
-    from sklearn.frozen import FrozenEstimator
-
     from sklearn_hser.baselines import SpeechOnlyClassifier
     from sklearn_hser.experiments import (
         DEFAULT_THRESHOLDS,
         SYSTEMS,
+        _hierarchy_chosen_on_validation,
         build_text_model,
         linear_classifier,
     )
-    from sklearn_hser.hierarchy import make_hierarchy
     from sklearn_hser.metrics import unweighted_accuracy as ua
 
     y = corpus["label"].to_numpy()
-    candidates = [*DEFAULT_THRESHOLDS, None]
     scores = {
         s: {"S": [], "ST": [], "ST-none": [], "LR": [], "t": [], "gate": []}
         for s in systems
@@ -163,17 +160,10 @@ def run_folds(corpus, systems, config, cache_dir, folds, log, test_view=None):
             start = time.perf_counter()
             speech = SYSTEMS[name].build(config, cache_dir)
             flat = SpeechOnlyClassifier(speech).fit(tr, y[train])
-            hierarchies, on_val = {}, {}
-            for gate_labels in config.gate_options():
-                hierarchy = make_hierarchy(
-                    speech, FrozenEstimator(text), gate_labels=gate_labels
-                ).fit(tr, y[train])
-                hierarchies[gate_labels] = hierarchy
-                predictions = hierarchy.predict_for_thresholds(va, candidates)
-                for t in candidates:
-                    on_val[gate_labels, t] = ua(y[val], predictions[t])
-            gate, best = max(on_val, key=on_val.get)
-            on_test = hierarchies[gate].predict_for_thresholds(te, [best, None])
+            hierarchy, (gate, best), _ = _hierarchy_chosen_on_validation(
+                speech, text, tr, va, config.gate_options(), DEFAULT_THRESHOLDS
+            )
+            on_test = hierarchy.predict_for_thresholds(te, [best, None])
             if name not in twins:
                 twins[name] = _linear_twin_features(speech, corpus)
                 test_twins[name] = (

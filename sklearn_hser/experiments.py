@@ -640,6 +640,43 @@ def missing_checkpoint(system: SpeechSystem, config: ExperimentConfig) -> str | 
     return None
 
 
+def _hierarchy_chosen_on_validation(speech, text, train, val, gates, thresholds):
+    """Fit one hierarchy per gate option; choose the gate and threshold on ``val``.
+
+    ``text`` is fitted and used frozen. Candidates are every ``thresholds``
+    value and then None (the plain text argmax), for each of ``gates``; the
+    first best wins ties, so earlier (more cautious) thresholds and earlier
+    gate options are preferred.
+
+    Returns
+    -------
+    hierarchy : HierarchicalClassifier
+        The fitted hierarchy of the chosen gate.
+    choice : tuple
+        ``(gate_labels, threshold)``.
+    scores : dict
+        Validation UA of every ``(gate_labels, threshold)`` pair.
+    """
+    from sklearn.frozen import FrozenEstimator
+
+    from .hierarchy import make_hierarchy
+    from .metrics import unweighted_accuracy
+
+    candidates = [*thresholds, None]
+    y_train, y_val = train["label"].to_numpy(), val["label"].to_numpy()
+    hierarchies, scores = {}, {}
+    for gate_labels in gates:
+        # The two speech models share one feature extraction per sample.
+        hierarchies[gate_labels] = make_hierarchy(
+            speech, FrozenEstimator(text), gate_labels=gate_labels
+        ).fit(train, y_train)
+        predictions = hierarchies[gate_labels].predict_for_thresholds(val, candidates)
+        for t in candidates:
+            scores[gate_labels, t] = unweighted_accuracy(y_val, predictions[t])
+    choice = max(scores, key=scores.get)
+    return hierarchies[choice[0]], choice, scores
+
+
 @validate_params(
     {
         "system": [SpeechSystem],
@@ -675,39 +712,22 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     dict
         JSON-ready record of the run.
     """
-    from sklearn.frozen import FrozenEstimator
 
     from .baselines import SpeechOnlyClassifier
-    from .hierarchy import make_hierarchy
     from .metrics import (
         confusion_table,
         correction_counts,
         neutral_precision_recall,
         system_row,
-        unweighted_accuracy,
     )
 
     start = time.perf_counter()
     train, val, test = data["train"], data["val"], data["test"]
-    y_train, y_val, y_test = (d["label"].to_numpy() for d in (train, val, test))
+    y_train, y_test = (d["label"].to_numpy() for d in (train, test))
     flat = SpeechOnlyClassifier(speech).fit(train, y_train)
-    # One hierarchy per gate option; the gate and the threshold are chosen
-    # together on validation. None (the plain text argmax) is a candidate
-    # too, after the thresholds: max() keeps the first best, so ties go to the
-    # earlier, more cautious ones (and to the gate option listed first).
-    candidates = [*config.thresholds, None]
-    hierarchies, on_val = {}, {}
-    for gate_labels in config.gate_options():
-        # The two speech models share one feature extraction per sample.
-        hierarchy = make_hierarchy(
-            speech, FrozenEstimator(text), gate_labels=gate_labels
-        ).fit(train, y_train)
-        hierarchies[gate_labels] = hierarchy
-        predictions = hierarchy.predict_for_thresholds(val, candidates)
-        for t in candidates:
-            on_val[gate_labels, t] = unweighted_accuracy(y_val, predictions[t])
-    chosen_gate, best = max(on_val, key=on_val.get)
-    hierarchy = hierarchies[chosen_gate]
+    hierarchy, (chosen_gate, best), on_val = _hierarchy_chosen_on_validation(
+        speech, text, train, val, config.gate_options(), config.thresholds
+    )
 
     thresholds = [None, *config.thresholds]
     # One pass of the sub-models per set: routes, text probabilities and the
@@ -764,7 +784,7 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         "gate_labels_on_validation": chosen_gate,
         "validation_ua_per_gate": {
             g: max(v for (gate, _), v in on_val.items() if gate == g)
-            for g in hierarchies
+            for g in config.gate_options()
         },
         "rows": rows,
         "confusion": {

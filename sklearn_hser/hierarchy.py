@@ -329,9 +329,10 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
                 _fit_transform_clone, self.memory
             )(self.speech_features, X, y, params["speech_features"])
             X_speech = _indexable(X_speech)
-        gate_y = np.where(is_neutral, NEUTRAL, EMOTIONAL)
-        if self.gate_labels == "all":
-            gate_y = y
+        # The paper's gate learns neutral vs emotional; "all", every class.
+        gate_y = (
+            y if self.gate_labels == "all" else np.where(is_neutral, NEUTRAL, EMOTIONAL)
+        )
         self.speech_gate_ = _fit_or_constant(
             fit, self.speech_gate, X_speech, gate_y, params["speech_gate"]
         )
