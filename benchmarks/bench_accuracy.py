@@ -40,7 +40,7 @@ Usage::
         [--systems lr-whisper,lr-egemaps,lstm-mfcc,...] [--folds 6]
         [--out DIR] [--test-corpus emodb --test-root DIR]
         [--no-speaker-normalization] [--gate-labels auto|all|collapsed]
-        [--test-channel telephone]
+        [--lstm-seeds 5] [--test-channel telephone]
 
 ``--root`` defaults to ``$HSER_DATA_DIR/ravdess`` or ``../shared/data/ravdess``.
 """
@@ -273,6 +273,12 @@ def main(argv=None) -> int:
         help="the hierarchy's level-1 model: four-class, the paper's neutral vs "
         "emotional, or auto (chosen with the threshold on the validation speakers)",
     )
+    parser.add_argument(
+        "--lstm-seeds",
+        type=int,
+        default=5,
+        help="LSTM networks averaged per model (1: the paper's single network)",
+    )
     args = parser.parse_args(argv)
 
     from sklearn_hser.cli import load_corpus
@@ -293,12 +299,14 @@ def main(argv=None) -> int:
         max_epochs=args.max_epochs,
         speaker_normalization=args.speaker_normalization,
         gate_labels=args.gate_labels,
+        lstm_seeds=args.lstm_seeds,
     )
     folds = held_out_speaker_folds(corpus["speaker"].astype(str).to_numpy(), args.folds)
     print(
         f"{args.corpus}: {len(corpus)} utterances, {corpus['speaker'].nunique()} "
         f"speakers, {len(folds)} folds of held-out speakers; systems {systems}; "
-        f"speaker normalisation of the LSTM systems: {args.speaker_normalization}",
+        f"speaker normalisation of the LSTM systems: {args.speaker_normalization}; "
+        f"LSTM seeds averaged: {args.lstm_seeds}",
         flush=True,
     )
     start = time.perf_counter()

@@ -10,6 +10,8 @@ estimators.
 from __future__ import annotations
 
 from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
     _raise_for_params,
     _routing_enabled,
     process_routing,
@@ -49,3 +51,26 @@ def routed_fit_params(owner, X, sample_weight, fit_params, names, *, transformer
         name: {} if name in transformers else _check_method_params(X, params)
         for name in names
     }
+
+
+def fit_router(owner, names):
+    """A router sending ``owner.fit``'s metadata to each sub-estimator's ``fit``.
+
+    Parameters
+    ----------
+    owner : estimator
+        The meta-estimator; ``names`` are its attributes.
+    names : list of str
+        Sub-estimator parameter names.
+
+    Returns
+    -------
+    MetadataRouter
+    """
+    router = MetadataRouter(owner=owner)
+    for name in names:
+        router.add(
+            **{name: getattr(owner, name)},
+            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+        )
+    return router

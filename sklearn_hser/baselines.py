@@ -25,7 +25,6 @@ from sklearn.base import (
     clone,
 )
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -35,17 +34,7 @@ from sklearn.utils.validation import (
     indexable,
 )
 
-from ._routing import routed_fit_params
-
-
-def _router(owner, names):
-    router = MetadataRouter(owner=owner)
-    for name in names:
-        router.add(
-            **{name: getattr(owner, name)},
-            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
-        )
-    return router
+from ._routing import fit_router, routed_fit_params
 
 
 class SpeechOnlyClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -115,7 +104,7 @@ class SpeechOnlyClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         routing : MetadataRouter
         """
-        return _router(self, ["speech"])
+        return fit_router(self, ["speech"])
 
     @property
     def n_features_in_(self):
@@ -256,7 +245,7 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         routing : MetadataRouter
         """
-        return _router(self, ["speech", "text"])
+        return fit_router(self, ["speech", "text"])
 
     def _aligned(self, model, X):
         proba = np.zeros((_num_samples(X), len(self.classes_)))

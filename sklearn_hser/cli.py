@@ -157,6 +157,7 @@ def _experiment_config(args):
         random_state=args.seed,
         speaker_normalization=args.speaker_normalization,
         gate_labels=args.gate_labels,
+        lstm_seeds=args.lstm_seeds,
         si_validation_speakers=_speakers(args, "si_validation_speakers"),
         si_test_speakers=_speakers(args, "si_test_speakers"),
     )
@@ -242,6 +243,7 @@ def run_fit(args) -> int:
         random_state=args.seed,
         speaker_normalization=args.speaker_normalization,
         gate_labels=args.gate_labels,
+        lstm_seeds=args.lstm_seeds,
     )
     system = SYSTEMS[args.system]
     reason = missing_checkpoint(system, config)
@@ -517,6 +519,13 @@ def build_parser() -> argparse.ArgumentParser:
             help="what the level-1 speech model learns: all classes, the paper's "
             "neutral vs emotional, or auto (chosen with the threshold on "
             "held-out speakers; default)",
+        )
+        p.add_argument(
+            "--lstm-seeds",
+            type=check.positive_int,
+            default=5,
+            help="LSTM networks averaged per model, one per seed (1: the paper's "
+            "single network; default 5)",
         )
         ckpt = dict(type=check.checkpoint_dir, default=None)
         p.add_argument("--w2v-path", **ckpt, help="local wav2vec2-base directory")

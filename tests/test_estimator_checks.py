@@ -11,6 +11,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_hser import HierarchicalClassifier
 from sklearn_hser.baselines import LateFusionClassifier, SpeechOnlyClassifier
+from sklearn_hser.ensemble import SeedEnsembleClassifier
 from sklearn_hser.features import MFCC, GeMAPS, HandcraftedFeatures
 from sklearn_hser.threshold_tuning import TunedThresholdHierarchyCV
 
@@ -43,6 +44,8 @@ ESTIMATORS = [
     LateFusionClassifier(
         LogisticRegression(), DecisionTreeClassifier(max_depth=3, random_state=0)
     ),
+    SeedEnsembleClassifier(DecisionTreeClassifier(max_depth=3), n_seeds=3),
+    SeedEnsembleClassifier(LogisticRegression(), n_seeds=2, random_state=0),
 ]
 
 #: {estimator class name: {check name: reason}}
