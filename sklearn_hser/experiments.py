@@ -403,7 +403,9 @@ SYSTEMS = {
             "LSTM outputs mean-pooled",
             # Mean of the LSTM's outputs: a final state forgets most of the
             # ~50-200 frames of an utterance (0.74 against 0.70 UA, 3 folds).
-            _lstm_over(_whisper_frames, pooling="mean"),
+            # Dropout 0.3: on the validation speakers of 6 held-out-actor
+            # folds, five averaged networks scored 0.849 against 0.845 at 0.5.
+            _lstm_over(_whisper_frames, pooling="mean", dropout=0.3),
             features="Whisper",
         ),
         SpeechSystem(

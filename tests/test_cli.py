@@ -195,3 +195,15 @@ def test_gate_labels_reach_the_study_config():
     assert parser.parse_args(["fit", "--gate-labels", "all"]).gate_labels == "all"
     with pytest.raises(SystemExit):
         parser.parse_args(["fit", "--gate-labels", "binary"])
+
+
+def test_lstm_seeds_reach_the_study_config():
+    from sklearn_hser.cli import _experiment_config, build_parser
+
+    parser = build_parser()
+    assert _experiment_config(parser.parse_args(["demo"])).lstm_seeds == 5
+    single = parser.parse_args(["reproduce", "--lstm-seeds", "1"])
+    assert _experiment_config(single).lstm_seeds == 1
+    assert parser.parse_args(["fit", "--lstm-seeds", "3"]).lstm_seeds == 3
+    with pytest.raises(SystemExit):
+        parser.parse_args(["fit", "--lstm-seeds", "0"])

@@ -114,3 +114,20 @@ def test_averages_lstms_over_frame_sequences():
     assert proba.shape == (len(y), 4)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
     assert [m.random_state for m in ensemble.estimators_] == [3, 4]
+
+
+@pytest.mark.parametrize("name", ["lstm-mfcc", "lstm-handcrafted", "lstm-whisper"])
+def test_study_lstm_systems_average_the_configured_number_of_networks(name):
+    from sklearn_hser.experiments import SYSTEMS, ExperimentConfig
+
+    config = ExperimentConfig(lstm_seeds=3, random_state=4)
+    classifier = SYSTEMS[name].build(config, None).steps[-1][1]
+    assert isinstance(classifier, SeedEnsembleClassifier)
+    assert (classifier.n_seeds, classifier.random_state) == (3, 4)
+    assert isinstance(classifier.estimator, LSTMClassifier)
+    # One seed is the paper's single network, with no wrapper around it.
+    single = SYSTEMS[name].build(ExperimentConfig(lstm_seeds=1), None).steps[-1][1]
+    assert isinstance(single, LSTMClassifier)
+    assert single.get_params() == classifier.estimator.get_params() | {
+        "random_state": 0
+    }
