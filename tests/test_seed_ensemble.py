@@ -131,3 +131,16 @@ def test_study_lstm_systems_average_the_configured_number_of_networks(name):
     assert single.get_params() == classifier.estimator.get_params() | {
         "random_state": 0
     }
+
+
+def test_a_saved_ensemble_of_lstms_loads_and_predicts_the_same(tmp_path):
+    from sklearn_hser.persistence import load_model, save_model
+
+    X, y = _data()
+    lstm = LSTMClassifier(
+        hidden_size=4, fc_size=4, max_epochs=2, validation_fraction=None
+    )
+    ensemble = SeedEnsembleClassifier(lstm, n_seeds=2, random_state=0).fit(X, y)
+    path = save_model(ensemble, tmp_path / "ensemble.joblib")
+    loaded, _ = load_model(path)
+    np.testing.assert_allclose(loaded.predict_proba(X), ensemble.predict_proba(X))
