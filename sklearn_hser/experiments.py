@@ -219,9 +219,9 @@ def lstm_classifier(config: ExperimentConfig, **params):
     ``benchmarks/bench_accuracy.py``, over speaker-normalised features and
     with five networks averaged (the study's defaults), the MFCC, GeMAPS and
     WakeHuBERT systems are 0.012-0.019 UA above a LogisticRegression on the
-    same features. ``lstm-handcrafted``
-    overrides three of them (``weight_decay=1e-3``, ``dropout=0.2``, no
-    early-stopping split): over its 8 features these defaults underfit.
+    same features. ``lstm-handcrafted`` overrides three of them
+    (``weight_decay=1e-3``, ``dropout=0.2``, no early-stopping split): over
+    its 8 features these defaults underfit.
     """
     from .models import LSTMClassifier
 
