@@ -16,8 +16,10 @@ Protocol (RAVDESS by default: the 18 actors here, 6 folds of 3 actors):
 * per system, the flat speech model (S) and the hierarchy (gate, emotion
   model, text) are fitted on the training speakers; the hierarchy's
   threshold, among :data:`~sklearn_hser.experiments.DEFAULT_THRESHOLDS` and
-  ``None``, and its gate (four-class or the paper's neutral vs emotional,
-  ``--gate-labels auto``) are chosen together on the validation speakers,
+  ``None``, and its gate (the flat speech model, four-class with a separate
+  emotion model, or the paper's neutral vs emotional; ``--gate-labels
+  auto``) are chosen together on the validation speakers, by the
+  one-standard-error rule against the flat speech model (``--selection``),
   then applied to the test speakers (ST);
 * next to each system, a LogisticRegression over the same features (mean
   over frames where the system reads sequences) is scored on the same folds:
@@ -39,8 +41,8 @@ Usage::
     python benchmarks/bench_accuracy.py [--corpus ravdess] [--root DIR]
         [--systems lr-whisper,lr-egemaps,lstm-mfcc,...] [--folds 6]
         [--out DIR] [--test-corpus emodb --test-root DIR]
-        [--no-speaker-normalization] [--gate-labels auto|all|collapsed]
-        [--lstm-seeds 5] [--test-channel telephone]
+        [--no-speaker-normalization] [--gate-labels auto|flat|all|collapsed]
+        [--lstm-seeds 5] [--selection one_se|best] [--test-channel telephone]
 
 ``--root`` defaults to ``$HSER_DATA_DIR/ravdess`` or ``../shared/data/ravdess``.
 """
@@ -161,7 +163,13 @@ def run_folds(corpus, systems, config, cache_dir, folds, log, test_view=None):
             speech = SYSTEMS[name].build(config, cache_dir)
             flat = SpeechOnlyClassifier(speech).fit(tr, y[train])
             hierarchy, (gate, best), _ = _hierarchy_chosen_on_validation(
-                speech, text, tr, va, config.gate_options(), DEFAULT_THRESHOLDS
+                speech,
+                text,
+                tr,
+                va,
+                config.gate_options(),
+                DEFAULT_THRESHOLDS,
+                config.selection,
             )
             on_test = hierarchy.predict_for_thresholds(te, [best, None])
             if name not in twins:
@@ -268,9 +276,10 @@ def main(argv=None) -> int:
     parser.add_argument("--test-root", default=None)
     parser.add_argument(
         "--gate-labels",
-        choices=("auto", "all", "collapsed"),
+        choices=("auto", "flat", "all", "collapsed"),
         default="auto",
-        help="the hierarchy's level-1 model: four-class, the paper's neutral vs "
+        help="the hierarchy's level-1 model: the flat four-class speech model, "
+        "four-class with a separate emotion model, the paper's neutral vs "
         "emotional, or auto (chosen with the threshold on the validation speakers)",
     )
     parser.add_argument(
@@ -278,6 +287,14 @@ def main(argv=None) -> int:
         type=int,
         default=5,
         help="LSTM networks averaged per model (1: the paper's single network)",
+    )
+    parser.add_argument(
+        "--selection",
+        choices=("one_se", "best"),
+        default="one_se",
+        help="how the gate and threshold are chosen on the validation speakers: "
+        "keep the flat speech model unless another setting beats it by more than "
+        "one standard error, or the top score",
     )
     args = parser.parse_args(argv)
 
@@ -300,13 +317,14 @@ def main(argv=None) -> int:
         speaker_normalization=args.speaker_normalization,
         gate_labels=args.gate_labels,
         lstm_seeds=args.lstm_seeds,
+        selection=args.selection,
     )
     folds = held_out_speaker_folds(corpus["speaker"].astype(str).to_numpy(), args.folds)
     print(
         f"{args.corpus}: {len(corpus)} utterances, {corpus['speaker'].nunique()} "
         f"speakers, {len(folds)} folds of held-out speakers; systems {systems}; "
         f"speaker normalisation of the LSTM systems: {args.speaker_normalization}; "
-        f"LSTM seeds averaged: {args.lstm_seeds}",
+        f"LSTM seeds averaged: {args.lstm_seeds}; selection: {args.selection}",
         flush=True,
     )
     start = time.perf_counter()

@@ -158,6 +158,7 @@ def _experiment_config(args):
         speaker_normalization=args.speaker_normalization,
         gate_labels=args.gate_labels,
         lstm_seeds=args.lstm_seeds,
+        selection=args.selection,
         si_validation_speakers=_speakers(args, "si_validation_speakers"),
         si_test_speakers=_speakers(args, "si_test_speakers"),
     )
@@ -244,6 +245,7 @@ def run_fit(args) -> int:
         speaker_normalization=args.speaker_normalization,
         gate_labels=args.gate_labels,
         lstm_seeds=args.lstm_seeds,
+        selection=args.selection,
     )
     system = SYSTEMS[args.system]
     reason = missing_checkpoint(system, config)
@@ -514,11 +516,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--gate-labels",
-            choices=("auto", "all", "collapsed"),
+            choices=("auto", "flat", "all", "collapsed"),
             default="auto",
-            help="what the level-1 speech model learns: all classes, the paper's "
-            "neutral vs emotional, or auto (chosen with the threshold on "
-            "held-out speakers; default)",
+            help="what the level-1 speech model learns: all classes and it names "
+            "the emotion too (flat), all classes with a separate emotion model "
+            "(all), the paper's neutral vs emotional (collapsed), or auto "
+            "(chosen with the threshold on held-out speakers; default)",
         )
         p.add_argument(
             "--lstm-seeds",
@@ -526,6 +529,14 @@ def build_parser() -> argparse.ArgumentParser:
             default=5,
             help="LSTM networks averaged per model, one per seed (1: the paper's "
             "single network; default 5)",
+        )
+        p.add_argument(
+            "--selection",
+            choices=("one_se", "best"),
+            default="one_se",
+            help="how the gate and threshold are chosen on held-out speakers: "
+            "one_se keeps the flat speech model unless another setting beats it "
+            "by more than one standard error (default); best takes the top score",
         )
         ckpt = dict(type=check.checkpoint_dir, default=None)
         p.add_argument("--w2v-path", **ckpt, help="local wav2vec2-base directory")

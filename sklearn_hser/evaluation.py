@@ -129,8 +129,8 @@ def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
 
         - ``model`` (class name), ``kind`` (``"hierarchy"`` or ``"flat"``),
           ``threshold`` (the hierarchy's threshold; None for plain argmax or
-          a flat model), ``gate_labels`` (the hierarchy's gate, ``"all"``
-          or ``"collapsed"``; None for a flat model), ``n`` (samples),
+          a flat model), ``gate_labels`` (the hierarchy's gate, ``"flat"``,
+          ``"all"`` or ``"collapsed"``; None for a flat model), ``n`` (samples),
           ``labels`` (the model's classes, paper order first: the rows and
           columns of the matrices).
         - ``UA``, ``WA``: unweighted accuracy (mean recall over the classes
@@ -236,7 +236,11 @@ def format_evaluation(result: dict) -> str:
         kind = "hierarchy, no threshold: text argmax"
     else:
         kind = f"hierarchy, threshold {threshold:g}"
-    gate = {"all": "four-class gate", "collapsed": "neutral/emotional gate"}
+    gate = {
+        "flat": "flat four-class gate",
+        "all": "four-class gate",
+        "collapsed": "neutral/emotional gate",
+    }
     if result.get("gate_labels") in gate:
         kind += f", {gate[result['gate_labels']]}"
     lines = [

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -64,9 +65,10 @@ RECOMMENDED_SYSTEM = "lr-whisper"
 
 SPLITS = ("sd", "si")
 
-#: The hierarchy's gate options, in the order a tie is broken: the four-class
-#: gate first, as it keeps the flat speech model's neutral decisions.
-GATE_LABELS = ("all", "collapsed")
+#: The hierarchy's gate options, in the order a tie is broken: first the flat
+#: speech model as the gate (at threshold 0 the hierarchy is that model), then
+#: the four-class gate with its own emotion model, then the paper's.
+GATE_LABELS = ("flat", "all", "collapsed")
 
 
 @dataclass
@@ -130,6 +132,14 @@ class ExperimentConfig:
         validation UA by up to 0.026 and test UA by 0.002-0.021 for the LSTMs
         over pooled features, and by 0.027 for the one over Whisper frames
         (see ``docs/guide/accuracy.md``).
+    selection : {"one_se", "best"}
+        How the gate and threshold are chosen on held-out speakers
+        (:func:`~sklearn_hser.selection.select_candidate`). ``"one_se"``
+        (default) keeps the first candidate (with the default gates and
+        thresholds, the ``"flat"`` gate at threshold 0: the flat speech
+        model) unless the best candidate beats it by more
+        than one standard error of their UA difference; ``"best"`` takes the
+        highest validation UA.
     """
 
     corpus: str = "demo"
@@ -147,6 +157,7 @@ class ExperimentConfig:
     speaker_normalization: bool = True
     gate_labels: str = "auto"
     lstm_seeds: int = 5
+    selection: str = "one_se"
 
     def gate_options(self) -> list:
         """The ``gate_labels`` values the threshold search chooses among."""
@@ -574,12 +585,16 @@ def fit_system(
         return model.fit(corpus, y), {"threshold": threshold, "gate_labels": gates[0]}
     candidates = [*DEFAULT_THRESHOLDS, None] if threshold == "auto" else [threshold]
     cv, groups = speaker_folds(corpus, n_splits, config.random_state)
-    tuner = TunedThresholdHierarchyCV(
-        make_hierarchy(speech, text),
-        thresholds=candidates,
-        gate_labels=gates,
-        cv=cv,
-    ).fit(corpus, y, groups=groups)
+    with tempfile.TemporaryDirectory(prefix="hser-gates-") as memory:
+        # The memory fits what the gate options share once per fold.
+        tuner = TunedThresholdHierarchyCV(
+            make_hierarchy(speech, text, memory=memory),
+            thresholds=candidates,
+            gate_labels=gates,
+            cv=cv,
+            selection=config.selection,
+        ).fit(corpus, y, groups=groups)
+        tuner.estimator_.set_params(memory=None)
     # One row per gate option, one column per threshold.
     scores = tuner.cv_scores_.mean(axis=0).reshape(len(gates), len(candidates))
     chosen = gates.index(tuner.best_gate_labels_)
@@ -662,13 +677,17 @@ def missing_checkpoint(system: SpeechSystem, config: ExperimentConfig) -> str | 
     return None
 
 
-def _hierarchy_chosen_on_validation(speech, text, train, val, gates, thresholds):
+def _hierarchy_chosen_on_validation(
+    speech, text, train, val, gates, thresholds, selection="one_se"
+):
     """Fit one hierarchy per gate option; choose the gate and threshold on ``val``.
 
     ``text`` is fitted and used frozen. Candidates are every ``thresholds``
     value and then None (the plain text argmax), for each of ``gates``; the
-    first best wins ties, so earlier (more cautious) thresholds and earlier
-    gate options are preferred.
+    first one is the reference of ``selection``
+    (:func:`~sklearn_hser.selection.select_candidate`), and the first best
+    wins ties, so earlier (more cautious) thresholds and earlier gate options
+    are preferred.
 
     Returns
     -------
@@ -683,19 +702,36 @@ def _hierarchy_chosen_on_validation(speech, text, train, val, gates, thresholds)
 
     from .hierarchy import make_hierarchy
     from .metrics import unweighted_accuracy
+    from .selection import select_candidate
 
     candidates = [*thresholds, None]
     y_train, y_val = train["label"].to_numpy(), val["label"].to_numpy()
-    hierarchies, scores = {}, {}
-    for gate_labels in gates:
-        # The two speech models share one feature extraction per sample.
-        hierarchies[gate_labels] = make_hierarchy(
-            speech, FrozenEstimator(text), gate_labels=gate_labels
-        ).fit(train, y_train)
-        predictions = hierarchies[gate_labels].predict_for_thresholds(val, candidates)
-        for t in candidates:
-            scores[gate_labels, t] = unweighted_accuracy(y_val, predictions[t])
-    choice = max(scores, key=scores.get)
+    hierarchies, scores, predicted = {}, {}, {}
+    # A memory shared by the gate options fits what they have in common once:
+    # the feature step, the four-class gate ("flat", "all") and the emotion
+    # model ("all", "collapsed").
+    with tempfile.TemporaryDirectory(prefix="hser-gates-") as memory:
+        for gate_labels in gates:
+            # The two speech models share one feature extraction per sample.
+            hierarchies[gate_labels] = make_hierarchy(
+                speech, FrozenEstimator(text), gate_labels=gate_labels, memory=memory
+            ).fit(train, y_train)
+            hierarchies[gate_labels].set_params(memory=None)
+            predictions = hierarchies[gate_labels].predict_for_thresholds(
+                val, candidates
+            )
+            for t in candidates:
+                predicted[gate_labels, t] = predictions[t]
+                scores[gate_labels, t] = unweighted_accuracy(y_val, predictions[t])
+    keys = list(scores)
+    chosen = select_candidate(
+        [scores[k] for k in keys],
+        y_val,
+        [predicted[k] for k in keys],
+        scoring="ua",
+        selection=selection,
+    )
+    choice = keys[chosen]
     return hierarchies[choice[0]], choice, scores
 
 
@@ -748,7 +784,13 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     y_train, y_test = (d["label"].to_numpy() for d in (train, test))
     flat = SpeechOnlyClassifier(speech).fit(train, y_train)
     hierarchy, (chosen_gate, best), on_val = _hierarchy_chosen_on_validation(
-        speech, text, train, val, config.gate_options(), config.thresholds
+        speech,
+        text,
+        train,
+        val,
+        config.gate_options(),
+        config.thresholds,
+        config.selection,
     )
 
     thresholds = [None, *config.thresholds]

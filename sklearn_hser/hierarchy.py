@@ -132,7 +132,12 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
     in arousal, angry and happy above). The routing then equals the flat
     speech model's neutral decision, so with ``threshold=0`` the hierarchy
     cannot fall below the flat model by more than the emotion model's
-    differences.
+    differences. ``gate_labels="flat"`` removes that difference too: the
+    four-class gate also names the emotion of the samples it calls
+    emotional, and ``speech_emotion`` is not used. The speech level is then
+    exactly the flat speech model, whose neutral decisions the text model
+    may revise; with ``threshold=0`` the hierarchy predicts what the flat
+    model predicts.
 
     Parameters
     ----------
@@ -142,7 +147,8 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         audio column, e.g. ``make_pipeline(MFCC(column="audio"), ...)``.
     speech_emotion : estimator
         Classifier over the emotional classes, fitted on the emotional
-        samples of ``X`` only. When the training labels hold a single
+        samples of ``X`` only; not used with ``gate_labels="flat"``. When
+        the training labels hold a single
         emotional class it is not fitted; that class is predicted instead
         (likewise the gate, when ``y`` holds no neutral sample: a warning
         says so and every sample takes the emotional route).
@@ -155,11 +161,14 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         time: changing it never requires a refit.
     neutral_label : str or int, default="neutral"
         The label of the neutral class in ``y``.
-    gate_labels : {"collapsed", "all"}, default="collapsed"
-        What ``speech_gate`` learns. ``"collapsed"`` (the paper): the labels
-        collapsed to ``"neutral"`` / ``"emotional"``. ``"all"``: every class;
-        a sample takes the text route when the gate predicts
-        ``neutral_label``. Changing it requires a refit of the gate.
+    gate_labels : {"collapsed", "all", "flat"}, default="collapsed"
+        What ``speech_gate`` learns and decides. ``"collapsed"`` (the
+        paper): the labels collapsed to ``"neutral"`` / ``"emotional"``.
+        ``"all"``: every class; a sample takes the text route when the gate
+        predicts ``neutral_label``, the emotion route otherwise, where
+        ``speech_emotion`` names the emotion. ``"flat"``: as ``"all"``, but
+        the gate's own prediction is the emotion (``speech_emotion`` is not
+        fitted). Changing it requires a refit.
     memory : str, joblib.Memory or None, default=None
         Cache of the sub-model fits, as in :class:`sklearn.pipeline.Pipeline`.
         With a cache, a ``GridSearchCV`` over ``threshold`` (or over the
@@ -180,7 +189,8 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         The fitted level-1 model.
     speech_emotion_ : estimator
         The fitted level-2 speech model (a constant ``DummyClassifier`` when
-        the training data hold a single emotional class).
+        the training data hold a single emotional class; ``speech_gate_``
+        itself with ``gate_labels="flat"``).
     text_ : estimator
         The fitted text model.
     classes_ : ndarray of shape (n_classes,)
@@ -198,8 +208,9 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
     -----
     ``predict_proba`` returns, for each sample, the probabilities of the
     model that decides it: ``speech_emotion_`` on the emotional route (zero
-    for neutral), ``text_`` on the neutral route. ``predict`` applies the
-    threshold rule to those probabilities, as
+    for neutral, except with ``gate_labels="flat"``, where they are the
+    gate's four-class probabilities), ``text_`` on the neutral route.
+    ``predict`` applies the threshold rule to those probabilities, as
     :class:`sklearn.model_selection.FixedThresholdClassifier` does: without a
     threshold, ``predict`` is the argmax of ``predict_proba``; with one, it
     differs exactly for the samples that :meth:`route` marks
@@ -230,7 +241,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         "text": [HasMethods(["fit", "predict"])],
         "threshold": [Interval(Real, 0, 1, closed="both"), None],
         "neutral_label": [str, int, np.integer],
-        "gate_labels": [StrOptions({"collapsed", "all"})],
+        "gate_labels": [StrOptions({"collapsed", "all", "flat"})],
         "memory": [None, str, HasMethods(["cache"])],
         "speech_features": [HasMethods(["fit", "transform"]), None],
     }
@@ -329,13 +340,21 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
                 _fit_transform_clone, self.memory
             )(self.speech_features, X, y, params["speech_features"])
             X_speech = _indexable(X_speech)
-        # The paper's gate learns neutral vs emotional; "all", every class.
+        # The paper's gate learns neutral vs emotional; "all" and "flat",
+        # every class.
         gate_y = (
-            y if self.gate_labels == "all" else np.where(is_neutral, NEUTRAL, EMOTIONAL)
+            np.where(is_neutral, NEUTRAL, EMOTIONAL)
+            if self.gate_labels == "collapsed"
+            else y
         )
         self.speech_gate_ = _fit_or_constant(
             fit, self.speech_gate, X_speech, gate_y, params["speech_gate"]
         )
+        if self.gate_labels == "flat":
+            # The gate names the emotion too: no second speech model.
+            self.speech_emotion_ = self.speech_gate_
+            self.text_ = self._fit_text(fit, X, y, params)
+            return self
         emotional = np.flatnonzero(~is_neutral)
         self.speech_emotion_ = _fit_or_constant(
             fit,
@@ -344,11 +363,15 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             y[emotional],
             _check_method_params(X, params["speech_emotion"], emotional),
         )
-        self.text_ = fit(self.text, X, y, params["text"])
-        unknown = set(self.text_.classes_) - set(self.classes_)
+        self.text_ = self._fit_text(fit, X, y, params)
+        return self
+
+    def _fit_text(self, fit, X, y, params):
+        text = fit(self.text, X, y, params["text"])
+        unknown = set(text.classes_) - set(self.classes_)
         if unknown:  # pragma: no cover - only with a text model that invents labels
             raise ValueError(f"The text model predicts unknown classes {unknown}.")
-        return self
+        return text
 
     def get_metadata_routing(self):
         """How metadata (e.g. ``sample_weight``) reach the sub-estimators.
@@ -428,16 +451,23 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         features = getattr(self, "speech_features_", None)
         if features is not None:
             X_speech = _indexable(features.transform(X))
-        gate = np.asarray(self.speech_gate_.predict(X_speech))
+        gate_pred = np.asarray(self.speech_gate_.predict(X_speech))
         # getattr: hierarchies pickled before gate_labels existed.
-        if getattr(self, "gate_labels", "collapsed") == "all":
-            gate = np.where(gate == self.neutral_label, NEUTRAL, EMOTIONAL)
+        gate_labels = getattr(self, "gate_labels", "collapsed")
+        gate = gate_pred
+        if gate_labels != "collapsed":
+            gate = np.where(gate_pred == self.neutral_label, NEUTRAL, EMOTIONAL)
         to_text = np.flatnonzero(gate == NEUTRAL)
         to_emotion = np.flatnonzero(gate != NEUTRAL)
         emotion_pred = emotion_proba = text_proba = text_pred = None
         if len(to_emotion):
             X_emotion = _safe_indexing(X_speech, to_emotion)
-            if proba and hasattr(self.speech_emotion_, "predict_proba"):
+            if gate_labels == "flat":
+                # The gate's decision is final; its probabilities only on demand.
+                emotion_pred = gate_pred[to_emotion]
+                if proba and hasattr(self.speech_emotion_, "predict_proba"):
+                    emotion_proba = self.speech_emotion_.predict_proba(X_emotion)
+            elif proba and hasattr(self.speech_emotion_, "predict_proba"):
                 emotion_proba = self.speech_emotion_.predict_proba(X_emotion)
                 classes = self.speech_emotion_.classes_
                 emotion_pred = classes[np.argmax(emotion_proba, axis=1)]

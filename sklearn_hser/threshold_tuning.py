@@ -25,7 +25,7 @@ from sklearn.base import (
 )
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, get_tags
-from sklearn.utils._param_validation import HasMethods
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -41,6 +41,8 @@ from sklearn.utils.validation import (
     column_or_1d,
     indexable,
 )
+
+from .selection import SELECTIONS, select_candidate
 
 _METRICS = {
     "ua": "unweighted_accuracy",
@@ -67,12 +69,13 @@ def _fold_scores(estimator, X, y, train, test, candidates, metric, fit_params):
     """Fit on ``train`` (once per gate option); score every candidate on ``test``.
 
     ``candidates`` are ``(gate_labels, threshold)`` pairs, grouped by
-    ``gate_labels`` (``None``: the estimator's own); returns the scores in
-    their order and ``{gate_labels: fitted hierarchy}``.
+    ``gate_labels`` (``None``: the estimator's own); returns the scores and
+    the predictions on ``test`` in their order, and ``{gate_labels: fitted
+    hierarchy}``.
     """
     params = _check_method_params(X, fit_params, train)
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
-    scores, fitted = [], {}
+    scores, predicted, fitted = [], [], {}
     for gate in dict.fromkeys(g for g, _ in candidates):
         model = clone(estimator)
         if gate is not None:
@@ -81,7 +84,8 @@ def _fold_scores(estimator, X, y, train, test, candidates, metric, fit_params):
         thresholds = [t for g, t in candidates if g == gate]
         predictions = model.predict_for_thresholds(X_test, thresholds)
         scores += [metric(y[test], predictions[t]) for t in thresholds]
-    return scores, fitted
+        predicted += [np.asarray(predictions[t]) for t in thresholds]
+    return scores, predicted, fitted
 
 
 def _cv_results(candidates, scores) -> dict:
@@ -124,21 +128,32 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         paper's four: at 0 the text never overrides speech's *neutral*, so the
         search can keep the speech decision when transcripts carry no emotion
         (listed first, it also wins ties).
-    gate_labels : sequence of {"all", "collapsed"} or None, default=None
+    gate_labels : sequence of {"flat", "all", "collapsed"} or None, default=None
         Also choose the hierarchy's ``gate_labels`` among these, jointly with
         the threshold: the hierarchy is fitted once per option and fold, and
         every ``(gate_labels, threshold)`` pair is scored. ``None`` keeps the
         estimator's own. Ties go to the option listed first. Which gate is
         better depends on the transcripts: the neutral-vs-emotional gate
         (``"collapsed"``) sends more samples to the text model, which pays
-        when words carry emotion, and the four-class gate (``"all"``) keeps
-        the flat speech model's neutral decisions, which is safer when they
-        do not.
+        when words carry emotion; the four-class gates (``"all"``,
+        ``"flat"``) keep the flat speech model's neutral decisions, which is
+        safer when they do not, and ``"flat"`` at threshold 0 *is* the flat
+        speech model. Give the estimator a ``memory`` to fit the four-class
+        gate once for both ``"all"`` and ``"flat"``.
     cv : int, cross-validation generator or iterable, default=5
         As in ``GridSearchCV``, e.g.
         :class:`~sklearn_hser.datasets.LeaveOneSessionOut`.
     scoring : {"ua", "wa"} or callable, default="ua"
         ``score(y_true, y_pred)``, higher is better.
+    selection : {"one_se", "best"}, default="one_se"
+        How the candidate is chosen from the mean scores
+        (:func:`~sklearn_hser.selection.select_candidate`). ``"best"``: the
+        highest mean score. ``"one_se"``: the first candidate (the first
+        gate option at the first threshold, by default threshold 0) unless
+        the best one beats it by more than the standard error of their
+        difference, computed over the out-of-fold predictions of all folds.
+        A gain within the noise of a few held-out speakers then does not
+        move the decision away from the cautious setting.
     refit : bool, default=True
         Refit the hierarchy on all data with the best threshold. ``False``
         keeps the hierarchy fitted on the training part of the split, which
@@ -150,10 +165,12 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
     Attributes
     ----------
     best_threshold_ : float or None
-        The threshold with the best mean score.
+        The threshold of the chosen candidate (by ``selection``).
     best_gate_labels_ : str or None
-        The ``gate_labels`` option of the best candidate (``None`` when
+        The ``gate_labels`` option of the chosen candidate (``None`` when
         ``gate_labels`` was not searched).
+    best_index_ : int
+        The chosen candidate's index in ``cv_results_``.
     best_score_ : float
         Its mean score over the folds.
     cv_scores_ : ndarray of shape (n_folds, n_candidates)
@@ -202,6 +219,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         "gate_labels": [list, tuple, None],
         "cv": ["cv_object"],
         "scoring": [str, callable],
+        "selection": [StrOptions(set(SELECTIONS))],
         "refit": ["boolean"],
         "n_jobs": [None, int],
     }
@@ -214,6 +232,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         gate_labels=None,
         cv=5,
         scoring="ua",
+        selection="one_se",
         refit=True,
         n_jobs=None,
     ):
@@ -222,6 +241,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         self.gate_labels = gate_labels
         self.cv = cv
         self.scoring = scoring
+        self.selection = selection
         self.refit = refit
         self.n_jobs = n_jobs
 
@@ -285,9 +305,22 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
             )
             for train, test in splits
         )
-        self.cv_scores_ = np.asarray([scores for scores, _ in folds], dtype=float)
+        self.cv_scores_ = np.asarray([scores for scores, _, _ in folds], dtype=float)
         mean = self.cv_scores_.mean(axis=0)
-        best = int(np.argmax(mean))
+        # The out-of-fold predictions of all folds, pooled per candidate.
+        y_held_out = np.concatenate([y[test] for _, test in splits])
+        held_out = [
+            np.concatenate([predicted[c] for _, predicted, _ in folds])
+            for c in range(len(candidates))
+        ]
+        best = select_candidate(
+            mean,
+            y_held_out,
+            held_out,
+            scoring=self.scoring,
+            selection=self.selection,
+        )
+        self.best_index_ = best
         self.best_gate_labels_, self.best_threshold_ = candidates[best]
         self.best_score_ = float(mean[best])
         self.cv_results_ = _cv_results(candidates, self.cv_scores_)
@@ -298,7 +331,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
             self.estimator_ = clone(self.estimator).set_params(**chosen)
             self.estimator_.fit(X, y, **_check_method_params(X, fit_params))
         else:
-            fitted = folds[0][1][self.best_gate_labels_]
+            fitted = folds[0][2][self.best_gate_labels_]
             self.estimator_ = fitted.set_params(threshold=self.best_threshold_)
         self.classes_ = self.estimator_.classes_
         return self
@@ -308,10 +341,10 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         if self.gate_labels is None:
             return [(None, t) for t in thresholds]
         options = list(self.gate_labels)
-        if not options or any(g not in ("all", "collapsed") for g in options):
+        if not options or any(g not in ("flat", "all", "collapsed") for g in options):
             raise ValueError(
-                "gate_labels must be None or a non-empty sequence of 'all' / "
-                f"'collapsed'; got {self.gate_labels!r}."
+                "gate_labels must be None or a non-empty sequence of 'flat' / "
+                f"'all' / 'collapsed'; got {self.gate_labels!r}."
             )
         if "gate_labels" not in self.estimator.get_params(deep=False):
             raise ValueError(

@@ -36,9 +36,13 @@ ESTIMATORS = [
     _hierarchy(threshold=0.3),
     _hierarchy(speech_features=StandardScaler()),
     _hierarchy(gate_labels="all"),
+    _hierarchy(gate_labels="flat"),
     TunedThresholdHierarchyCV(_hierarchy(), thresholds=[None, 0.3], cv=3),
     TunedThresholdHierarchyCV(
-        _hierarchy(), thresholds=[None], gate_labels=["all", "collapsed"], cv=3
+        _hierarchy(),
+        thresholds=[None],
+        gate_labels=["flat", "all", "collapsed"],
+        cv=3,
     ),
     SpeechOnlyClassifier(LogisticRegression()),
     LateFusionClassifier(

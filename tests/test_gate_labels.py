@@ -96,6 +96,62 @@ def test_four_class_gate_keeps_the_flat_neutral_decision_a_linear_gate_loses():
     assert unweighted_accuracy(y_test, four) >= flat_ua - 0.01
 
 
+def test_flat_gate_at_threshold_zero_is_the_flat_speech_model():
+    X, y = _corpus(600, 9)
+    X_test, _ = _corpus(400, 10)
+    speech, _ = _models()
+    flat = SpeechOnlyClassifier(speech).fit(X, y)
+    model = _hierarchy(gate_labels="flat", threshold=0.0).fit(X, y)
+    # No second speech model: the gate names the emotion.
+    assert model.speech_emotion_ is model.speech_gate_
+    np.testing.assert_array_equal(model.predict(X_test), flat.predict(X_test))
+    routes = model.route(X_test)
+    emotional = (routes["branch"] == "speech_emotion").to_numpy()
+    assert 0 < emotional.sum() < len(X_test)
+    np.testing.assert_allclose(
+        model.predict_proba(X_test)[emotional], flat.predict_proba(X_test)[emotional]
+    )
+    # A separate emotion model ("all") names some emotions differently.
+    four = _hierarchy(gate_labels="all", threshold=0.0).fit(X, y)
+    np.testing.assert_array_equal(
+        four.predict(X_test) == "neutral", flat.predict(X_test) == "neutral"
+    )
+
+
+def test_flat_gate_lets_informative_text_revise_the_neutral_decisions():
+    X, y = _corpus(800, 11, informative=True, spread=1.5)
+    X_test, y_test = _corpus(600, 12, informative=True, spread=1.5)
+    speech, _ = _models()
+    flat_ua = unweighted_accuracy(
+        y_test, SpeechOnlyClassifier(speech).fit(X, y).predict(X_test)
+    )
+    model = _hierarchy(gate_labels="flat", threshold=None).fit(X, y)
+    assert unweighted_accuracy(y_test, model.predict(X_test)) >= flat_ua + 0.05
+
+
+class _CountingLogisticRegression(LogisticRegression):
+    """Counts its fits, to see which fits a memory saves."""
+
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fits += 1
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_a_memory_fits_the_four_class_gate_once_for_all_and_flat(tmp_path):
+    X, y = _corpus(300, 13)
+    X_speech = X[SPEECH_COLUMNS].to_numpy()
+    speech = _CountingLogisticRegression(max_iter=1000)
+    _CountingLogisticRegression.fits = 0
+    for gate in ("all", "flat", "collapsed"):
+        HierarchicalClassifier(
+            speech, speech, LogisticRegression(), gate_labels=gate, memory=str(tmp_path)
+        ).fit(X_speech, y)
+    # all: gate + emotion; flat: cached gate; collapsed: gate + cached emotion.
+    assert _CountingLogisticRegression.fits == 3
+
+
 @pytest.mark.parametrize("informative", [False, True])
 def test_joint_search_picks_the_gate_on_held_out_groups(informative):
     # Noisier speech than elsewhere, so that the text has something to add.
@@ -117,7 +173,8 @@ def test_joint_search_picks_the_gate_on_held_out_groups(informative):
     if informative:
         assert tuned_ua >= flat_ua + 0.05
     else:
-        assert tuner.best_gate_labels_ == "all"
+        # Both four-class gates keep the flat model's neutral decisions.
+        assert tuner.best_gate_labels_ in ("flat", "all")
         assert tuned_ua >= flat_ua - 0.01
 
 
@@ -193,7 +250,7 @@ class _OtherHierarchy:
 
 
 def test_config_gate_options():
-    assert ExperimentConfig().gate_options() == ["all", "collapsed"]
+    assert ExperimentConfig().gate_options() == ["flat", "all", "collapsed"]
     assert ExperimentConfig(gate_labels="collapsed").gate_options() == ["collapsed"]
 
 
