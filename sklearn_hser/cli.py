@@ -287,7 +287,8 @@ def run_fit(args) -> int:
             print(
                 f"Validation UA per gate ({gates}) and per threshold with the "
                 f"{info['gate_labels']!r} gate ({scores}); chose "
-                f"gate_labels={info['gate_labels']!r}, threshold={info['threshold']}"
+                f"gate_labels={info['gate_labels']!r}, threshold={info['threshold']} "
+                f"(selection: {config.selection})"
             )
         path = save_model(
             model,

@@ -109,19 +109,19 @@ class ExperimentConfig:
         Whisper LSTMs by 0.07-0.14 UA and left the handcrafted one level
         (see ``docs/guide/accuracy.md``). ``lr-whisper`` always normalises;
         the plain ``lr-egemaps`` baseline never does.
-    gate_labels : {"auto", "all", "collapsed"}
+    gate_labels : {"auto", "flat", "all", "collapsed"}
         What the hierarchy's level-1 speech model learns
         (:class:`~sklearn_hser.HierarchicalClassifier`'s ``gate_labels``):
         ``"collapsed"`` is the paper's neutral-vs-emotional gate, ``"all"`` a
-        four-class gate that routes to the text branch what it calls neutral.
-        ``"auto"`` (default) chooses between them with the threshold, on the
-        same held-out speakers. The collapsed gate sends more samples to the
-        text model, which pays when words carry emotion; the four-class gate
-        keeps the flat speech model's neutral decisions, which is safer when
-        they do not: on held-out RAVDESS speakers the collapsed gate left the
-        Whisper and WakeHuBERT hierarchies 0.014 and 0.019 UA below their
-        flat speech models, the four-class gate 0.000 and 0.012 above (see
-        ``docs/guide/accuracy.md``).
+        four-class gate that routes to the text branch what it calls neutral
+        and the rest to the paper's emotion model, ``"flat"`` the same gate
+        naming the emotion too (the flat speech model, whose neutral
+        decisions the text model may revise). ``"auto"`` (default) chooses
+        among them with the threshold, on the same held-out speakers, by
+        ``selection``. The collapsed gate sends more samples to the text
+        model, which pays when words carry emotion; the four-class gates keep
+        the flat speech model's neutral decisions, which is safer when they
+        do not (see ``docs/guide/accuracy.md``).
     lstm_seeds : int
         Networks, one per seed, whose class probabilities each LSTM system
         averages (:class:`~sklearn_hser.ensemble.SeedEnsembleClassifier`);

@@ -207,3 +207,23 @@ def test_lstm_seeds_reach_the_study_config():
     assert parser.parse_args(["fit", "--lstm-seeds", "3"]).lstm_seeds == 3
     with pytest.raises(SystemExit):
         parser.parse_args(["fit", "--lstm-seeds", "0"])
+
+
+def test_selection_and_the_flat_gate_reach_the_study_config():
+    from sklearn_hser.cli import _experiment_config, build_parser
+    from sklearn_hser.experiments import GATE_LABELS
+    from sklearn_hser.selection import SELECTIONS
+
+    parser = build_parser()
+    default = _experiment_config(parser.parse_args(["demo"]))
+    assert default.selection == "one_se" and default.gate_options()[0] == "flat"
+    chosen = parser.parse_args(["reproduce", "--selection", "best"])
+    assert _experiment_config(chosen).selection == "best"
+    flat = parser.parse_args(["fit", "--gate-labels", "flat"])
+    assert flat.gate_labels == "flat"
+    # The command line offers exactly the package's options.
+    for name, options in (("--selection", SELECTIONS), ("--gate-labels", GATE_LABELS)):
+        for option in options:
+            parser.parse_args(["fit", name, option])
+        with pytest.raises(SystemExit):
+            parser.parse_args(["fit", name, "fastest"])
