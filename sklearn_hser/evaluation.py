@@ -237,7 +237,7 @@ def format_evaluation(result: dict) -> str:
     else:
         kind = f"hierarchy, threshold {threshold:g}"
     gate = {
-        "flat": "flat four-class gate",
+        "flat": "flat speech model as gate",
         "all": "four-class gate",
         "collapsed": "neutral/emotional gate",
     }

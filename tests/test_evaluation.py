@@ -107,7 +107,7 @@ def test_tuned_hierarchy_is_evaluated_as_a_hierarchy():
     tuned = TunedThresholdHierarchyCV(
         HierarchicalClassifier(_lr(), _lr(), _lr()),
         thresholds=(None, 0.3),
-        gate_labels=["all", "collapsed"],
+        gate_labels=["flat", "all", "collapsed"],
         cv=2,
     ).fit(train, train["label"])
     test = _numeric_corpus(n_per_class=10, seed=4)
@@ -116,7 +116,11 @@ def test_tuned_hierarchy_is_evaluated_as_a_hierarchy():
     assert result["model"] == "TunedThresholdHierarchyCV"
     assert result["threshold"] == tuned.best_threshold_
     assert result["gate_labels"] == tuned.best_gate_labels_
-    gate = {"all": "four-class gate", "collapsed": "neutral/emotional gate"}
+    gate = {
+        "flat": "flat speech model as gate",
+        "all": "four-class gate",
+        "collapsed": "neutral/emotional gate",
+    }
     assert gate[tuned.best_gate_labels_] in format_evaluation(result)
     assert result["UA"] == pytest.approx(
         balanced_accuracy_score(test["label"], tuned.predict(test))
