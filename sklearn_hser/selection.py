@@ -138,7 +138,8 @@ def select_candidate(scores, y_true, predictions, *, scoring="ua", selection="on
     scoring : {"ua", "wa"} or callable, default="ua"
         The score, for the standard error (:func:`paired_standard_error`).
     selection : {"one_se", "best"}, default="one_se"
-        ``"best"``: the highest score (the first one on ties).
+        ``"best"``: the highest score (the first one on ties, including
+        scores equal but for rounding).
         ``"one_se"``: that candidate only when its score exceeds the
         reference's by more than the standard error of their difference;
         the reference (index 0) otherwise.
@@ -165,7 +166,9 @@ def select_candidate(scores, y_true, predictions, *, scoring="ua", selection="on
             f"Need one score per prediction; got {len(scores)} scores and "
             f"{len(predictions)} predictions."
         )
-    best = int(np.argmax(scores))
+    # Scores equal but for rounding (the same UA summed in another order)
+    # are a tie, which the earlier candidate wins.
+    best = int(np.flatnonzero(scores >= scores.max() - 1e-9)[0])
     if selection == "best" or best == 0:
         return best
     se = paired_standard_error(

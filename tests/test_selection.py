@@ -117,3 +117,13 @@ def test_the_tuner_records_its_choice_and_one_se_never_prefers_a_noisier_setting
         assert (one_se.best_gate_labels_, one_se.best_threshold_) == ("flat", 0.0)
         flat = lr.fit(X, y).predict(X)
         np.testing.assert_array_equal(one_se.predict(X), flat)
+
+
+def test_scores_equal_but_for_rounding_are_a_tie_won_by_the_first():
+    y = np.array(["sad", "angry", "sad", "angry"])
+    a = np.array(["sad", "angry", "angry", "angry"])
+    b = np.array(["sad", "sad", "sad", "angry"])
+    # The same UA, summed in another order, can differ in its last bit.
+    scores = [0.75, 0.75 + 1e-15]
+    assert select_candidate(scores, y, [a, b], selection="best") == 0
+    assert select_candidate([0.75, 0.76], y, [a, b], selection="best") == 1
