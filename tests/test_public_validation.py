@@ -33,6 +33,7 @@ from sklearn_hser import (
     metrics,
     persistence,
     report,
+    selection,
     set_config,
     timeline,
     tuning,
@@ -380,6 +381,15 @@ BAD_CALLS = {
     timeline.concatenate_utterances: (
         "pause",
         lambda tmp: timeline.concatenate_utterances(CORPUS, pause=-1.0),
+    ),
+    # selection
+    selection.paired_standard_error: (
+        "scoring",
+        lambda tmp: selection.paired_standard_error(Y, Y, Y, scoring="f1"),
+    ),
+    selection.select_candidate: (
+        "selection",
+        lambda tmp: selection.select_candidate([0.5], Y, [Y], selection="fastest"),
     ),
     # tuning
     tuning.optuna_search: (
