@@ -137,9 +137,9 @@ class ExperimentConfig:
         (:func:`~sklearn_hser.selection.select_candidate`). ``"one_se"``
         (default) keeps the first candidate (with the default gates and
         thresholds, the ``"flat"`` gate at threshold 0: the flat speech
-        model) unless the best candidate beats it by more
-        than one standard error of their UA difference; ``"best"`` takes the
-        highest validation UA.
+        model) unless the best candidate beats it by more than one standard
+        error of their UA difference; ``"best"`` takes the highest validation
+        UA.
     """
 
     corpus: str = "demo"
@@ -702,8 +702,10 @@ def _hierarchy_chosen_on_validation(
 
     from .hierarchy import make_hierarchy
     from .metrics import unweighted_accuracy
-    from .selection import select_candidate
+    from .selection import SELECTIONS, select_candidate
 
+    if selection not in SELECTIONS:  # before any fit
+        raise ValueError(f"selection must be one of {SELECTIONS}; got {selection!r}.")
     candidates = [*thresholds, None]
     y_train, y_val = train["label"].to_numpy(), val["label"].to_numpy()
     hierarchies, scores, predicted = {}, {}, {}

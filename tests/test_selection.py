@@ -127,3 +127,15 @@ def test_scores_equal_but_for_rounding_are_a_tie_won_by_the_first():
     scores = [0.75, 0.75 + 1e-15]
     assert select_candidate(scores, y, [a, b], selection="best") == 0
     assert select_candidate([0.75, 0.76], y, [a, b], selection="best") == 1
+
+
+def test_the_study_refuses_an_unknown_rule_before_fitting_anything():
+    import pandas as pd
+
+    from sklearn_hser.experiments import _hierarchy_chosen_on_validation
+
+    empty = pd.DataFrame({"label": []})
+    with pytest.raises(ValueError, match="selection must be one of"):
+        _hierarchy_chosen_on_validation(
+            None, None, empty, empty, ["flat"], [0.0], selection="fastest"
+        )
