@@ -55,6 +55,7 @@ import os
 import sys
 import time
 import warnings
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,9 @@ DEFAULT_SYSTEMS = (
 )
 BASELINE = "lr-egemaps"
 
+#: Where each fold's gate and threshold are chosen (see :func:`run_folds`).
+CHOICES = ("inner-cv", "validation")
+
 
 def _default_root() -> str:
     base = os.environ.get("HSER_DATA_DIR")
@@ -74,24 +78,66 @@ def _default_root() -> str:
     return str(repo.parent / "shared" / "data" / "ravdess")
 
 
-def held_out_speaker_folds(speakers, n_folds: int):
-    """(train, validation, test) positions per fold of held-out speakers."""
+def speaker_groups(speakers, n_groups: int) -> list:
+    """Row positions of each group of speakers, the sorted names cut in order."""
     names = sorted(set(speakers))
     if len(names) < 3:
         raise SystemExit(f"need at least 3 speakers for folds; got {len(names)}")
-    n_folds = min(n_folds, len(names))
+    n_groups = min(n_groups, len(names))
     # Consecutive groups, not strided: RAVDESS alternates male / female actors,
     # so three consecutive actors hold both genders.
-    groups = np.array_split(np.array(names, dtype=object), n_folds)
+    groups = np.array_split(np.array(names, dtype=object), n_groups)
     speakers = np.asarray(speakers, dtype=object)
-    folds = []
-    for k in range(n_folds):
-        test = np.isin(speakers, groups[k])
-        val = np.isin(speakers, groups[(k + 1) % n_folds])
-        folds.append(
-            (np.flatnonzero(~test & ~val), np.flatnonzero(val), np.flatnonzero(test))
-        )
-    return folds
+    return [np.flatnonzero(np.isin(speakers, group)) for group in groups]
+
+
+def model_pairs(n_groups: int, choose_on: str) -> list:
+    """The groups each model leaves out, as sorted pairs.
+
+    The model without groups ``k`` and ``k + 1`` is fold ``k``'s: it is tested
+    on ``k`` and validated on ``k + 1``. Choosing by inner cross-validation
+    also needs, for every other group ``g``, the model without ``k`` and
+    ``g``: that is every pair. Each model serves two folds: without ``a`` and
+    ``b``, it validates fold ``a``'s choice on ``b`` and fold ``b``'s on ``a``.
+    """
+    if choose_on == "validation":
+        return sorted({tuple(sorted((k, (k + 1) % n_groups))) for k in range(n_groups)})
+    return list(combinations(range(n_groups), 2))
+
+
+def choose_setting(y_parts, predicted_parts, selection: str):
+    """The (gate, threshold) chosen on one or more groups of held-out speakers.
+
+    Parameters
+    ----------
+    y_parts : list of ndarray
+        True labels of each held-out group.
+    predicted_parts : list of dict
+        Per group, ``{(gate, threshold): predictions}``, the same keys in
+        each, the reference (the flat speech model) first.
+    selection : str
+        Rule of :func:`~sklearn_hser.selection.select_candidate`.
+
+    Returns
+    -------
+    tuple
+        The chosen key. Scored, like
+        :class:`~sklearn_hser.TunedThresholdHierarchyCV`, by the mean UA over
+        the groups, with the standard error from the pooled predictions.
+    """
+    from sklearn_hser.metrics import unweighted_accuracy as ua
+    from sklearn_hser.selection import select_candidate
+
+    keys = list(predicted_parts[0])
+    scores = [
+        np.mean([ua(y, part[key]) for y, part in zip(y_parts, predicted_parts)])
+        for key in keys
+    ]
+    pooled = [np.concatenate([part[key] for part in predicted_parts]) for key in keys]
+    chosen = select_candidate(
+        scores, np.concatenate(y_parts), pooled, scoring="ua", selection=selection
+    )
+    return keys[chosen]
 
 
 def telephone_channel(waveform, rng, *, snr_db=20.0, gain_db=-10.0):
@@ -131,66 +177,144 @@ def _linear_twin_features(speech, corpus):
     return np.asarray(features, dtype=np.float32)
 
 
-def run_folds(corpus, systems, config, cache_dir, folds, log, test_view=None):
-    """Scores per system and fold; ``test_view``: the corpus the test rows
-    are read from (the same rows, other audio), default ``corpus``."""
+def run_folds(
+    corpus,
+    systems,
+    config,
+    cache_dir,
+    groups,
+    log,
+    test_view=None,
+    choose_on=CHOICES[0],
+):
+    """Scores per system and fold of held-out speaker ``groups``.
+
+    ``test_view``: the corpus the test rows are read from (the same rows,
+    other audio), default ``corpus``. ``choose_on``: where each fold's gate
+    and threshold are chosen: ``"inner-cv"``, every other group, each
+    predicted by a model trained without it and without the test group;
+    ``"validation"``, group ``k + 1`` alone. With ``"inner-cv"`` the choice on
+    group ``k + 1`` alone is scored too (``ST-1group``), from the same models.
+    """
     from sklearn_hser.baselines import SpeechOnlyClassifier
     from sklearn_hser.experiments import (
         DEFAULT_THRESHOLDS,
         SYSTEMS,
-        _hierarchy_chosen_on_validation,
+        _fit_gate_options,
         build_text_model,
         linear_classifier,
     )
     from sklearn_hser.metrics import unweighted_accuracy as ua
 
+    if choose_on not in CHOICES:
+        raise ValueError(f"choose_on must be one of {CHOICES}; got {choose_on!r}")
     y = corpus["label"].to_numpy()
-    scores = {
-        s: {"S": [], "ST": [], "ST-none": [], "LR": [], "t": [], "gate": []}
-        for s in systems
-    }
+    n = len(groups)
+    candidates = [*DEFAULT_THRESHOLDS, None]
+    test_source = corpus if test_view is None else test_view
+    # held_out[name][pair, g]: {(gate, t): predictions} on group g of the
+    # model trained without both groups of ``pair``; on_test[name][k] the
+    # same for fold k's test rows (read from ``test_view``).
+    held_out, on_test, flat_test, twin_test = (
+        {name: {} for name in systems} for _ in range(4)
+    )
     twins, test_twins = {}, {}  # pooled features of the corpus and the test view
-    for k, (train, val, test) in enumerate(folds):
-        tr, va = (corpus.iloc[i].reset_index(drop=True) for i in (train, val))
-        te = (corpus if test_view is None else test_view).iloc[test]
-        te = te.reset_index(drop=True)
+
+    def rows(frame, positions):
+        return frame.iloc[positions].reset_index(drop=True)
+
+    pairs = model_pairs(n, choose_on)
+    for number, pair in enumerate(pairs, 1):
+        train = np.setdiff1d(
+            np.arange(len(y)), np.concatenate([groups[g] for g in pair])
+        )
+        tr = rows(corpus, train)
+        # Fold k's test model: the one without k and k + 1.
+        test_folds = [k for k in range(n) if set(pair) == {k, (k + 1) % n}]
         start = time.perf_counter()
         text = build_text_model(config, cache_dir).fit(tr, y[train])
-        seconds = time.perf_counter() - start
-        log(f"fold {k + 1}/{len(folds)}: text model {seconds:.0f} s")
+        log(
+            f"model {number}/{len(pairs)} (without groups {pair[0] + 1} and "
+            f"{pair[1] + 1}): text model {time.perf_counter() - start:.0f} s"
+        )
         for name in systems:
             start = time.perf_counter()
             speech = SYSTEMS[name].build(config, cache_dir)
-            flat = SpeechOnlyClassifier(speech).fit(tr, y[train])
-            hierarchy, (gate, best), _ = _hierarchy_chosen_on_validation(
-                speech,
-                text,
-                tr,
-                va,
-                config.gate_options(),
-                DEFAULT_THRESHOLDS,
+            hierarchies = _fit_gate_options(speech, text, tr, config.gate_options())
+
+            def predictions(frame, positions):
+                view = rows(frame, positions)
+                out = {}
+                for gate, hierarchy in hierarchies.items():
+                    by_t = hierarchy.predict_for_thresholds(view, candidates)
+                    out.update({(gate, t): by_t[t] for t in candidates})
+                return out
+
+            for g in pair:
+                held_out[name][pair, g] = predictions(corpus, groups[g])
+            for k in test_folds:
+                on_test[name][k] = (
+                    held_out[name][pair, k]
+                    if test_view is None
+                    else predictions(test_view, groups[k])
+                )
+                flat = SpeechOnlyClassifier(speech).fit(tr, y[train])
+                flat_test[name][k] = flat.predict(rows(test_source, groups[k]))
+                if name not in twins:
+                    twins[name] = _linear_twin_features(speech, corpus)
+                    test_twins[name] = (
+                        twins[name]
+                        if test_view is None
+                        else _linear_twin_features(speech, test_view)
+                    )
+                twin = linear_classifier(config).fit(twins[name][train], y[train])
+                twin_test[name][k] = twin.predict(test_twins[name][groups[k]])
+            log(f"  {name:<18} ({time.perf_counter() - start:.0f} s)")
+
+    scores = {
+        s: {key: [] for key in ("S", "ST", "ST-none", "LR", "t", "gate")}
+        for s in systems
+    }
+    for name in systems:
+        row = scores[name]
+        if choose_on == "inner-cv":
+            row.update({"ST-1group": [], "t-1group": [], "gate-1group": []})
+        for k in range(n):
+            y_test = y[groups[k]]
+            nxt = (k + 1) % n
+            one_group = choose_setting(
+                [y[groups[nxt]]],
+                [held_out[name][tuple(sorted((k, nxt))), nxt]],
                 config.selection,
             )
-            on_test = hierarchy.predict_for_thresholds(te, [best, None])
-            if name not in twins:
-                twins[name] = _linear_twin_features(speech, corpus)
-                test_twins[name] = (
-                    twins[name]
-                    if test_view is None
-                    else _linear_twin_features(speech, test_view)
+            if choose_on == "inner-cv":
+                others = [g for g in range(n) if g != k]
+                gate, best = choose_setting(
+                    [y[groups[g]] for g in others],
+                    [held_out[name][tuple(sorted((k, g))), g] for g in others],
+                    config.selection,
                 )
-            twin = linear_classifier(config).fit(twins[name][train], y[train])
-            row = scores[name]
-            row["S"].append(ua(y[test], flat.predict(te)))
-            row["ST"].append(ua(y[test], on_test[best]))
-            row["ST-none"].append(ua(y[test], on_test[None]))
-            row["LR"].append(ua(y[test], twin.predict(test_twins[name][test])))
+                row["ST-1group"].append(ua(y_test, on_test[name][k][one_group]))
+                row["t-1group"].append(one_group[1])
+                row["gate-1group"].append(one_group[0])
+            else:
+                gate, best = one_group
+            row["S"].append(ua(y_test, flat_test[name][k]))
+            row["ST"].append(ua(y_test, on_test[name][k][gate, best]))
+            row["ST-none"].append(ua(y_test, on_test[name][k][gate, None]))
+            row["LR"].append(ua(y_test, twin_test[name][k]))
             row["t"].append(best)
             row["gate"].append(gate)
             log(
-                f"  {name:<18} S {row['S'][-1]:.3f}  ST {row['ST'][-1]:.3f} "
-                f"(gate {gate}, t={best})  LR-twin {row['LR'][-1]:.3f}  "
-                f"({time.perf_counter() - start:.0f} s)"
+                f"fold {k + 1}/{n} {name:<18} S {row['S'][-1]:.3f}  ST "
+                f"{row['ST'][-1]:.3f} (gate {gate}, t={best})  LR-twin "
+                f"{row['LR'][-1]:.3f}"
+                + (
+                    f"  [chosen on group {nxt + 1} alone: ST {row['ST-1group'][-1]:.3f}"
+                    f" (gate {one_group[0]}, t={one_group[1]})]"
+                    if choose_on == "inner-cv"
+                    else ""
+                )
             )
     return scores
 
@@ -200,16 +324,25 @@ def _cell(values) -> str:
 
 
 def format_table(scores, baseline: str | None) -> str:
+    """UA per system: mean ± spread over folds, then S per fold.
+
+    ``ST 1 group`` (when scored): ST with the gate and threshold chosen on
+    the single validation group instead of by inner cross-validation.
+    """
+    one_group = all("ST-1group" in row for row in scores.values())
     header = (
         f"{'system':<18} {'S UA':>14} {'ST UA (t val)':>14} {'ST UA (t none)':>15} "
-        f"{'LR same feats':>14}  ST-S    S per fold"
+        + (f"{'ST 1 group':>14} " if one_group else "")
+        + f"{'LR same feats':>14}  ST-S    S per fold"
     )
     lines = [header, "-" * len(header)]
     for name, row in scores.items():
         per_fold = " ".join(f"{v:.2f}" for v in row["S"])
         lines.append(
             f"{name:<18} {_cell(row['S']):>14} {_cell(row['ST']):>14} "
-            f"{_cell(row['ST-none']):>15} {_cell(row['LR']):>14} "
+            f"{_cell(row['ST-none']):>15} "
+            + (f"{_cell(row['ST-1group']):>14} " if one_group else "")
+            + f"{_cell(row['LR']):>14} "
             f"{np.mean(row['ST']) - np.mean(row['S']):+.3f}  {per_fold}"
         )
     if baseline in scores:
@@ -296,6 +429,14 @@ def main(argv=None) -> int:
         "keep the flat speech model unless another setting beats it by more than "
         "one standard error, or the top score",
     )
+    parser.add_argument(
+        "--choose-on",
+        choices=CHOICES,
+        default=CHOICES[0],
+        help="where each fold's gate and threshold are chosen: by cross-validation "
+        "over every speaker group but the test one (inner-cv; about 2.5x the "
+        "fits), or on the next group alone (validation)",
+    )
     args = parser.parse_args(argv)
 
     from sklearn_hser.cli import load_corpus
@@ -319,12 +460,13 @@ def main(argv=None) -> int:
         lstm_seeds=args.lstm_seeds,
         selection=args.selection,
     )
-    folds = held_out_speaker_folds(corpus["speaker"].astype(str).to_numpy(), args.folds)
+    groups = speaker_groups(corpus["speaker"].astype(str).to_numpy(), args.folds)
     print(
         f"{args.corpus}: {len(corpus)} utterances, {corpus['speaker'].nunique()} "
-        f"speakers, {len(folds)} folds of held-out speakers; systems {systems}; "
+        f"speakers, {len(groups)} folds of held-out speakers; systems {systems}; "
         f"speaker normalisation of the LSTM systems: {args.speaker_normalization}; "
-        f"LSTM seeds averaged: {args.lstm_seeds}; selection: {args.selection}",
+        f"LSTM seeds averaged: {args.lstm_seeds}; selection: {args.selection} "
+        f"({args.choose_on})",
         flush=True,
     )
     start = time.perf_counter()
@@ -336,12 +478,15 @@ def main(argv=None) -> int:
     if args.test_channel:
         test_view = through_channel(corpus, args.test_channel)
         print(f"test speakers' audio through a simulated {args.test_channel} channel")
-    scores = run_folds(corpus, systems, config, cache_dir, folds, log, test_view)
+    scores = run_folds(
+        corpus, systems, config, cache_dir, groups, log, test_view, args.choose_on
+    )
     print()
     print(format_table(scores, BASELINE))
     result = {
         "corpus": args.corpus,
-        "folds": len(folds),
+        "folds": len(groups),
+        "choose_on": args.choose_on,
         "test_channel": args.test_channel,
         "scores": scores,
     }

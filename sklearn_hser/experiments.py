@@ -677,6 +677,30 @@ def missing_checkpoint(system: SpeechSystem, config: ExperimentConfig) -> str | 
     return None
 
 
+def _fit_gate_options(speech, text, train, gates) -> dict:
+    """One hierarchy per gate option, fitted on ``train``; ``text`` used frozen.
+
+    Returns ``{gate_labels: fitted HierarchicalClassifier}``.
+    """
+    from sklearn.frozen import FrozenEstimator
+
+    from .hierarchy import make_hierarchy
+
+    y_train = train["label"].to_numpy()
+    hierarchies = {}
+    # A memory shared by the gate options fits what they have in common once:
+    # the feature step, the four-class gate ("flat", "all") and the emotion
+    # model ("all", "collapsed").
+    with tempfile.TemporaryDirectory(prefix="hser-gates-") as memory:
+        for gate_labels in gates:
+            # The two speech models share one feature extraction per sample.
+            hierarchies[gate_labels] = make_hierarchy(
+                speech, FrozenEstimator(text), gate_labels=gate_labels, memory=memory
+            ).fit(train, y_train)
+            hierarchies[gate_labels].set_params(memory=None)
+    return hierarchies
+
+
 def _hierarchy_chosen_on_validation(
     speech, text, train, val, gates, thresholds, selection="one_se"
 ):
@@ -698,33 +722,20 @@ def _hierarchy_chosen_on_validation(
     scores : dict
         Validation UA of every ``(gate_labels, threshold)`` pair.
     """
-    from sklearn.frozen import FrozenEstimator
-
-    from .hierarchy import make_hierarchy
     from .metrics import unweighted_accuracy
     from .selection import SELECTIONS, select_candidate
 
     if selection not in SELECTIONS:  # before any fit
         raise ValueError(f"selection must be one of {SELECTIONS}; got {selection!r}.")
     candidates = [*thresholds, None]
-    y_train, y_val = train["label"].to_numpy(), val["label"].to_numpy()
-    hierarchies, scores, predicted = {}, {}, {}
-    # A memory shared by the gate options fits what they have in common once:
-    # the feature step, the four-class gate ("flat", "all") and the emotion
-    # model ("all", "collapsed").
-    with tempfile.TemporaryDirectory(prefix="hser-gates-") as memory:
-        for gate_labels in gates:
-            # The two speech models share one feature extraction per sample.
-            hierarchies[gate_labels] = make_hierarchy(
-                speech, FrozenEstimator(text), gate_labels=gate_labels, memory=memory
-            ).fit(train, y_train)
-            hierarchies[gate_labels].set_params(memory=None)
-            predictions = hierarchies[gate_labels].predict_for_thresholds(
-                val, candidates
-            )
-            for t in candidates:
-                predicted[gate_labels, t] = predictions[t]
-                scores[gate_labels, t] = unweighted_accuracy(y_val, predictions[t])
+    y_val = val["label"].to_numpy()
+    hierarchies = _fit_gate_options(speech, text, train, gates)
+    scores, predicted = {}, {}
+    for gate_labels, hierarchy in hierarchies.items():
+        predictions = hierarchy.predict_for_thresholds(val, candidates)
+        for t in candidates:
+            predicted[gate_labels, t] = predictions[t]
+            scores[gate_labels, t] = unweighted_accuracy(y_val, predictions[t])
     keys = list(scores)
     chosen = select_candidate(
         [scores[k] for k in keys],
