@@ -9,24 +9,33 @@ held-out speakers.
 Protocol (RAVDESS by default: the 18 actors here, 6 folds of 3 actors):
 
 * speakers are sorted and cut into ``--folds`` groups; fold ``k`` tests on
-  group ``k``, validates on group ``k + 1`` and trains on the rest, so no
-  number comes from a speaker seen in training or in the threshold choice;
-* per fold, one text model (the paper's BERT tokens -> LSTM) is fitted on the
-  training transcripts and shared by every system;
+  group ``k`` with models trained on every group but ``k`` and ``k + 1``, so
+  no number comes from a speaker seen in training or in the choice of gate
+  and threshold;
+* per model, one text model (the paper's BERT tokens -> LSTM) is fitted on
+  the training transcripts and shared by every system;
 * per system, the flat speech model (S) and the hierarchy (gate, emotion
   model, text) are fitted on the training speakers; the hierarchy's
   threshold, among :data:`~sklearn_hser.experiments.DEFAULT_THRESHOLDS` and
   ``None``, and its gate (the flat speech model, four-class with a separate
   emotion model, or the paper's neutral vs emotional; ``--gate-labels
-  auto``) are chosen together on the validation speakers, by the
-  one-standard-error rule against the flat speech model (``--selection``),
-  then applied to the test speakers (ST);
+  auto``) are chosen together by the one-standard-error rule against the
+  flat speech model (``--selection``), then applied to the test speakers
+  (ST);
+* where they are chosen (``--choose-on``): by default by cross-validation
+  over the other groups (``inner-cv``): each other group ``g`` is predicted
+  by a model trained without ``g`` and without the test group, and the
+  rule reads all of them, as :class:`~sklearn_hser.TunedThresholdHierarchyCV`
+  and ``hser fit`` do over a user's speakers. It fits every pair of left-out
+  groups (15 models for 6 groups, against 6), and each serves two folds.
+  ``validation`` chooses on group ``k + 1`` alone (one group of 3 actors);
+  with ``inner-cv`` that choice is scored too (the ``ST 1 group`` column);
 * next to each system, a LogisticRegression over the same features (mean
   over frames where the system reads sequences) is scored on the same folds:
   a network that loses to a linear model on its own input has wrong defaults.
 
 It prints one table: UA (mean and spread over folds, and per fold) of S, ST
-at the validation-chosen threshold, ST with no threshold (the paper's plain
+with the chosen gate and threshold, ST with no threshold (the paper's plain
 rule), and the linear model; then each system's UA difference to the plain
 baseline. ``--test-corpus`` adds a cross-corpus table: every system trained
 on all of the main corpus (threshold chosen on held-out speakers) and
@@ -43,6 +52,7 @@ Usage::
         [--out DIR] [--test-corpus emodb --test-root DIR]
         [--no-speaker-normalization] [--gate-labels auto|flat|all|collapsed]
         [--lstm-seeds 5] [--selection one_se|best] [--test-channel telephone]
+        [--choose-on inner-cv|validation]
 
 ``--root`` defaults to ``$HSER_DATA_DIR/ravdess`` or ``../shared/data/ravdess``.
 """
@@ -413,7 +423,7 @@ def main(argv=None) -> int:
         default="auto",
         help="the hierarchy's level-1 model: the flat four-class speech model, "
         "four-class with a separate emotion model, the paper's neutral vs "
-        "emotional, or auto (chosen with the threshold on the validation speakers)",
+        "emotional, or auto (chosen with the threshold on held-out speakers)",
     )
     parser.add_argument(
         "--lstm-seeds",
@@ -425,7 +435,7 @@ def main(argv=None) -> int:
         "--selection",
         choices=("one_se", "best"),
         default="one_se",
-        help="how the gate and threshold are chosen on the validation speakers: "
+        help="how the gate and threshold are chosen on held-out speakers: "
         "keep the flat speech model unless another setting beats it by more than "
         "one standard error, or the top score",
     )

@@ -15,6 +15,7 @@ from sklearn.base import (
     clone,
 )
 from sklearn.dummy import DummyClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -67,6 +68,9 @@ def _cached(function, memory):
     cached = memory.cache(function, ignore=["X", "y", "params"])
 
     def run(estimator, X, y, params=None):
+        if isinstance(estimator, FrozenEstimator):
+            # Nothing to fit; caching would only hash and pickle the model.
+            return function(estimator, X, y, params)
         params = params or {}
         key = (
             data_fingerprint(X),
@@ -173,7 +177,9 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         Cache of the sub-model fits, as in :class:`sklearn.pipeline.Pipeline`.
         With a cache, a ``GridSearchCV`` over ``threshold`` (or over the
         parameters of one sub-model) fits each unchanged sub-model once per
-        fold instead of once per candidate.
+        fold instead of once per candidate. Sub-models wrapped in
+        :class:`sklearn.frozen.FrozenEstimator` are not cached: they have
+        nothing to fit.
     speech_features : transformer or None, default=None
         A feature step shared by the two speech models: fitted once on
         ``X``, its output is what ``speech_gate`` and ``speech_emotion`` see,

@@ -60,6 +60,15 @@ __all__ = [
 #: Parameter constraints of the (y_true, y_pred) pair, for validate_params.
 _LABEL_PAIR = {"y_true": ["array-like"], "y_pred": ["array-like"]}
 
+#: ``scoring`` names of the study's two headline scores, short and long, and
+#: the function of this module each one names.
+SCORING_NAMES = {
+    "ua": "unweighted_accuracy",
+    "unweighted_accuracy": "unweighted_accuracy",
+    "wa": "weighted_accuracy",
+    "weighted_accuracy": "weighted_accuracy",
+}
+
 #: Names of the summary rows that :func:`per_class_report` appends.
 _SUMMARY_ROWS = ("UA", "WA")
 

@@ -20,11 +20,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils._param_validation import StrOptions, validate_params
 
+from .metrics import SCORING_NAMES
+
 #: The rules :func:`select_candidate` knows.
 SELECTIONS = ("one_se", "best")
-
-_UA = ("ua", "unweighted_accuracy")
-_WA = ("wa", "weighted_accuracy")
 
 
 def _unweighted_accuracy_se(correct, reference_correct, y_true):
@@ -57,7 +56,7 @@ def _bootstrap_se(metric, y_true, y_pred, y_reference, n_resamples, random_state
         "y_true": ["array-like"],
         "y_pred": ["array-like"],
         "y_reference": ["array-like"],
-        "scoring": [StrOptions({*_UA, *_WA}), callable],
+        "scoring": [StrOptions(set(SCORING_NAMES)), callable],
     },
     prefer_skip_nested_validation=True,
 )
@@ -102,7 +101,7 @@ def paired_standard_error(y_true, y_pred, y_reference, *, scoring="ua"):
     if len(y_true) == 0:
         raise ValueError("No samples to compare.")
     correct, reference_correct = y_pred == y_true, y_reference == y_true
-    if isinstance(scoring, str) and scoring in _UA:
+    if isinstance(scoring, str) and SCORING_NAMES[scoring] == "unweighted_accuracy":
         return _unweighted_accuracy_se(correct, reference_correct, y_true)
     if isinstance(scoring, str):  # WA
         diff = correct.astype(float) - reference_correct
@@ -119,7 +118,7 @@ def paired_standard_error(y_true, y_pred, y_reference, *, scoring="ua"):
         "scores": ["array-like"],
         "y_true": ["array-like"],
         "predictions": [list, tuple],
-        "scoring": [StrOptions({*_UA, *_WA}), callable],
+        "scoring": [StrOptions(set(SCORING_NAMES)), callable],
         "selection": [StrOptions(set(SELECTIONS))],
     },
     prefer_skip_nested_validation=True,

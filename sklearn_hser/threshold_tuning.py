@@ -42,27 +42,20 @@ from sklearn.utils.validation import (
     indexable,
 )
 
+from . import metrics
+from .metrics import SCORING_NAMES
 from .selection import SELECTIONS, select_candidate
-
-_METRICS = {
-    "ua": "unweighted_accuracy",
-    "unweighted_accuracy": "unweighted_accuracy",
-    "wa": "weighted_accuracy",
-    "weighted_accuracy": "weighted_accuracy",
-}
 
 
 def _metric(scoring):
     if callable(scoring):
         return scoring
-    from . import metrics
-
-    if scoring not in _METRICS:
+    if scoring not in SCORING_NAMES:
         raise ValueError(
             f"scoring must be a callable score(y_true, y_pred) or one of "
-            f"{sorted(_METRICS)}; got {scoring!r}."
+            f"{sorted(SCORING_NAMES)}; got {scoring!r}."
         )
-    return getattr(metrics, _METRICS[scoring])
+    return getattr(metrics, SCORING_NAMES[scoring])
 
 
 def _fold_scores(estimator, X, y, train, test, candidates, metric, fit_params):

@@ -207,6 +207,32 @@ def test_memory_fits_each_sub_model_once_per_fold_in_a_threshold_grid(tmp_path):
     assert n_fits(str(tmp_path / "cache")) == 3 * 3  # once per model and fold
 
 
+class _UnpicklableText(LogisticRegression):
+    """A fitted text model that cannot be pickled (e.g. one holding a lock)."""
+
+    def __reduce__(self):
+        raise TypeError("cannot pickle this model")
+
+
+@pytest.mark.filterwarnings("error")  # joblib warns when it cannot store
+def test_memory_leaves_a_frozen_sub_model_out(tmp_path):
+    """A frozen model has nothing to fit: the memory must not hash, pickle or
+    store it (the study shares a frozen text model between gate options)."""
+    from sklearn.frozen import FrozenEstimator
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(["neutral", "happy", "sad", "angry"], 15)
+    X = rng.normal(size=(60, 3)) + (y[:, None] == ["happy", "sad", "angry"])
+    text = _UnpicklableText().fit(X, y)
+    lr = LogisticRegression()
+    clf = HierarchicalClassifier(
+        lr, lr, FrozenEstimator(text), memory=str(tmp_path / "cache"), threshold=0.3
+    ).fit(X, y)
+    assert clf.text_.estimator is text
+    without = HierarchicalClassifier(lr, lr, FrozenEstimator(text), threshold=0.3)
+    np.testing.assert_array_equal(clf.predict(X), without.fit(X, y).predict(X))
+
+
 def test_clone_and_pickle_give_identical_predictions():
     rng = np.random.default_rng(1)
     y = np.repeat(["neutral", "happy", "sad", "angry"], 20)
