@@ -136,16 +136,18 @@ def choose_setting(y_parts, predicted_parts, selection: str):
         the groups, with the standard error from the pooled predictions.
     """
     from sklearn_hser.metrics import unweighted_accuracy as ua
-    from sklearn_hser.selection import select_candidate
+    from sklearn_hser.selection import select_candidate_over_folds
 
     keys = list(predicted_parts[0])
-    scores = [
-        np.mean([ua(y, part[key]) for y, part in zip(y_parts, predicted_parts)])
-        for key in keys
-    ]
-    pooled = [np.concatenate([part[key] for part in predicted_parts]) for key in keys]
-    chosen = select_candidate(
-        scores, np.concatenate(y_parts), pooled, scoring="ua", selection=selection
+    chosen = select_candidate_over_folds(
+        [
+            [ua(y, part[key]) for key in keys]
+            for y, part in zip(y_parts, predicted_parts)
+        ],
+        list(y_parts),
+        [[part[key] for key in keys] for part in predicted_parts],
+        scoring="ua",
+        selection=selection,
     )
     return keys[chosen]
 

@@ -176,3 +176,77 @@ def select_candidate(scores, y_true, predictions, *, scoring="ua", selection="on
     # The margin absorbs rounding: with a single sample of difference the
     # gain equals its standard error, which is no evidence.
     return best if scores[best] - scores[0] > se + 1e-9 else 0
+
+
+@validate_params(
+    {
+        "fold_scores": ["array-like"],
+        "y_true": [list, tuple],
+        "predictions": [list, tuple],
+        "scoring": [StrOptions(set(SCORING_NAMES)), callable],
+        "selection": [StrOptions(set(SELECTIONS))],
+    },
+    prefer_skip_nested_validation=True,
+)
+def select_candidate_over_folds(
+    fold_scores, y_true, predictions, *, scoring="ua", selection="one_se"
+):
+    """:func:`select_candidate` over several folds of held-out samples.
+
+    A candidate's score is its mean over the folds; the standard error of
+    its difference to the reference comes from the predictions of all folds
+    pooled. Folds of held-out *speakers* are what make the choice carry over
+    to new speakers: the more speakers the folds cover together, the less a
+    few speakers' quirks can pass for a gain.
+
+    Parameters
+    ----------
+    fold_scores : array-like of shape (n_folds, n_candidates)
+        Score of each candidate on each fold, higher is better.
+    y_true : list of array-like
+        The held-out labels of each fold.
+    predictions : list of list of array-like
+        Per fold, each candidate's predictions of that fold's samples.
+    scoring : {"ua", "wa"} or callable, default="ua"
+        The score of ``fold_scores`` (see :func:`paired_standard_error`).
+    selection : {"one_se", "best"}, default="one_se"
+        The rule (see :func:`select_candidate`).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from sklearn_hser.selection import select_candidate_over_folds
+    >>> y = ["sad"] * 4 + ["angry"] * 4
+    >>> reference = ["sad"] * 4 + ["angry"] * 3 + ["sad"]
+    >>> fold_scores = [[0.875, 1.0]] * 6  # the same gain of one sample, 6 folds
+    >>> select_candidate_over_folds(fold_scores, [y] * 6, [[reference, y]] * 6)
+    1
+    >>> select_candidate_over_folds(fold_scores[:1], [y], [[reference, y]])
+    0
+    """
+    fold_scores = np.asarray(fold_scores, dtype=float)
+    if (
+        fold_scores.ndim != 2
+        or not len(fold_scores) == len(y_true) == len(predictions)
+        or any(len(fold) != fold_scores.shape[1] for fold in predictions)
+    ):
+        raise ValueError(
+            "Need fold_scores of shape (n_folds, n_candidates), one y_true per "
+            "fold and, per fold, one prediction per candidate; got fold_scores "
+            f"of shape {fold_scores.shape}, {len(y_true)} y_true and "
+            f"{[len(fold) for fold in predictions]} predictions per fold."
+        )
+    pooled = [
+        np.concatenate([np.asarray(fold[c]) for fold in predictions])
+        for c in range(fold_scores.shape[1])
+    ]
+    return select_candidate(
+        fold_scores.mean(axis=0),
+        np.concatenate([np.asarray(y) for y in y_true]),
+        pooled,
+        scoring=scoring,
+        selection=selection,
+    )

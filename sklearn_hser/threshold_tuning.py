@@ -44,7 +44,7 @@ from sklearn.utils.validation import (
 
 from . import metrics
 from .metrics import SCORING_NAMES
-from .selection import SELECTIONS, select_candidate
+from .selection import SELECTIONS, select_candidate_over_folds
 
 
 def _metric(scoring):
@@ -140,7 +140,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         ``score(y_true, y_pred)``, higher is better.
     selection : {"one_se", "best"}, default="one_se"
         How the candidate is chosen from the mean scores
-        (:func:`~sklearn_hser.selection.select_candidate`). ``"best"``: the
+        (:func:`~sklearn_hser.selection.select_candidate_over_folds`). ``"best"``: the
         highest mean score. ``"one_se"``: the first candidate (the first
         gate option at the first threshold, by default threshold 0) unless
         the best one beats it by more than the standard error of their
@@ -299,23 +299,16 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
             for train, test in splits
         )
         self.cv_scores_ = np.asarray([scores for scores, _, _ in folds], dtype=float)
-        mean = self.cv_scores_.mean(axis=0)
-        # The out-of-fold predictions of all folds, pooled per candidate.
-        y_held_out = np.concatenate([y[test] for _, test in splits])
-        held_out = [
-            np.concatenate([predicted[c] for _, predicted, _ in folds])
-            for c in range(len(candidates))
-        ]
-        best = select_candidate(
-            mean,
-            y_held_out,
-            held_out,
+        best = select_candidate_over_folds(
+            self.cv_scores_,
+            [y[test] for _, test in splits],
+            [predicted for _, predicted, _ in folds],
             scoring=self.scoring,
             selection=self.selection,
         )
         self.best_index_ = best
         self.best_gate_labels_, self.best_threshold_ = candidates[best]
-        self.best_score_ = float(mean[best])
+        self.best_score_ = float(self.cv_scores_[:, best].mean())
         self.cv_results_ = _cv_results(candidates, self.cv_scores_)
         chosen = {"threshold": self.best_threshold_}
         if self.best_gate_labels_ is not None:

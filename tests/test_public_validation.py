@@ -391,6 +391,12 @@ BAD_CALLS = {
         "selection",
         lambda tmp: selection.select_candidate([0.5], Y, [Y], selection="fastest"),
     ),
+    selection.select_candidate_over_folds: (
+        "y_true",
+        lambda tmp: selection.select_candidate_over_folds(
+            [[0.5]], np.asarray(Y), [[Y]]
+        ),
+    ),
     # tuning
     tuning.optuna_search: (
         "n_trials",

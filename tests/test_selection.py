@@ -8,7 +8,11 @@ from sklearn.model_selection import GroupKFold
 
 from sklearn_hser import HierarchicalClassifier
 from sklearn_hser.metrics import unweighted_accuracy, weighted_accuracy
-from sklearn_hser.selection import paired_standard_error, select_candidate
+from sklearn_hser.selection import (
+    paired_standard_error,
+    select_candidate,
+    select_candidate_over_folds,
+)
 from sklearn_hser.threshold_tuning import TunedThresholdHierarchyCV
 
 CLASSES = np.array(["neutral", "happy", "sad", "angry"])
@@ -139,3 +143,35 @@ def test_the_study_refuses_an_unknown_rule_before_fitting_anything():
         _hierarchy_chosen_on_validation(
             None, None, empty, empty, ["flat"], [0.0], selection="fastest"
         )
+
+
+def test_over_folds_is_the_rule_on_mean_scores_and_pooled_predictions():
+    rng = np.random.default_rng(3)
+    ys = [rng.choice(CLASSES, size=n) for n in (60, 80, 70)]
+    folds = [[_flip(y, 0.5, rng), _flip(y, 0.35, rng), _flip(y, 0.3, rng)] for y in ys]
+    fold_scores = [
+        [unweighted_accuracy(y, p) for p in fold] for y, fold in zip(ys, folds)
+    ]
+    pooled = [np.concatenate([fold[c] for fold in folds]) for c in range(3)]
+    for selection in ("one_se", "best"):
+        expected = select_candidate(
+            np.mean(fold_scores, axis=0),
+            np.concatenate(ys),
+            pooled,
+            selection=selection,
+        )
+        assert expected > 0  # the reference is the noisiest: a real choice
+        assert (
+            select_candidate_over_folds(fold_scores, ys, folds, selection=selection)
+            == expected
+        )
+
+
+def test_over_folds_checks_that_the_folds_line_up():
+    y = np.array(["sad", "angry"])
+    with pytest.raises(ValueError, match="one prediction per candidate"):
+        select_candidate_over_folds([[0.5, 1.0]], [y], [[y]])
+    with pytest.raises(ValueError, match="one y_true per fold"):
+        select_candidate_over_folds([[0.5, 1.0]] * 2, [y], [[y, y]] * 2)
+    with pytest.raises(ValueError, match="selection"):
+        select_candidate_over_folds([[1.0]], [y], [[y]], selection="median")
