@@ -236,6 +236,54 @@ def run_folds(
         return frame.iloc[positions].reset_index(drop=True)
 
     pairs = model_pairs(n, choose_on)
+
+    def score_fold(name, k) -> dict:
+        """Fold ``k``'s numbers for system ``name``, from its held-out models."""
+        y_test = y[groups[k]]
+        nxt = (k + 1) % n
+        one_group = choose_setting(
+            [y[groups[nxt]]],
+            [held_out[name][tuple(sorted((k, nxt))), nxt]],
+            config.selection,
+        )
+        chosen = one_group
+        if choose_on == "inner-cv":
+            others = [g for g in range(n) if g != k]
+            chosen = choose_setting(
+                [y[groups[g]] for g in others],
+                [held_out[name][tuple(sorted((k, g))), g] for g in others],
+                config.selection,
+            )
+        gate, best = chosen
+        result = {
+            "S": ua(y_test, flat_test[name][k]),
+            "ST": ua(y_test, on_test[name][k][chosen]),
+            "ST-none": ua(y_test, on_test[name][k][gate, None]),
+            "LR": ua(y_test, twin_test[name][k]),
+            "t": best,
+            "gate": gate,
+        }
+        message = (
+            f"fold {k + 1}/{n} {name:<18} S {result['S']:.3f}  ST "
+            f"{result['ST']:.3f} (gate {gate}, t={best})  LR-twin {result['LR']:.3f}"
+        )
+        if choose_on == "inner-cv":
+            result["ST-1group"] = ua(y_test, on_test[name][k][one_group])
+            result["t-1group"], result["gate-1group"] = one_group[1], one_group[0]
+            message += (
+                f"  [chosen on group {nxt + 1} alone: ST {result['ST-1group']:.3f} "
+                f"(gate {one_group[0]}, t={one_group[1]})]"
+            )
+        log(message)
+        return result
+
+    # Each fold is scored, and logged, as soon as the models it reads exist.
+    needs = [
+        {p for p in pairs if k in p and (choose_on == "inner-cv" or (k + 1) % n in p)}
+        for k in range(n)
+    ]
+    per_fold = {name: {} for name in systems}
+    done = set()
     for number, pair in enumerate(pairs, 1):
         train = np.setdiff1d(
             np.arange(len(y)), np.concatenate([groups[g] for g in pair])
@@ -282,52 +330,18 @@ def run_folds(
                 twin = linear_classifier(config).fit(twins[name][train], y[train])
                 twin_test[name][k] = twin.predict(test_twins[name][groups[k]])
             log(f"  {name:<18} ({time.perf_counter() - start:.0f} s)")
+        done.add(pair)
+        for k in range(n):
+            if k not in per_fold[systems[0]] and needs[k] <= done:
+                for name in systems:
+                    per_fold[name][k] = score_fold(name, k)
 
     scores = {
-        s: {key: [] for key in ("S", "ST", "ST-none", "LR", "t", "gate")}
-        for s in systems
+        name: {
+            key: [per_fold[name][k][key] for k in range(n)] for key in per_fold[name][0]
+        }
+        for name in systems
     }
-    for name in systems:
-        row = scores[name]
-        if choose_on == "inner-cv":
-            row.update({"ST-1group": [], "t-1group": [], "gate-1group": []})
-        for k in range(n):
-            y_test = y[groups[k]]
-            nxt = (k + 1) % n
-            one_group = choose_setting(
-                [y[groups[nxt]]],
-                [held_out[name][tuple(sorted((k, nxt))), nxt]],
-                config.selection,
-            )
-            if choose_on == "inner-cv":
-                others = [g for g in range(n) if g != k]
-                gate, best = choose_setting(
-                    [y[groups[g]] for g in others],
-                    [held_out[name][tuple(sorted((k, g))), g] for g in others],
-                    config.selection,
-                )
-                row["ST-1group"].append(ua(y_test, on_test[name][k][one_group]))
-                row["t-1group"].append(one_group[1])
-                row["gate-1group"].append(one_group[0])
-            else:
-                gate, best = one_group
-            row["S"].append(ua(y_test, flat_test[name][k]))
-            row["ST"].append(ua(y_test, on_test[name][k][gate, best]))
-            row["ST-none"].append(ua(y_test, on_test[name][k][gate, None]))
-            row["LR"].append(ua(y_test, twin_test[name][k]))
-            row["t"].append(best)
-            row["gate"].append(gate)
-            log(
-                f"fold {k + 1}/{n} {name:<18} S {row['S'][-1]:.3f}  ST "
-                f"{row['ST'][-1]:.3f} (gate {gate}, t={best})  LR-twin "
-                f"{row['LR'][-1]:.3f}"
-                + (
-                    f"  [chosen on group {nxt + 1} alone: ST {row['ST-1group'][-1]:.3f}"
-                    f" (gate {one_group[0]}, t={one_group[1]})]"
-                    if choose_on == "inner-cv"
-                    else ""
-                )
-            )
     return scores
 
 
