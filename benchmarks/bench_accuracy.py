@@ -52,7 +52,7 @@ Usage::
         [--out DIR] [--test-corpus emodb --test-root DIR]
         [--no-speaker-normalization] [--gate-labels auto|flat|all|collapsed]
         [--lstm-seeds 5] [--selection one_se|best] [--test-channel telephone]
-        [--choose-on inner-cv|validation]
+        [--choose-on inner-cv|validation] [--save-predictions]
 
 ``--root`` defaults to ``$HSER_DATA_DIR/ravdess`` or ``../shared/data/ravdess``.
 """
@@ -198,6 +198,7 @@ def run_folds(
     log,
     test_view=None,
     choose_on=CHOICES[0],
+    save_predictions=None,
 ):
     """Scores per system and fold of held-out speaker ``groups``.
 
@@ -207,6 +208,8 @@ def run_folds(
     predicted by a model trained without it and without the test group;
     ``"validation"``, group ``k + 1`` alone. With ``"inner-cv"`` the choice on
     group ``k + 1`` alone is scored too (``ST-1group``), from the same models.
+    ``save_predictions``: a path to write every model's predictions to
+    (joblib), so that other selection rules can be compared without refits.
     """
     from sklearn_hser.baselines import SpeechOnlyClassifier
     from sklearn_hser.experiments import (
@@ -336,6 +339,20 @@ def run_folds(
                 for name in systems:
                     per_fold[name][k] = score_fold(name, k)
 
+    if save_predictions is not None:
+        import joblib
+
+        joblib.dump(
+            {
+                "y": y,
+                "groups": groups,
+                "held_out": held_out,
+                "on_test": on_test,
+                "flat_test": flat_test,
+                "twin_test": twin_test,
+            },
+            save_predictions,
+        )
     scores = {
         name: {
             key: [per_fold[name][k][key] for k in range(n)] for key in per_fold[name][0]
@@ -463,6 +480,11 @@ def main(argv=None) -> int:
         "over every speaker group but the test one (inner-cv; about 2.5x the "
         "fits), or on the next group alone (validation)",
     )
+    parser.add_argument(
+        "--save-predictions",
+        action="store_true",
+        help="also write every model's held-out predictions to OUT/predictions.joblib",
+    )
     args = parser.parse_args(argv)
 
     from sklearn_hser.cli import load_corpus
@@ -504,8 +526,17 @@ def main(argv=None) -> int:
     if args.test_channel:
         test_view = through_channel(corpus, args.test_channel)
         print(f"test speakers' audio through a simulated {args.test_channel} channel")
+    out.mkdir(parents=True, exist_ok=True)
     scores = run_folds(
-        corpus, systems, config, cache_dir, groups, log, test_view, args.choose_on
+        corpus,
+        systems,
+        config,
+        cache_dir,
+        groups,
+        log,
+        test_view,
+        args.choose_on,
+        out / "predictions.joblib" if args.save_predictions else None,
     )
     print()
     print(format_table(scores, BASELINE))
