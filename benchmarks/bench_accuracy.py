@@ -557,7 +557,6 @@ def main(argv=None) -> int:
                 f"(gate {row['gate']}, t={row['t']})"
             )
         result["cross_corpus"] = {"test_corpus": args.test_corpus, "scores": cross}
-    out.mkdir(parents=True, exist_ok=True)
     (out / "accuracy.json").write_text(json.dumps(result, indent=1, default=str))
     print(f"\n{time.perf_counter() - start:.0f} s; numbers in {out / 'accuracy.json'}")
     return 0
