@@ -93,6 +93,9 @@ def speaker_groups(speakers, n_groups: int) -> list:
     names = sorted(set(speakers))
     if len(names) < 3:
         raise SystemExit(f"need at least 3 speakers for folds; got {len(names)}")
+    if n_groups < 3:
+        # Each model leaves out two groups and trains on the rest.
+        raise SystemExit(f"need at least 3 folds; got {n_groups}")
     n_groups = min(n_groups, len(names))
     # Consecutive groups, not strided: RAVDESS alternates male / female actors,
     # so three consecutive actors hold both genders.
@@ -189,6 +192,143 @@ def _linear_twin_features(speech, corpus):
     return np.asarray(features, dtype=np.float32)
 
 
+def fit_held_out_models(
+    corpus, systems, config, cache_dir, groups, pairs, log, test_view
+):
+    """Fit one model per pair of left-out groups, yielding ``(pair, store)``.
+
+    ``store`` holds every prediction the folds are scored from, filled as
+    each model is done; it has four entries, each ``{system: ...}``:
+
+    * ``held_out[name][pair, g]``: ``{(gate, threshold): predictions}`` on
+      group ``g`` of the model trained without both groups of ``pair``;
+    * ``on_test[name][k]``: the same for fold ``k``'s test rows, read from
+      ``test_view`` (the same rows, other audio) when given;
+    * ``flat_test[name][k]``: the flat speech model's (S) test predictions;
+    * ``twin_test[name][k]``: those of a LogisticRegression over the same
+      features, pooled over frames.
+
+    Fold ``k``'s test model is the one without groups ``k`` and ``k + 1``.
+    """
+    from sklearn_hser.baselines import SpeechOnlyClassifier
+    from sklearn_hser.experiments import (
+        DEFAULT_THRESHOLDS,
+        SYSTEMS,
+        _fit_gate_options,
+        build_text_model,
+        linear_classifier,
+    )
+
+    y = corpus["label"].to_numpy()
+    n = len(groups)
+    candidates = [*DEFAULT_THRESHOLDS, None]
+    test_source = corpus if test_view is None else test_view
+    store = {
+        key: {name: {} for name in systems}
+        for key in ("held_out", "on_test", "flat_test", "twin_test")
+    }
+    twins, test_twins = {}, {}  # pooled features of the corpus and the test view
+
+    def rows(frame, positions):
+        return frame.iloc[positions].reset_index(drop=True)
+
+    for number, pair in enumerate(pairs, 1):
+        train = np.setdiff1d(
+            np.arange(len(y)), np.concatenate([groups[g] for g in pair])
+        )
+        tr = rows(corpus, train)
+        test_folds = [k for k in range(n) if set(pair) == {k, (k + 1) % n}]
+        start = time.perf_counter()
+        text = build_text_model(config, cache_dir).fit(tr, y[train])
+        log(
+            f"model {number}/{len(pairs)} (without groups {pair[0] + 1} and "
+            f"{pair[1] + 1}): text model {time.perf_counter() - start:.0f} s"
+        )
+        for name in systems:
+            start = time.perf_counter()
+            speech = SYSTEMS[name].build(config, cache_dir)
+            hierarchies = _fit_gate_options(speech, text, tr, config.gate_options())
+
+            def predictions(frame, positions):
+                view = rows(frame, positions)
+                out = {}
+                for gate, hierarchy in hierarchies.items():
+                    by_t = hierarchy.predict_for_thresholds(view, candidates)
+                    out.update({(gate, t): by_t[t] for t in candidates})
+                return out
+
+            held_out = store["held_out"][name]
+            for g in pair:
+                held_out[pair, g] = predictions(corpus, groups[g])
+            for k in test_folds:
+                store["on_test"][name][k] = (
+                    held_out[pair, k]
+                    if test_view is None
+                    else predictions(test_view, groups[k])
+                )
+                flat = SpeechOnlyClassifier(speech).fit(tr, y[train])
+                store["flat_test"][name][k] = flat.predict(rows(test_source, groups[k]))
+                if name not in twins:
+                    twins[name] = _linear_twin_features(speech, corpus)
+                    test_twins[name] = (
+                        twins[name]
+                        if test_view is None
+                        else _linear_twin_features(speech, test_view)
+                    )
+                twin = linear_classifier(config).fit(twins[name][train], y[train])
+                store["twin_test"][name][k] = twin.predict(test_twins[name][groups[k]])
+            log(f"  {name:<18} ({time.perf_counter() - start:.0f} s)")
+        yield pair, store
+
+
+def score_fold(store, y, groups, name, k, selection, choose_on, log) -> dict:
+    """Fold ``k``'s numbers for system ``name``, from the held-out models.
+
+    The gate and threshold are chosen by :func:`choose_setting` on group
+    ``k + 1`` alone and, with ``choose_on="inner-cv"``, on every group but
+    ``k`` (the ``ST`` entry then; the one-group choice is ``ST-1group``).
+    """
+    from sklearn_hser.metrics import unweighted_accuracy as ua
+
+    n = len(groups)
+    held_out, on_test = store["held_out"][name], store["on_test"][name][k]
+    y_test = y[groups[k]]
+    nxt = (k + 1) % n
+    one_group = choose_setting(
+        [y[groups[nxt]]], [held_out[tuple(sorted((k, nxt))), nxt]], selection
+    )
+    chosen = one_group
+    if choose_on == "inner-cv":
+        others = [g for g in range(n) if g != k]
+        chosen = choose_setting(
+            [y[groups[g]] for g in others],
+            [held_out[tuple(sorted((k, g))), g] for g in others],
+            selection,
+        )
+    gate, best = chosen
+    result = {
+        "S": ua(y_test, store["flat_test"][name][k]),
+        "ST": ua(y_test, on_test[chosen]),
+        "ST-none": ua(y_test, on_test[gate, None]),
+        "LR": ua(y_test, store["twin_test"][name][k]),
+        "t": best,
+        "gate": gate,
+    }
+    message = (
+        f"fold {k + 1}/{n} {name:<18} S {result['S']:.3f}  ST "
+        f"{result['ST']:.3f} (gate {gate}, t={best})  LR-twin {result['LR']:.3f}"
+    )
+    if choose_on == "inner-cv":
+        result["ST-1group"] = ua(y_test, on_test[one_group])
+        result["t-1group"], result["gate-1group"] = one_group[1], one_group[0]
+        message += (
+            f"  [chosen on group {nxt + 1} alone: ST {result['ST-1group']:.3f} "
+            f"(gate {one_group[0]}, t={one_group[1]})]"
+        )
+    log(message)
+    return result
+
+
 def run_folds(
     corpus,
     systems,
@@ -211,75 +351,11 @@ def run_folds(
     ``save_predictions``: a path to write every model's predictions to
     (joblib), so that other selection rules can be compared without refits.
     """
-    from sklearn_hser.baselines import SpeechOnlyClassifier
-    from sklearn_hser.experiments import (
-        DEFAULT_THRESHOLDS,
-        SYSTEMS,
-        _fit_gate_options,
-        build_text_model,
-        linear_classifier,
-    )
-    from sklearn_hser.metrics import unweighted_accuracy as ua
-
     if choose_on not in CHOICES:
         raise ValueError(f"choose_on must be one of {CHOICES}; got {choose_on!r}")
     y = corpus["label"].to_numpy()
     n = len(groups)
-    candidates = [*DEFAULT_THRESHOLDS, None]
-    test_source = corpus if test_view is None else test_view
-    # held_out[name][pair, g]: {(gate, t): predictions} on group g of the
-    # model trained without both groups of ``pair``; on_test[name][k] the
-    # same for fold k's test rows (read from ``test_view``).
-    held_out, on_test, flat_test, twin_test = (
-        {name: {} for name in systems} for _ in range(4)
-    )
-    twins, test_twins = {}, {}  # pooled features of the corpus and the test view
-
-    def rows(frame, positions):
-        return frame.iloc[positions].reset_index(drop=True)
-
     pairs = model_pairs(n, choose_on)
-
-    def score_fold(name, k) -> dict:
-        """Fold ``k``'s numbers for system ``name``, from its held-out models."""
-        y_test = y[groups[k]]
-        nxt = (k + 1) % n
-        one_group = choose_setting(
-            [y[groups[nxt]]],
-            [held_out[name][tuple(sorted((k, nxt))), nxt]],
-            config.selection,
-        )
-        chosen = one_group
-        if choose_on == "inner-cv":
-            others = [g for g in range(n) if g != k]
-            chosen = choose_setting(
-                [y[groups[g]] for g in others],
-                [held_out[name][tuple(sorted((k, g))), g] for g in others],
-                config.selection,
-            )
-        gate, best = chosen
-        result = {
-            "S": ua(y_test, flat_test[name][k]),
-            "ST": ua(y_test, on_test[name][k][chosen]),
-            "ST-none": ua(y_test, on_test[name][k][gate, None]),
-            "LR": ua(y_test, twin_test[name][k]),
-            "t": best,
-            "gate": gate,
-        }
-        message = (
-            f"fold {k + 1}/{n} {name:<18} S {result['S']:.3f}  ST "
-            f"{result['ST']:.3f} (gate {gate}, t={best})  LR-twin {result['LR']:.3f}"
-        )
-        if choose_on == "inner-cv":
-            result["ST-1group"] = ua(y_test, on_test[name][k][one_group])
-            result["t-1group"], result["gate-1group"] = one_group[1], one_group[0]
-            message += (
-                f"  [chosen on group {nxt + 1} alone: ST {result['ST-1group']:.3f} "
-                f"(gate {one_group[0]}, t={one_group[1]})]"
-            )
-        log(message)
-        return result
-
     # Each fold is scored, and logged, as soon as the models it reads exist.
     needs = [
         {p for p in pairs if k in p and (choose_on == "inner-cv" or (k + 1) % n in p)}
@@ -287,79 +363,27 @@ def run_folds(
     ]
     per_fold = {name: {} for name in systems}
     done = set()
-    for number, pair in enumerate(pairs, 1):
-        train = np.setdiff1d(
-            np.arange(len(y)), np.concatenate([groups[g] for g in pair])
-        )
-        tr = rows(corpus, train)
-        # Fold k's test model: the one without k and k + 1.
-        test_folds = [k for k in range(n) if set(pair) == {k, (k + 1) % n}]
-        start = time.perf_counter()
-        text = build_text_model(config, cache_dir).fit(tr, y[train])
-        log(
-            f"model {number}/{len(pairs)} (without groups {pair[0] + 1} and "
-            f"{pair[1] + 1}): text model {time.perf_counter() - start:.0f} s"
-        )
-        for name in systems:
-            start = time.perf_counter()
-            speech = SYSTEMS[name].build(config, cache_dir)
-            hierarchies = _fit_gate_options(speech, text, tr, config.gate_options())
-
-            def predictions(frame, positions):
-                view = rows(frame, positions)
-                out = {}
-                for gate, hierarchy in hierarchies.items():
-                    by_t = hierarchy.predict_for_thresholds(view, candidates)
-                    out.update({(gate, t): by_t[t] for t in candidates})
-                return out
-
-            for g in pair:
-                held_out[name][pair, g] = predictions(corpus, groups[g])
-            for k in test_folds:
-                on_test[name][k] = (
-                    held_out[name][pair, k]
-                    if test_view is None
-                    else predictions(test_view, groups[k])
-                )
-                flat = SpeechOnlyClassifier(speech).fit(tr, y[train])
-                flat_test[name][k] = flat.predict(rows(test_source, groups[k]))
-                if name not in twins:
-                    twins[name] = _linear_twin_features(speech, corpus)
-                    test_twins[name] = (
-                        twins[name]
-                        if test_view is None
-                        else _linear_twin_features(speech, test_view)
-                    )
-                twin = linear_classifier(config).fit(twins[name][train], y[train])
-                twin_test[name][k] = twin.predict(test_twins[name][groups[k]])
-            log(f"  {name:<18} ({time.perf_counter() - start:.0f} s)")
+    models = fit_held_out_models(
+        corpus, systems, config, cache_dir, groups, pairs, log, test_view
+    )
+    for pair, store in models:
         done.add(pair)
         for k in range(n):
             if k not in per_fold[systems[0]] and needs[k] <= done:
                 for name in systems:
-                    per_fold[name][k] = score_fold(name, k)
-
+                    per_fold[name][k] = score_fold(
+                        store, y, groups, name, k, config.selection, choose_on, log
+                    )
     if save_predictions is not None:
         import joblib
 
-        joblib.dump(
-            {
-                "y": y,
-                "groups": groups,
-                "held_out": held_out,
-                "on_test": on_test,
-                "flat_test": flat_test,
-                "twin_test": twin_test,
-            },
-            save_predictions,
-        )
-    scores = {
+        joblib.dump({"y": y, "groups": groups, **store}, save_predictions)
+    return {
         name: {
             key: [per_fold[name][k][key] for k in range(n)] for key in per_fold[name][0]
         }
         for name in systems
     }
-    return scores
 
 
 def _cell(values) -> str:

@@ -40,6 +40,12 @@ def test_speaker_groups_need_three_speakers(bench):
         bench.speaker_groups(np.array(["a", "b", "a"]), 2)
 
 
+def test_speaker_groups_need_three_folds(bench):
+    """Each model leaves out two groups: two folds would train on nothing."""
+    with pytest.raises(SystemExit, match="at least 3 folds"):
+        bench.speaker_groups(np.array(["a", "b", "c", "d"]), 2)
+
+
 @pytest.mark.parametrize("n", [3, 4, 6])
 def test_every_fold_is_decided_and_tested_without_its_speakers(bench, n):
     """Fold k tests the model without k and k + 1; its inner choice reads,
@@ -101,3 +107,47 @@ def test_a_gain_that_other_speakers_take_back_is_not_taken(bench):
     # Chosen on the first group alone, as with a single validation group.
     y, predicted = parts[0]
     assert bench.choose_setting([y], [predicted], "one_se") == ("all", 0.0)
+
+
+def _with_no_threshold(y, predicted):
+    """``_group``'s candidates plus ``threshold=None`` ones, never better."""
+    reference = predicted["flat", 0.0]
+    return y, {**predicted, ("flat", None): reference, ("all", None): reference}
+
+
+@pytest.mark.parametrize("choose_on", ["inner-cv", "validation"])
+def test_a_fold_is_scored_without_its_test_group(bench, choose_on):
+    """Fold 0 of 4: the gain shows in each other group (inner CV takes it),
+    but the next group alone is within the noise. No prediction of group 0
+    by a model that chose for fold 0 exists, so reading one would fail."""
+    n = 4
+    y_part, predicted = _with_no_threshold(*_group(1))
+    y = np.concatenate([y_part] * n)
+    groups = [np.arange(8 * g, 8 * (g + 1)) for g in range(n)]
+    test = {
+        ("flat", 0.0): y_part.copy(),  # the reference is right on fold 0...
+        ("all", 0.0): np.where(y_part == "a", "b", "a"),  # ...the candidate wrong
+        ("flat", None): y_part.copy(),
+        ("all", None): y_part.copy(),
+    }
+    store = {
+        "held_out": {"sys": {((0, g), g): predicted for g in range(1, n)}},
+        "on_test": {"sys": {0: test}},
+        "flat_test": {"sys": {0: y_part.copy()}},
+        "twin_test": {"sys": {0: np.full(8, "a")}},
+    }
+    logged = []
+    result = bench.score_fold(
+        store, y, groups, "sys", 0, "one_se", choose_on, logged.append
+    )
+    assert result["S"] == 1.0 and result["LR"] == 0.5
+    assert result["ST-none"] == 1.0
+    if choose_on == "inner-cv":
+        assert (result["gate"], result["t"]) == ("all", 0.0)
+        assert result["ST"] == 0.0
+        assert (result["gate-1group"], result["t-1group"]) == ("flat", 0.0)
+        assert result["ST-1group"] == 1.0
+    else:
+        assert (result["gate"], result["t"]) == ("flat", 0.0)
+        assert result["ST"] == 1.0 and "ST-1group" not in result
+    assert len(logged) == 1 and logged[0].startswith("fold 1/4 sys")
