@@ -21,7 +21,9 @@ Protocol (RAVDESS by default: the 18 actors here, 6 folds of 3 actors):
   emotion model, or the paper's neutral vs emotional; ``--gate-labels
   auto``) are chosen together by the one-standard-error rule against the
   flat speech model (``--selection``), then applied to the test speakers
-  (ST);
+  (ST); at threshold 0, where the text never overrides speech, only the flat
+  speech model is a candidate (``--speech-only reference``; ``every_gate``
+  lets the other gates compete there as speech-only models);
 * where they are chosen (``--choose-on``): by default by cross-validation
   over the other groups (``inner-cv``): each other group ``g`` is predicted
   by a model trained without ``g`` and without the test group, and the
@@ -52,7 +54,8 @@ Usage::
         [--out DIR] [--test-corpus emodb --test-root DIR]
         [--no-speaker-normalization] [--gate-labels auto|flat|all|collapsed]
         [--lstm-seeds 5] [--selection one_se|best] [--test-channel telephone]
-        [--choose-on inner-cv|validation] [--save-predictions]
+        [--choose-on inner-cv|validation] [--speech-only reference|every_gate]
+        [--save-predictions]
 
 ``--root`` defaults to ``$HSER_DATA_DIR/ravdess`` or ``../shared/data/ravdess``.
 """
@@ -118,7 +121,7 @@ def model_pairs(n_groups: int, choose_on: str) -> list:
     return list(combinations(range(n_groups), 2))
 
 
-def choose_setting(y_parts, predicted_parts, selection: str):
+def choose_setting(y_parts, predicted_parts, selection: str, speech_only="reference"):
     """The (gate, threshold) chosen on one or more groups of held-out speakers.
 
     Parameters
@@ -127,9 +130,13 @@ def choose_setting(y_parts, predicted_parts, selection: str):
         True labels of each held-out group.
     predicted_parts : list of dict
         Per group, ``{(gate, threshold): predictions}``, the same keys in
-        each, the reference (the flat speech model) first.
+        each, gate options outer and thresholds inner, the reference (the
+        flat speech model) first.
     selection : str
         Rule of :func:`~sklearn_hser.selection.select_candidate`.
+    speech_only : str
+        Which gates are candidates at threshold 0
+        (:func:`~sklearn_hser.threshold_tuning.search_candidates`).
 
     Returns
     -------
@@ -140,8 +147,13 @@ def choose_setting(y_parts, predicted_parts, selection: str):
     """
     from sklearn_hser.metrics import unweighted_accuracy as ua
     from sklearn_hser.selection import select_candidate_over_folds
+    from sklearn_hser.threshold_tuning import search_candidates
 
-    keys = list(predicted_parts[0])
+    predicted = list(predicted_parts[0])
+    gates = list(dict.fromkeys(g for g, _ in predicted))
+    thresholds = list(dict.fromkeys(t for _, t in predicted))
+    searched = set(search_candidates(gates, thresholds, speech_only=speech_only))
+    keys = [key for key in predicted if key in searched]
     chosen = select_candidate_over_folds(
         [
             [ua(y, part[key]) for key in keys]
@@ -281,7 +293,7 @@ def fit_held_out_models(
         yield pair, store
 
 
-def score_fold(store, y, groups, name, k, selection, choose_on, log) -> dict:
+def score_fold(store, y, groups, name, k, config, choose_on, log) -> dict:
     """Fold ``k``'s numbers for system ``name``, from the held-out models.
 
     The gate and threshold are chosen by :func:`choose_setting` on group
@@ -295,7 +307,10 @@ def score_fold(store, y, groups, name, k, selection, choose_on, log) -> dict:
     y_test = y[groups[k]]
     nxt = (k + 1) % n
     one_group = choose_setting(
-        [y[groups[nxt]]], [held_out[tuple(sorted((k, nxt))), nxt]], selection
+        [y[groups[nxt]]],
+        [held_out[tuple(sorted((k, nxt))), nxt]],
+        config.selection,
+        config.speech_only,
     )
     chosen = one_group
     if choose_on == "inner-cv":
@@ -303,7 +318,8 @@ def score_fold(store, y, groups, name, k, selection, choose_on, log) -> dict:
         chosen = choose_setting(
             [y[groups[g]] for g in others],
             [held_out[tuple(sorted((k, g))), g] for g in others],
-            selection,
+            config.selection,
+            config.speech_only,
         )
     gate, best = chosen
     result = {
@@ -372,7 +388,7 @@ def run_folds(
             if k not in per_fold[systems[0]] and needs[k] <= done:
                 for name in systems:
                     per_fold[name][k] = score_fold(
-                        store, y, groups, name, k, config.selection, choose_on, log
+                        store, y, groups, name, k, config, choose_on, log
                     )
     if save_predictions is not None:
         import joblib
@@ -497,6 +513,14 @@ def main(argv=None) -> int:
         "one standard error, or the top score",
     )
     parser.add_argument(
+        "--speech-only",
+        choices=("reference", "every_gate"),
+        default="reference",
+        help="which gates are candidates at threshold 0, where the text never "
+        "overrides speech: the flat speech model alone (reference), or the "
+        "paper's and the four-class gate with their emotion model too",
+    )
+    parser.add_argument(
         "--choose-on",
         choices=CHOICES,
         default=CHOICES[0],
@@ -531,6 +555,7 @@ def main(argv=None) -> int:
         gate_labels=args.gate_labels,
         lstm_seeds=args.lstm_seeds,
         selection=args.selection,
+        speech_only=args.speech_only,
     )
     groups = speaker_groups(corpus["speaker"].astype(str).to_numpy(), args.folds)
     print(
@@ -538,7 +563,7 @@ def main(argv=None) -> int:
         f"speakers, {len(groups)} folds of held-out speakers; systems {systems}; "
         f"speaker normalisation of the LSTM systems: {args.speaker_normalization}; "
         f"LSTM seeds averaged: {args.lstm_seeds}; selection: {args.selection} "
-        f"({args.choose_on})",
+        f"({args.choose_on}; speech-only candidates: {args.speech_only})",
         flush=True,
     )
     start = time.perf_counter()

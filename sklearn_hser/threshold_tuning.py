@@ -25,7 +25,7 @@ from sklearn.base import (
 )
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, get_tags
-from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils._param_validation import HasMethods, StrOptions, validate_params
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -45,6 +45,71 @@ from sklearn.utils.validation import (
 from . import metrics
 from .metrics import SCORING_NAMES
 from .selection import SELECTIONS, select_candidate_over_folds
+
+#: The gate options known to :class:`~sklearn_hser.HierarchicalClassifier`.
+GATE_OPTIONS = ("flat", "all", "collapsed")
+
+#: Which gate options a joint search scores at threshold 0 (``speech_only``).
+SPEECH_ONLY = ("reference", "every_gate")
+
+
+@validate_params(
+    {
+        "gate_options": [list, tuple],
+        "thresholds": [list, tuple],
+        "speech_only": [StrOptions(set(SPEECH_ONLY))],
+    },
+    prefer_skip_nested_validation=True,
+)
+def search_candidates(gate_options, thresholds, *, speech_only="reference"):
+    """The ``(gate_labels, threshold)`` pairs a joint search scores, in order.
+
+    Gate options outer, thresholds inner, each in the given order (the first
+    pair is the reference of the one-standard-error rule). At threshold 0 the
+    text never overrides speech: the hierarchy is then a speech-only
+    classifier, the gate plus the emotion model. With
+    ``speech_only="reference"`` only the first gate option is scored there,
+    so that a search that finds the text useless keeps that gate's speech
+    decisions, with the default options those of the flat speech model. The
+    other gates then compete only with the text in use, which is what they
+    are for; whether a two-stage speech model beats a flat one on new
+    speakers is a separate question, which held-out speakers of the same
+    corpus answered inconsistently (``docs/guide/accuracy.md``).
+
+    Parameters
+    ----------
+    gate_options : list or tuple of {"flat", "all", "collapsed"}
+        The gate options, the reference first; repeats are dropped.
+    thresholds : list or tuple of float or None
+        The thresholds, as ``TunedThresholdHierarchyCV``'s.
+    speech_only : {"reference", "every_gate"}, default="reference"
+        ``"every_gate"`` scores every gate option at threshold 0 too.
+
+    Returns
+    -------
+    list of tuple
+
+    Examples
+    --------
+    >>> from sklearn_hser.threshold_tuning import search_candidates
+    >>> search_candidates(["flat", "collapsed"], [0.0, 0.3])
+    [('flat', 0.0), ('flat', 0.3), ('collapsed', 0.3)]
+    >>> every = search_candidates(["flat", "all"], [0.0], speech_only="every_gate")
+    >>> every
+    [('flat', 0.0), ('all', 0.0)]
+    """
+    options = list(dict.fromkeys(gate_options))
+    if not options or any(g not in GATE_OPTIONS for g in options):
+        raise ValueError(
+            "gate_labels options must be a non-empty sequence of 'flat' / "
+            f"'all' / 'collapsed'; got {gate_options!r}."
+        )
+    return [
+        (gate, t)
+        for gate in options
+        for t in thresholds
+        if speech_only == "every_gate" or gate == options[0] or t is None or t != 0
+    ]
 
 
 def _metric(scoring):
@@ -133,6 +198,13 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         safer when they do not, and ``"flat"`` at threshold 0 *is* the flat
         speech model. Give the estimator a ``memory`` to fit the four-class
         gate once for both ``"all"`` and ``"flat"``.
+    speech_only : {"reference", "every_gate"}, default="reference"
+        With ``gate_labels`` searched, which options are scored at threshold
+        0, where the text never overrides speech and the hierarchy is a
+        speech-only classifier: only the first option (the reference;
+        ``"flat"`` first makes it the flat speech model), or every option
+        (:func:`search_candidates`). With ``"reference"``, a search that
+        finds the text useless ends at the reference's speech decisions.
     cv : int, cross-validation generator or iterable, default=5
         As in ``GridSearchCV``, e.g.
         :class:`~sklearn_hser.datasets.LeaveOneSessionOut`.
@@ -213,6 +285,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         "cv": ["cv_object"],
         "scoring": [str, callable],
         "selection": [StrOptions(set(SELECTIONS))],
+        "speech_only": [StrOptions(set(SPEECH_ONLY))],
         "refit": ["boolean"],
         "n_jobs": [None, int],
     }
@@ -226,6 +299,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         cv=5,
         scoring="ua",
         selection="one_se",
+        speech_only="reference",
         refit=True,
         n_jobs=None,
     ):
@@ -235,6 +309,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         self.cv = cv
         self.scoring = scoring
         self.selection = selection
+        self.speech_only = speech_only
         self.refit = refit
         self.n_jobs = n_jobs
 
@@ -326,18 +401,14 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         """The ``(gate_labels, threshold)`` pairs to score, in order."""
         if self.gate_labels is None:
             return [(None, t) for t in thresholds]
-        options = list(self.gate_labels)
-        if not options or any(g not in ("flat", "all", "collapsed") for g in options):
-            raise ValueError(
-                "gate_labels must be None or a non-empty sequence of 'flat' / "
-                f"'all' / 'collapsed'; got {self.gate_labels!r}."
-            )
         if "gate_labels" not in self.estimator.get_params(deep=False):
             raise ValueError(
                 "gate_labels can only be searched for an estimator with a "
                 f"gate_labels parameter; {type(self.estimator).__name__} has none."
             )
-        return [(g, t) for g in dict.fromkeys(options) for t in thresholds]
+        return search_candidates(
+            list(self.gate_labels), thresholds, speech_only=self.speech_only
+        )
 
     def get_metadata_routing(self):
         """Routing of ``fit`` metadata to the hierarchy and the splitter.

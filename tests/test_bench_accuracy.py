@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sklearn_hser.experiments import ExperimentConfig
+
 _PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_accuracy.py"
 
 
@@ -73,19 +75,19 @@ def test_choosing_on_one_group_fits_only_the_test_models(bench):
     }
 
 
-def _group(reference_misses: int, candidate_misses: int = 0):
+def _group(reference_misses: int, candidate_misses: int = 0, candidate=("all", 0.3)):
     """Eight samples, two classes; each prediction misses some of class a."""
     y = np.array(["a"] * 4 + ["b"] * 4)
-    reference, candidate = y.copy(), y.copy()
+    reference, predicted = y.copy(), y.copy()
     reference[:reference_misses] = "b"
-    candidate[4 - candidate_misses : 4] = "b"
-    return y, {("flat", 0.0): reference, ("all", 0.0): candidate}
+    predicted[4 - candidate_misses : 4] = "b"
+    return y, {("flat", 0.0): reference, candidate: predicted}
 
 
 def test_one_group_keeps_the_reference_within_its_noise(bench):
     y, predicted = _group(1)
     assert bench.choose_setting([y], [predicted], "one_se") == ("flat", 0.0)
-    assert bench.choose_setting([y], [predicted], "best") == ("all", 0.0)
+    assert bench.choose_setting([y], [predicted], "best") == ("all", 0.3)
 
 
 def test_a_gain_repeated_over_groups_is_taken(bench):
@@ -94,7 +96,7 @@ def test_a_gain_repeated_over_groups_is_taken(bench):
     chosen = bench.choose_setting(
         [y for y, _ in parts], [p for _, p in parts], "one_se"
     )
-    assert chosen == ("all", 0.0)
+    assert chosen == ("all", 0.3)
 
 
 def test_a_gain_that_other_speakers_take_back_is_not_taken(bench):
@@ -106,7 +108,7 @@ def test_a_gain_that_other_speakers_take_back_is_not_taken(bench):
     assert chosen == ("flat", 0.0)
     # Chosen on the first group alone, as with a single validation group.
     y, predicted = parts[0]
-    assert bench.choose_setting([y], [predicted], "one_se") == ("all", 0.0)
+    assert bench.choose_setting([y], [predicted], "one_se") == ("all", 0.3)
 
 
 def _with_no_threshold(y, predicted):
@@ -126,7 +128,7 @@ def test_a_fold_is_scored_without_its_test_group(bench, choose_on):
     groups = [np.arange(8 * g, 8 * (g + 1)) for g in range(n)]
     test = {
         ("flat", 0.0): y_part.copy(),  # the reference is right on fold 0...
-        ("all", 0.0): np.where(y_part == "a", "b", "a"),  # ...the candidate wrong
+        ("all", 0.3): np.where(y_part == "a", "b", "a"),  # ...the candidate wrong
         ("flat", None): y_part.copy(),
         ("all", None): y_part.copy(),
     }
@@ -137,13 +139,14 @@ def test_a_fold_is_scored_without_its_test_group(bench, choose_on):
         "twin_test": {"sys": {0: np.full(8, "a")}},
     }
     logged = []
+    config = ExperimentConfig()
     result = bench.score_fold(
-        store, y, groups, "sys", 0, "one_se", choose_on, logged.append
+        store, y, groups, "sys", 0, config, choose_on, logged.append
     )
     assert result["S"] == 1.0 and result["LR"] == 0.5
     assert result["ST-none"] == 1.0
     if choose_on == "inner-cv":
-        assert (result["gate"], result["t"]) == ("all", 0.0)
+        assert (result["gate"], result["t"]) == ("all", 0.3)
         assert result["ST"] == 0.0
         assert (result["gate-1group"], result["t-1group"]) == ("flat", 0.0)
         assert result["ST-1group"] == 1.0
@@ -151,3 +154,13 @@ def test_a_fold_is_scored_without_its_test_group(bench, choose_on):
         assert (result["gate"], result["t"]) == ("flat", 0.0)
         assert result["ST"] == 1.0 and "ST-1group" not in result
     assert len(logged) == 1 and logged[0].startswith("fold 1/4 sys")
+
+
+@pytest.mark.parametrize("speech_only", ["reference", "every_gate"])
+def test_another_gate_without_the_text_competes_only_when_asked(bench, speech_only):
+    """At threshold 0 the text never overrides: another gate there is a
+    different speech model, a candidate only with ``every_gate``."""
+    parts = [_group(1, candidate=("all", 0.0)) for _ in range(6)]
+    y_parts, predicted = [y for y, _ in parts], [p for _, p in parts]
+    chosen = bench.choose_setting(y_parts, predicted, "one_se", speech_only)
+    assert chosen == (("flat", 0.0) if speech_only == "reference" else ("all", 0.0))

@@ -152,8 +152,11 @@ def test_a_memory_fits_the_four_class_gate_once_for_all_and_flat(tmp_path):
     assert _CountingLogisticRegression.fits == 3
 
 
-@pytest.mark.parametrize("informative", [False, True])
-def test_joint_search_picks_the_gate_on_held_out_groups(informative):
+@pytest.mark.parametrize(
+    "informative, speech_only",
+    [(False, "reference"), (False, "every_gate"), (True, "reference")],
+)
+def test_joint_search_picks_the_gate_on_held_out_groups(informative, speech_only):
     # Noisier speech than elsewhere, so that the text has something to add.
     X, y = _corpus(800, 3, informative, spread=1.5)
     X_test, y_test = _corpus(600, 4, informative, spread=1.5)
@@ -161,35 +164,52 @@ def test_joint_search_picks_the_gate_on_held_out_groups(informative):
         _hierarchy(),
         thresholds=[*DEFAULT_THRESHOLDS, None],
         gate_labels=list(GATE_LABELS),
+        speech_only=speech_only,
         cv=GroupKFold(4),
     ).fit(X, y, groups=X["speaker"])
     speech, _ = _models()
-    flat_ua = unweighted_accuracy(
-        y_test, SpeechOnlyClassifier(speech).fit(X, y).predict(X_test)
-    )
+    flat_pred = SpeechOnlyClassifier(speech).fit(X, y).predict(X_test)
+    flat_ua = unweighted_accuracy(y_test, flat_pred)
     tuned_ua = unweighted_accuracy(y_test, tuner.predict(X_test))
     assert tuner.estimator_.gate_labels == tuner.best_gate_labels_
     assert tuner.estimator_.threshold == tuner.best_threshold_
     if informative:
         assert tuned_ua >= flat_ua + 0.05
+    elif speech_only == "reference":
+        # The text is useless and no other gate competes without it: the
+        # search ends at the flat speech model, sample for sample.
+        assert (tuner.best_gate_labels_, tuner.best_threshold_) == ("flat", 0.0)
+        np.testing.assert_array_equal(tuner.predict(X_test), flat_pred)
     else:
         # Both four-class gates keep the flat model's neutral decisions.
         assert tuner.best_gate_labels_ in ("flat", "all")
         assert tuned_ua >= flat_ua - 0.01
 
 
-def test_joint_search_results_have_one_entry_per_gate_and_threshold():
+@pytest.mark.parametrize("speech_only", ["every_gate", "reference"])
+def test_joint_search_results_have_one_entry_per_gate_and_threshold(speech_only):
     X, y = _corpus(300, 5)
     thresholds = [0.0, None]
     tuner = TunedThresholdHierarchyCV(
-        _hierarchy(), thresholds=thresholds, gate_labels=["all", "collapsed"], cv=3
+        _hierarchy(),
+        thresholds=thresholds,
+        gate_labels=["all", "collapsed"],
+        speech_only=speech_only,
+        cv=3,
     ).fit(X, y)
-    assert tuner.cv_scores_.shape == (3, 4)
     results = tuner.cv_results_
-    gates = ["all", "all", "collapsed", "collapsed"]
+    if speech_only == "every_gate":
+        gates = ["all", "all", "collapsed", "collapsed"]
+        searched = [0.0, None, 0.0, None]
+    else:  # at threshold 0 only the first option, the reference
+        gates, searched = ["all", "all", "collapsed"], [0.0, None, None]
+    assert tuner.cv_scores_.shape == (3, len(gates))
     assert list(results["param_gate_labels"]) == gates
-    assert list(results["param_threshold"]) == [0.0, None, 0.0, None]
-    assert results["params"][2] == {"gate_labels": "collapsed", "threshold": 0.0}
+    assert list(results["param_threshold"]) == searched
+    assert results["params"][2] == {
+        "gate_labels": "collapsed",
+        "threshold": searched[2],
+    }
     best = int(np.argmax(tuner.cv_scores_.mean(0)))
     assert (tuner.best_gate_labels_, tuner.best_threshold_) == (
         results["param_gate_labels"][best],
@@ -263,3 +283,32 @@ def test_a_hierarchy_pickled_before_gate_labels_still_predicts():
     old.__setstate__(state)
     restored = pickle.loads(pickle.dumps(old))
     np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+def test_without_the_text_another_gate_competes_only_when_asked():
+    """A gate that hears valence through noise confuses happy and angry; the
+    emotion model does not. At threshold 0 (the text unused) the four-class
+    gate with that emotion model is a better *speech* model than the flat
+    one: ``every_gate`` takes it, ``reference`` keeps the flat speech model,
+    and the useless text gives no other candidate a way past it."""
+    X, y = _corpus(800, 3)
+    X["valence_heard"] = X["valence"] + np.random.default_rng(0).normal(0, 2, len(X))
+    speech, text = _models()
+    noisy_valence = make_pipeline(
+        make_column_transformer(("passthrough", ["arousal", "valence_heard"])),
+        LogisticRegression(max_iter=1000, class_weight="balanced"),
+    )
+    hierarchy = HierarchicalClassifier(noisy_valence, speech, text)
+    search = dict(
+        thresholds=[*DEFAULT_THRESHOLDS, None],
+        gate_labels=list(GATE_LABELS),
+        cv=GroupKFold(4),
+    )
+    every = TunedThresholdHierarchyCV(hierarchy, speech_only="every_gate", **search)
+    every.fit(X, y, groups=X["speaker"])
+    assert (every.best_gate_labels_, every.best_threshold_) == ("all", 0.0)
+    reference = TunedThresholdHierarchyCV(hierarchy, **search)
+    reference.fit(X, y, groups=X["speaker"])
+    assert (reference.best_gate_labels_, reference.best_threshold_) == ("flat", 0.0)
+    flat = SpeechOnlyClassifier(noisy_valence).fit(X, y)
+    np.testing.assert_array_equal(reference.predict(X), flat.predict(X))

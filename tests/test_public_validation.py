@@ -35,6 +35,7 @@ from sklearn_hser import (
     report,
     selection,
     set_config,
+    threshold_tuning,
     timeline,
     tuning,
 )
@@ -395,6 +396,13 @@ BAD_CALLS = {
         "y_true",
         lambda tmp: selection.select_candidate_over_folds(
             [[0.5]], np.asarray(Y), [[Y]]
+        ),
+    ),
+    # threshold_tuning
+    threshold_tuning.search_candidates: (
+        "speech_only",
+        lambda tmp: threshold_tuning.search_candidates(
+            ["flat"], [0.0], speech_only="text"
         ),
     ),
     # tuning
