@@ -22,7 +22,7 @@ Protocol (RAVDESS by default: the 18 actors here, 6 folds of 3 actors):
   auto``) are chosen together by the one-standard-error rule against the
   flat speech model (``--selection``), then applied to the test speakers
   (ST); at threshold 0, where the text never overrides speech, only the flat
-  speech model is a candidate (``--speech-only reference``; ``every_gate``
+  speech model is a candidate (``--speech-only-gates reference``; ``every_gate``
   lets the other gates compete there as speech-only models);
 * where they are chosen (``--choose-on``): by default by cross-validation
   over the other groups (``inner-cv``): each other group ``g`` is predicted
@@ -54,7 +54,7 @@ Usage::
         [--out DIR] [--test-corpus emodb --test-root DIR]
         [--no-speaker-normalization] [--gate-labels auto|flat|all|collapsed]
         [--lstm-seeds 5] [--selection one_se|best] [--test-channel telephone]
-        [--choose-on inner-cv|validation] [--speech-only reference|every_gate]
+        [--choose-on inner-cv|validation] [--speech-only-gates reference|every_gate]
         [--save-predictions]
 
 ``--root`` defaults to ``$HSER_DATA_DIR/ravdess`` or ``../shared/data/ravdess``.
@@ -121,7 +121,9 @@ def model_pairs(n_groups: int, choose_on: str) -> list:
     return list(combinations(range(n_groups), 2))
 
 
-def choose_setting(y_parts, predicted_parts, selection: str, speech_only="reference"):
+def choose_setting(
+    y_parts, predicted_parts, selection: str, speech_only_gates="reference"
+):
     """The (gate, threshold) chosen on one or more groups of held-out speakers.
 
     Parameters
@@ -134,7 +136,7 @@ def choose_setting(y_parts, predicted_parts, selection: str, speech_only="refere
         flat speech model) first.
     selection : str
         Rule of :func:`~sklearn_hser.selection.select_candidate`.
-    speech_only : str
+    speech_only_gates : str
         Which gates are candidates at threshold 0
         (:func:`~sklearn_hser.threshold_tuning.search_candidates`).
 
@@ -152,7 +154,9 @@ def choose_setting(y_parts, predicted_parts, selection: str, speech_only="refere
     predicted = list(predicted_parts[0])
     gates = list(dict.fromkeys(g for g, _ in predicted))
     thresholds = list(dict.fromkeys(t for _, t in predicted))
-    searched = set(search_candidates(gates, thresholds, speech_only=speech_only))
+    searched = set(
+        search_candidates(gates, thresholds, speech_only_gates=speech_only_gates)
+    )
     keys = [key for key in predicted if key in searched]
     chosen = select_candidate_over_folds(
         [
@@ -310,7 +314,7 @@ def score_fold(store, y, groups, name, k, config, choose_on, log) -> dict:
         [y[groups[nxt]]],
         [held_out[tuple(sorted((k, nxt))), nxt]],
         config.selection,
-        config.speech_only,
+        config.speech_only_gates,
     )
     chosen = one_group
     if choose_on == "inner-cv":
@@ -319,7 +323,7 @@ def score_fold(store, y, groups, name, k, config, choose_on, log) -> dict:
             [y[groups[g]] for g in others],
             [held_out[tuple(sorted((k, g))), g] for g in others],
             config.selection,
-            config.speech_only,
+            config.speech_only_gates,
         )
     gate, best = chosen
     result = {
@@ -513,7 +517,7 @@ def main(argv=None) -> int:
         "one standard error, or the top score",
     )
     parser.add_argument(
-        "--speech-only",
+        "--speech-only-gates",
         choices=("reference", "every_gate"),
         default="reference",
         help="which gates are candidates at threshold 0, where the text never "
@@ -555,7 +559,7 @@ def main(argv=None) -> int:
         gate_labels=args.gate_labels,
         lstm_seeds=args.lstm_seeds,
         selection=args.selection,
-        speech_only=args.speech_only,
+        speech_only_gates=args.speech_only_gates,
     )
     groups = speaker_groups(corpus["speaker"].astype(str).to_numpy(), args.folds)
     print(
@@ -563,7 +567,7 @@ def main(argv=None) -> int:
         f"speakers, {len(groups)} folds of held-out speakers; systems {systems}; "
         f"speaker normalisation of the LSTM systems: {args.speaker_normalization}; "
         f"LSTM seeds averaged: {args.lstm_seeds}; selection: {args.selection} "
-        f"({args.choose_on}; speech-only candidates: {args.speech_only})",
+        f"({args.choose_on}; speech-only candidates: {args.speech_only_gates})",
         flush=True,
     )
     start = time.perf_counter()

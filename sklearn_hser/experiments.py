@@ -141,7 +141,7 @@ class ExperimentConfig:
         model) unless the best candidate beats it by more than one standard
         error of their UA difference; ``"best"`` takes the highest validation
         UA.
-    speech_only : {"reference", "every_gate"}
+    speech_only_gates : {"reference", "every_gate"}
         Which gate options the search scores at threshold 0, where the text
         never overrides speech
         (:func:`~sklearn_hser.threshold_tuning.search_candidates`):
@@ -171,7 +171,7 @@ class ExperimentConfig:
     gate_labels: str = "auto"
     lstm_seeds: int = 5
     selection: str = "one_se"
-    speech_only: str = "reference"
+    speech_only_gates: str = "reference"
 
     def gate_options(self) -> list:
         """The ``gate_labels`` values the threshold search chooses among."""
@@ -607,7 +607,7 @@ def fit_system(
             gate_labels=gates,
             cv=cv,
             selection=config.selection,
-            speech_only=config.speech_only,
+            speech_only_gates=config.speech_only_gates,
         ).fit(corpus, y, groups=groups)
         tuner.estimator_.set_params(memory=None)
     results = tuner.cv_results_
@@ -728,13 +728,13 @@ def _hierarchy_chosen_on_validation(
     gates,
     thresholds,
     selection="one_se",
-    speech_only="reference",
+    speech_only_gates="reference",
 ):
     """Fit one hierarchy per gate option; choose the gate and threshold on ``val``.
 
     ``text`` is fitted and used frozen. Candidates are every ``thresholds``
     value and then None (the plain text argmax), for each of ``gates``, at
-    threshold 0 as ``speech_only`` says
+    threshold 0 as ``speech_only_gates`` says
     (:func:`~sklearn_hser.threshold_tuning.search_candidates`); the
     first one is the reference of ``selection``
     (:func:`~sklearn_hser.selection.select_candidate`), and the first best
@@ -756,7 +756,9 @@ def _hierarchy_chosen_on_validation(
 
     if selection not in SELECTIONS:  # before any fit
         raise ValueError(f"selection must be one of {SELECTIONS}; got {selection!r}.")
-    keys = search_candidates(gates, [*thresholds, None], speech_only=speech_only)
+    keys = search_candidates(
+        gates, [*thresholds, None], speech_only_gates=speech_only_gates
+    )
     y_val = val["label"].to_numpy()
     hierarchies = _fit_gate_options(speech, text, train, gates)
     scores, predicted = {}, {}
@@ -833,7 +835,7 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         config.gate_options(),
         config.thresholds,
         config.selection,
-        config.speech_only,
+        config.speech_only_gates,
     )
 
     thresholds = [None, *config.thresholds]

@@ -49,26 +49,26 @@ from .selection import SELECTIONS, select_candidate_over_folds
 #: The gate options known to :class:`~sklearn_hser.HierarchicalClassifier`.
 GATE_OPTIONS = ("flat", "all", "collapsed")
 
-#: Which gate options a joint search scores at threshold 0 (``speech_only``).
-SPEECH_ONLY = ("reference", "every_gate")
+#: Which gate options a joint search scores at threshold 0 (``speech_only_gates``).
+SPEECH_ONLY_GATES = ("reference", "every_gate")
 
 
 @validate_params(
     {
         "gate_options": [list, tuple],
         "thresholds": [list, tuple],
-        "speech_only": [StrOptions(set(SPEECH_ONLY))],
+        "speech_only_gates": [StrOptions(set(SPEECH_ONLY_GATES))],
     },
     prefer_skip_nested_validation=True,
 )
-def search_candidates(gate_options, thresholds, *, speech_only="reference"):
+def search_candidates(gate_options, thresholds, *, speech_only_gates="reference"):
     """The ``(gate_labels, threshold)`` pairs a joint search scores, in order.
 
     Gate options outer, thresholds inner, each in the given order (the first
     pair is the reference of the one-standard-error rule). At threshold 0 the
     text never overrides speech: the hierarchy is then a speech-only
     classifier, the gate plus the emotion model. With
-    ``speech_only="reference"`` only the first gate option is scored there,
+    ``speech_only_gates="reference"`` only the first gate option is scored there,
     so that a search that finds the text useless keeps that gate's speech
     decisions, with the default options those of the flat speech model. The
     other gates then compete only with the text in use, which is what they
@@ -82,7 +82,7 @@ def search_candidates(gate_options, thresholds, *, speech_only="reference"):
         The gate options, the reference first; repeats are dropped.
     thresholds : list or tuple of float or None
         The thresholds, as ``TunedThresholdHierarchyCV``'s.
-    speech_only : {"reference", "every_gate"}, default="reference"
+    speech_only_gates : {"reference", "every_gate"}, default="reference"
         ``"every_gate"`` scores every gate option at threshold 0 too.
 
     Returns
@@ -94,8 +94,7 @@ def search_candidates(gate_options, thresholds, *, speech_only="reference"):
     >>> from sklearn_hser.threshold_tuning import search_candidates
     >>> search_candidates(["flat", "collapsed"], [0.0, 0.3])
     [('flat', 0.0), ('flat', 0.3), ('collapsed', 0.3)]
-    >>> every = search_candidates(["flat", "all"], [0.0], speech_only="every_gate")
-    >>> every
+    >>> search_candidates(["flat", "all"], [0.0], speech_only_gates="every_gate")
     [('flat', 0.0), ('all', 0.0)]
     """
     options = list(dict.fromkeys(gate_options))
@@ -108,7 +107,10 @@ def search_candidates(gate_options, thresholds, *, speech_only="reference"):
         (gate, t)
         for gate in options
         for t in thresholds
-        if speech_only == "every_gate" or gate == options[0] or t is None or t != 0
+        if speech_only_gates == "every_gate"
+        or gate == options[0]
+        or t is None
+        or t != 0
     ]
 
 
@@ -198,7 +200,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         safer when they do not, and ``"flat"`` at threshold 0 *is* the flat
         speech model. Give the estimator a ``memory`` to fit the four-class
         gate once for both ``"all"`` and ``"flat"``.
-    speech_only : {"reference", "every_gate"}, default="reference"
+    speech_only_gates : {"reference", "every_gate"}, default="reference"
         With ``gate_labels`` searched, which options are scored at threshold
         0, where the text never overrides speech and the hierarchy is a
         speech-only classifier: only the first option (the reference;
@@ -285,7 +287,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         "cv": ["cv_object"],
         "scoring": [str, callable],
         "selection": [StrOptions(set(SELECTIONS))],
-        "speech_only": [StrOptions(set(SPEECH_ONLY))],
+        "speech_only_gates": [StrOptions(set(SPEECH_ONLY_GATES))],
         "refit": ["boolean"],
         "n_jobs": [None, int],
     }
@@ -299,7 +301,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         cv=5,
         scoring="ua",
         selection="one_se",
-        speech_only="reference",
+        speech_only_gates="reference",
         refit=True,
         n_jobs=None,
     ):
@@ -309,7 +311,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         self.cv = cv
         self.scoring = scoring
         self.selection = selection
-        self.speech_only = speech_only
+        self.speech_only_gates = speech_only_gates
         self.refit = refit
         self.n_jobs = n_jobs
 
@@ -407,7 +409,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
                 f"gate_labels parameter; {type(self.estimator).__name__} has none."
             )
         return search_candidates(
-            list(self.gate_labels), thresholds, speech_only=self.speech_only
+            list(self.gate_labels), thresholds, speech_only_gates=self.speech_only_gates
         )
 
     def get_metadata_routing(self):

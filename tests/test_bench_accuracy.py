@@ -156,11 +156,15 @@ def test_a_fold_is_scored_without_its_test_group(bench, choose_on):
     assert len(logged) == 1 and logged[0].startswith("fold 1/4 sys")
 
 
-@pytest.mark.parametrize("speech_only", ["reference", "every_gate"])
-def test_another_gate_without_the_text_competes_only_when_asked(bench, speech_only):
+@pytest.mark.parametrize("speech_only_gates", ["reference", "every_gate"])
+def test_another_gate_without_the_text_competes_only_when_asked(
+    bench, speech_only_gates
+):
     """At threshold 0 the text never overrides: another gate there is a
     different speech model, a candidate only with ``every_gate``."""
     parts = [_group(1, candidate=("all", 0.0)) for _ in range(6)]
     y_parts, predicted = [y for y, _ in parts], [p for _, p in parts]
-    chosen = bench.choose_setting(y_parts, predicted, "one_se", speech_only)
-    assert chosen == (("flat", 0.0) if speech_only == "reference" else ("all", 0.0))
+    chosen = bench.choose_setting(y_parts, predicted, "one_se", speech_only_gates)
+    assert chosen == (
+        ("flat", 0.0) if speech_only_gates == "reference" else ("all", 0.0)
+    )

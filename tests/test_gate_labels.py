@@ -153,10 +153,10 @@ def test_a_memory_fits_the_four_class_gate_once_for_all_and_flat(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "informative, speech_only",
+    "informative, speech_only_gates",
     [(False, "reference"), (False, "every_gate"), (True, "reference")],
 )
-def test_joint_search_picks_the_gate_on_held_out_groups(informative, speech_only):
+def test_joint_search_picks_the_gate_on_held_out_groups(informative, speech_only_gates):
     # Noisier speech than elsewhere, so that the text has something to add.
     X, y = _corpus(800, 3, informative, spread=1.5)
     X_test, y_test = _corpus(600, 4, informative, spread=1.5)
@@ -164,7 +164,7 @@ def test_joint_search_picks_the_gate_on_held_out_groups(informative, speech_only
         _hierarchy(),
         thresholds=[*DEFAULT_THRESHOLDS, None],
         gate_labels=list(GATE_LABELS),
-        speech_only=speech_only,
+        speech_only_gates=speech_only_gates,
         cv=GroupKFold(4),
     ).fit(X, y, groups=X["speaker"])
     speech, _ = _models()
@@ -175,7 +175,7 @@ def test_joint_search_picks_the_gate_on_held_out_groups(informative, speech_only
     assert tuner.estimator_.threshold == tuner.best_threshold_
     if informative:
         assert tuned_ua >= flat_ua + 0.05
-    elif speech_only == "reference":
+    elif speech_only_gates == "reference":
         # The text is useless and no other gate competes without it: the
         # search ends at the flat speech model, sample for sample.
         assert (tuner.best_gate_labels_, tuner.best_threshold_) == ("flat", 0.0)
@@ -186,19 +186,19 @@ def test_joint_search_picks_the_gate_on_held_out_groups(informative, speech_only
         assert tuned_ua >= flat_ua - 0.01
 
 
-@pytest.mark.parametrize("speech_only", ["every_gate", "reference"])
-def test_joint_search_results_have_one_entry_per_gate_and_threshold(speech_only):
+@pytest.mark.parametrize("speech_only_gates", ["every_gate", "reference"])
+def test_joint_search_results_have_one_entry_per_gate_and_threshold(speech_only_gates):
     X, y = _corpus(300, 5)
     thresholds = [0.0, None]
     tuner = TunedThresholdHierarchyCV(
         _hierarchy(),
         thresholds=thresholds,
         gate_labels=["all", "collapsed"],
-        speech_only=speech_only,
+        speech_only_gates=speech_only_gates,
         cv=3,
     ).fit(X, y)
     results = tuner.cv_results_
-    if speech_only == "every_gate":
+    if speech_only_gates == "every_gate":
         gates = ["all", "all", "collapsed", "collapsed"]
         searched = [0.0, None, 0.0, None]
     else:  # at threshold 0 only the first option, the reference
@@ -304,7 +304,9 @@ def test_without_the_text_another_gate_competes_only_when_asked():
         gate_labels=list(GATE_LABELS),
         cv=GroupKFold(4),
     )
-    every = TunedThresholdHierarchyCV(hierarchy, speech_only="every_gate", **search)
+    every = TunedThresholdHierarchyCV(
+        hierarchy, speech_only_gates="every_gate", **search
+    )
     every.fit(X, y, groups=X["speaker"])
     assert (every.best_gate_labels_, every.best_threshold_) == ("all", 0.0)
     reference = TunedThresholdHierarchyCV(hierarchy, **search)

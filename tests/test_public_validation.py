@@ -400,9 +400,9 @@ BAD_CALLS = {
     ),
     # threshold_tuning
     threshold_tuning.search_candidates: (
-        "speech_only",
+        "speech_only_gates",
         lambda tmp: threshold_tuning.search_candidates(
-            ["flat"], [0.0], speech_only="text"
+            ["flat"], [0.0], speech_only_gates="text"
         ),
     ),
     # tuning
