@@ -68,12 +68,12 @@ def search_candidates(gate_options, thresholds, *, speech_only_gates="reference"
     pair is the reference of the one-standard-error rule). At threshold 0 the
     text never overrides speech: the hierarchy is then a speech-only
     classifier, the gate plus the emotion model. With
-    ``speech_only_gates="reference"`` only the first gate option is scored there,
-    so that a search that finds the text useless keeps that gate's speech
-    decisions, with the default options those of the flat speech model. The
-    other gates then compete only with the text in use, which is what they
-    are for; whether a two-stage speech model beats a flat one on new
-    speakers is a separate question, which held-out speakers of the same
+    ``speech_only_gates="reference"`` only the first gate option is scored
+    there, so that a search that finds the text useless keeps that gate's
+    speech decisions, with the default options those of the flat speech
+    model. The other gates then compete only with the text in use, which is
+    what they are for; whether a two-stage speech model beats a flat one on
+    new speakers is a separate question, which held-out speakers of the same
     corpus answered inconsistently (``docs/guide/accuracy.md``).
 
     Parameters
@@ -191,7 +191,8 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
     gate_labels : sequence of {"flat", "all", "collapsed"} or None, default=None
         Also choose the hierarchy's ``gate_labels`` among these, jointly with
         the threshold: the hierarchy is fitted once per option and fold, and
-        every ``(gate_labels, threshold)`` pair is scored. ``None`` keeps the
+        every ``(gate_labels, threshold)`` pair is scored (at threshold 0, as
+        ``speech_only_gates`` says). ``None`` keeps the
         estimator's own. Ties go to the option listed first. Which gate is
         better depends on the transcripts: the neutral-vs-emotional gate
         (``"collapsed"``) sends more samples to the text model, which pays
@@ -243,7 +244,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
     cv_scores_ : ndarray of shape (n_folds, n_candidates)
         Score of every candidate on every fold: one column per threshold, or
         with ``gate_labels`` searched, per ``(gate_labels, threshold)`` pair
-        (gate options outer, thresholds inner).
+        (gate options outer, thresholds inner; :func:`search_candidates`).
     cv_results_ : dict of ndarray
         As ``GridSearchCV``'s, one entry per candidate: ``param_threshold``
         (and ``param_gate_labels`` when searched), ``params``,
