@@ -159,6 +159,7 @@ def _experiment_config(args):
         gate_labels=args.gate_labels,
         lstm_seeds=args.lstm_seeds,
         selection=args.selection,
+        speech_only_gates=args.speech_only_gates,
         si_validation_speakers=_speakers(args, "si_validation_speakers"),
         si_test_speakers=_speakers(args, "si_test_speakers"),
     )
@@ -246,6 +247,7 @@ def run_fit(args) -> int:
         gate_labels=args.gate_labels,
         lstm_seeds=args.lstm_seeds,
         selection=args.selection,
+        speech_only_gates=args.speech_only_gates,
     )
     system = SYSTEMS[args.system]
     reason = missing_checkpoint(system, config)
@@ -484,6 +486,7 @@ def run_cache(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hser`` command."""
     from .experiments import DEFAULT_THRESHOLDS, RECOMMENDED_SYSTEM
+    from .threshold_tuning import SPEECH_ONLY_GATES
 
     parser = check.OneLineParser(
         prog="hser", description="Hierarchical speech emotion recognition with text."
@@ -538,6 +541,14 @@ def build_parser() -> argparse.ArgumentParser:
             help="how the gate and threshold are chosen on held-out speakers: "
             "one_se keeps the flat speech model unless another setting beats it "
             "by more than one standard error (default); best takes the top score",
+        )
+        p.add_argument(
+            "--speech-only-gates",
+            choices=SPEECH_ONLY_GATES,
+            default="reference",
+            help="which gates are candidates at threshold 0, where the text never "
+            "overrides speech: the flat speech model alone (reference; default), "
+            "or every gate, with its emotion model (every_gate)",
         )
         ckpt = dict(type=check.checkpoint_dir, default=None)
         p.add_argument("--w2v-path", **ckpt, help="local wav2vec2-base directory")

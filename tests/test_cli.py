@@ -216,16 +216,24 @@ def test_selection_and_the_flat_gate_reach_the_study_config():
     from sklearn_hser.cli import _experiment_config, build_parser
     from sklearn_hser.experiments import GATE_LABELS
     from sklearn_hser.selection import SELECTIONS
+    from sklearn_hser.threshold_tuning import SPEECH_ONLY_GATES
 
     parser = build_parser()
     default = _experiment_config(parser.parse_args(["demo"]))
     assert default.selection == "one_se" and default.gate_options()[0] == "flat"
+    assert default.speech_only_gates == "reference"
+    every = parser.parse_args(["reproduce", "--speech-only-gates", "every_gate"])
+    assert _experiment_config(every).speech_only_gates == "every_gate"
     chosen = parser.parse_args(["reproduce", "--selection", "best"])
     assert _experiment_config(chosen).selection == "best"
     flat = parser.parse_args(["fit", "--gate-labels", "flat"])
     assert flat.gate_labels == "flat"
     # The command line offers exactly the package's options.
-    for name, options in (("--selection", SELECTIONS), ("--gate-labels", GATE_LABELS)):
+    for name, options in (
+        ("--selection", SELECTIONS),
+        ("--gate-labels", GATE_LABELS),
+        ("--speech-only-gates", SPEECH_ONLY_GATES),
+    ):
         for option in options:
             parser.parse_args(["fit", name, option])
         with pytest.raises(SystemExit):
