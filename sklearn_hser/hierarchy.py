@@ -39,6 +39,10 @@ from ._fingerprint import data_fingerprint
 from ._labels import EMOTIONAL, NEUTRAL
 from ._routing import routed_fit_params
 
+#: The ``gate_labels`` options of :class:`HierarchicalClassifier`, the flat
+#: speech model first (the reference of a search among them).
+GATE_OPTIONS = ("flat", "all", "collapsed")
+
 #: Branch names reported by :meth:`HierarchicalClassifier.route`.
 EMOTION_BRANCH = "speech_emotion"
 TEXT_BRANCH = "text"
@@ -247,7 +251,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         "text": [HasMethods(["fit", "predict"])],
         "threshold": [Interval(Real, 0, 1, closed="both"), None],
         "neutral_label": [str, int, np.integer],
-        "gate_labels": [StrOptions({"collapsed", "all", "flat"})],
+        "gate_labels": [StrOptions(set(GATE_OPTIONS))],
         "memory": [None, str, HasMethods(["cache"])],
         "speech_features": [HasMethods(["fit", "transform"]), None],
     }

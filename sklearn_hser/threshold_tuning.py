@@ -43,11 +43,9 @@ from sklearn.utils.validation import (
 )
 
 from . import metrics
+from .hierarchy import GATE_OPTIONS
 from .metrics import SCORING_NAMES
 from .selection import SELECTIONS, select_candidate_over_folds
-
-#: The gate options known to :class:`~sklearn_hser.HierarchicalClassifier`.
-GATE_OPTIONS = ("flat", "all", "collapsed")
 
 #: Which gate options a joint search scores at threshold 0 (``speech_only_gates``).
 SPEECH_ONLY_GATES = ("reference", "every_gate")
