@@ -99,6 +99,75 @@ def load_corpus(name: str, root: str | None):
         raise UsageError(f"cannot read {name} at {root}: {exc}") from exc
 
 
+def corpus_pairs(args) -> list[tuple[str, str, str | None]]:
+    """Pair the repeated ``--corpus`` and ``--root`` options of ``args``, in order.
+
+    One corpus takes at most one root (``demo`` none); several corpora take
+    one root each, given in the same order, and cannot include ``demo``.
+
+    Returns
+    -------
+    pairs : list of (name, corpus, root)
+        ``corpus`` as given to ``--corpus``; ``name`` the same, numbered when
+        a corpus is given twice (two manifests: ``manifest``, ``manifest-2``).
+    """
+    corpora = args.corpus or [args.corpus_default]
+    corpora = corpora if isinstance(corpora, list) else [corpora]
+    roots = args.root if isinstance(args.root, list) else [args.root]
+    roots = [r for r in roots if r is not None]
+    if len(corpora) == 1:
+        if len(roots) > 1:
+            raise UsageError(
+                f"--corpus {corpora[0]} takes one --root; got {len(roots)}"
+            )
+        return [(corpora[0], corpora[0], roots[0] if roots else None)]
+    if "demo" in corpora:
+        raise UsageError("--corpus demo cannot be combined with other corpora")
+    if len(roots) != len(corpora):
+        raise UsageError(
+            f"--corpus and --root do not pair: {len(corpora)} --corpus but "
+            f"{len(roots)} --root; give one --root after each --corpus"
+        )
+    pairs, names = [], set()
+    for corpus, root in zip(corpora, roots):
+        name, k = corpus, 1
+        while name in names:
+            k += 1
+            name = f"{corpus}-{k}"
+        names.add(name)
+        pairs.append((name, corpus, root))
+    return pairs
+
+
+def corpus_label(args) -> str:
+    """The corpus name of ``args``; several corpora's names joined by ``+``."""
+    return "+".join(name for name, _, _ in corpus_pairs(args))
+
+
+def load_corpora(args):
+    """Load the ``--corpus``/``--root`` pairs of ``args``, combining several.
+
+    One corpus is returned as its loader gives it; several are combined by
+    :func:`~sklearn_hser.datasets.concat_corpora` (a ``corpus`` column, and
+    speakers prefixed by their corpus's name so that they stay distinct).
+    """
+    from .datasets import concat_corpora
+
+    pairs = corpus_pairs(args)
+    if len(pairs) == 1:
+        return load_corpus(pairs[0][1], pairs[0][2])
+    return concat_corpora({name: load_corpus(c, root) for name, c, root in pairs})
+
+
+def corpus_counts(corpus) -> str:
+    """``"504 utterances"``, or per corpus and in total for combined corpora."""
+    if "corpus" not in corpus:
+        return f"{len(corpus)} utterances"
+    counts = corpus["corpus"].value_counts(sort=False)
+    parts = ", ".join(f"{name} {n}" for name, n in counts.items())
+    return f"{len(corpus)} utterances ({parts})"
+
+
 def _shape(features) -> str:
     if features.dtype == object:
         lengths = [len(s) for s in features]
@@ -146,7 +215,7 @@ def _experiment_config(args):
     if any(not 0 <= t <= 1 for t in thresholds):
         raise UsageError("--thresholds must lie in [0, 1]")
     return ExperimentConfig(
-        corpus=args.corpus,
+        corpus=corpus_label(args),
         systems=systems,
         splits=splits,
         thresholds=thresholds,
@@ -177,20 +246,20 @@ def run_reproduce(args) -> int:
 
     start = time.perf_counter()
     config = _experiment_config(args)
-    corpus = load_corpus(args.corpus, args.root)
+    corpus = load_corpora(args)
     try:  # e.g. a manifest without speakers has no speaker-independent split
         split_indices(corpus, config)
     except ValueError as exc:
-        raise UsageError(f"cannot split {args.corpus}: {exc}") from exc
+        raise UsageError(f"cannot split {config.corpus}: {exc}") from exc
     print(
-        f"{args.corpus}: {len(corpus)} utterances, "
+        f"{config.corpus}: {corpus_counts(corpus)}, "
         f"{corpus['speaker'].nunique()} speakers; systems {', '.join(config.systems)}"
     )
     try:
         results = run_experiment(corpus, config, args.out, log=print)
     except ValueError as exc:  # e.g. an SI split the corpus cannot give
         raise UsageError(str(exc).splitlines()[0]) from exc
-    title = f"Hierarchical SER with text integration: {args.corpus}"
+    title = f"Hierarchical SER with text integration: {config.corpus}"
     paths = write_report(results, args.out, title=title, versions=package_versions())
     print()
     print(format_table_ii(results))
@@ -236,7 +305,7 @@ def run_fit(args) -> int:
             f"unknown system {args.system}; choose from {', '.join(SYSTEMS)}"
         )
     config = ExperimentConfig(
-        corpus=args.corpus,
+        corpus=corpus_label(args),
         systems=[args.system],
         max_epochs=args.max_epochs,
         w2v_path=args.w2v_path,
@@ -253,7 +322,7 @@ def run_fit(args) -> int:
     reason = missing_checkpoint(system, config)
     if reason:
         raise UsageError(f"{args.system}: {reason}")
-    corpus = load_corpus(args.corpus, args.root)
+    corpus = load_corpora(args)
     fit_key = config.digest(
         args.system, f"fit-{args.threshold}", data=corpus_fingerprint(corpus)
     )
@@ -268,7 +337,7 @@ def run_fit(args) -> int:
             print(f"{args.out} holds this model already (same options and corpus)")
             return 0
         print(
-            f"Fitting {args.system} on {len(corpus)} utterances of {args.corpus} "
+            f"Fitting {args.system} on {corpus_counts(corpus)} of {config.corpus} "
             f"({how}) ..."
         )
         try:
@@ -297,7 +366,7 @@ def run_fit(args) -> int:
             args.out,
             system=args.system,
             speech_encoder=system.encoder,
-            corpus=args.corpus,
+            corpus=config.corpus,
             fit_key=fit_key,
             **info,
         )
@@ -445,10 +514,10 @@ def run_features(args) -> int:
             f"unknown or unavailable feature set(s) {', '.join(unknown)}; "
             f"available: {', '.join(extractors)}"
         )
-    corpus = load_corpus(args.corpus, args.root)
+    corpus = load_corpora(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    print(f"{args.corpus}: {len(corpus)} utterances")
+    print(f"{corpus_label(args)}: {corpus_counts(corpus)}")
     try:
         results = extract_all(corpus, {n: extractors[n] for n in names})
     except ValueError as exc:
@@ -498,13 +567,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def corpus_args(p, default="demo"):
-        p.add_argument("--corpus", choices=CORPORA, default=default)
+    def corpus_args(p, default="demo", several=False):
+        if not several:
+            p.add_argument("--corpus", choices=CORPORA, default=default)
+            p.add_argument(
+                "--root",
+                default=None,
+                help="corpus directory (not for demo; the CSV file for manifest)",
+            )
+            return
+        p.add_argument(
+            "--corpus",
+            choices=CORPORA,
+            action="append",
+            help=f"corpus (default: {default}); repeat, each with its --root, "
+            "to train on several corpora",
+        )
         p.add_argument(
             "--root",
-            default=None,
-            help="corpus directory (not for demo; the CSV file for manifest)",
+            action="append",
+            help="corpus directory (not for demo; the CSV file for manifest), "
+            "one per --corpus, in the same order",
         )
+        p.set_defaults(corpus_default=default)
 
     def model_args(p):
         p.add_argument(
@@ -571,7 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lstm_systems = "lstm-mfcc,lstm-gemaps,lstm-handcrafted,lstm-wakehubert"
     reproduce = sub.add_parser("reproduce", help="the paper's study on a corpus")
-    corpus_args(reproduce, default="iemocap")
+    corpus_args(reproduce, default="iemocap", several=True)
     study_args(
         reproduce,
         f"{RECOMMENDED_SYSTEM},lr-egemaps,{lstm_systems},w2v,w2v-asr",
@@ -585,10 +670,10 @@ def build_parser() -> argparse.ArgumentParser:
     study_args(demo, lstm_systems)
     model_args(demo)
     demo.add_argument("--out", default="hser-output/demo", **out_dir)
-    demo.set_defaults(run=run_reproduce, corpus="demo", root=None)
+    demo.set_defaults(run=run_reproduce, corpus=["demo"], root=None)
 
     fit = sub.add_parser("fit", help="fit one hierarchical system and save it")
-    corpus_args(fit)
+    corpus_args(fit, several=True)
     fit.add_argument(
         "--system",
         default=RECOMMENDED_SYSTEM,
@@ -639,7 +724,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=run_evaluate)
 
     feats = sub.add_parser("features", help="extract feature sets of a corpus")
-    corpus_args(feats)
+    corpus_args(feats, several=True)
     feats.add_argument("--sets", default="all", help="comma-separated feature sets")
     feats.add_argument(
         "--out", default="hser-output/features", help="output folder", **out_dir

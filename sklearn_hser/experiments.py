@@ -635,8 +635,9 @@ def fit_system(
 def split_indices(corpus, config: ExperimentConfig) -> dict:
     """``{split: (train, validation, test)}`` positional indices per split.
 
-    The speaker-independent (SI) split of EmoDB and manifest corpora holds
-    out speakers drawn from those present
+    The speaker-independent (SI) split of EmoDB, manifest and combined
+    corpora (:func:`~sklearn_hser.datasets.concat_corpora`) holds out
+    speakers drawn from those present
     (:func:`~sklearn_hser.datasets.speaker_holdout_split`); the others:
 
     SD is stratified 80/10/10 over all rows. SI is the paper's protocol for
@@ -664,7 +665,7 @@ def split_indices(corpus, config: ExperimentConfig) -> dict:
             out[split] = speaker_independent_split(
                 corpus, validation_speakers=val, test_speakers=test
             )
-        elif config.corpus in ("emodb", "manifest"):
+        elif config.corpus in ("emodb", "manifest") or "corpus" in corpus:
             from .datasets import speaker_holdout_split
 
             out[split] = speaker_holdout_split(corpus, random_state=config.random_state)

@@ -6,6 +6,7 @@ columns ``id``, ``audio`` (path or waveform; MELD has none), ``text``,
 """
 
 from ._paths import shared_data_dir
+from .combine import concat_corpora
 from .emodb import load_emodb
 from .fixtures import make_iemocap_fixture, read_iemocap_fixture_manifest
 from .iemocap import load_iemocap
@@ -23,6 +24,7 @@ from .synthetic import make_emotional_speech, synthesize_utterance
 
 __all__ = [
     "LeaveOneSessionOut",
+    "concat_corpora",
     "load_emodb",
     "load_iemocap",
     "load_manifest",

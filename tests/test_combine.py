@@ -1,0 +1,129 @@
+"""Several corpora as one training set: concat_corpora and the paired CLI options."""
+
+import pandas as pd
+import pytest
+
+from sklearn_hser.cli import build_parser, corpus_counts, corpus_pairs, main
+from sklearn_hser.datasets import concat_corpora
+from sklearn_hser.experiments import speaker_folds
+
+
+def _corpus(speakers, n_per_speaker=4, audio_prefix="a"):
+    labels = ["neutral", "happy", "sad", "angry"]
+    rows = [
+        {
+            "id": f"{s}-{i}",
+            "audio": f"{audio_prefix}{s}-{i}.wav",
+            "text": "words",
+            "label": labels[i % 4],
+            "speaker": s,
+        }
+        for s in speakers
+        for i in range(n_per_speaker)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_speakers_stay_distinct_and_rows_keep_their_corpus():
+    a, b = _corpus(["01", "02"]), _corpus(["01", "03"], audio_prefix="b")
+    combined = concat_corpora({"ravdess": a, "emodb": b})
+    assert len(combined) == len(a) + len(b)
+    assert combined["corpus"].tolist() == ["ravdess"] * len(a) + ["emodb"] * len(b)
+    # Speaker "01" of each corpus is a different person.
+    assert combined["speaker"].nunique() == 4
+    assert set(combined.loc[combined["corpus"] == "emodb", "speaker"]) == {
+        "emodb/01",
+        "emodb/03",
+    }
+    assert combined["source_speaker"].tolist() == [*a["speaker"], *b["speaker"]]
+    assert combined["id"].is_unique
+    # The input frames are left as they were.
+    assert "corpus" not in a and a["speaker"].iloc[0] == "01"
+
+
+def test_columns_of_one_corpus_only_are_kept_with_missing_values():
+    a = _corpus(["01"]).assign(gender="F")
+    combined = concat_corpora([("x", a), ("y", _corpus(["02"]))])
+    assert combined["gender"].isna().sum() == 4
+    assert (combined.loc[combined["corpus"] == "x", "gender"] == "F").all()
+
+
+def test_validation_folds_group_by_corpus_and_speaker():
+    combined = concat_corpora(
+        {"ravdess": _corpus(["01", "02", "03"]), "emodb": _corpus(["01", "02", "03"])}
+    )
+    cv, groups = speaker_folds(combined, n_splits=3)
+    assert groups is not None
+    for train, test in cv.split(combined, combined["label"], groups):
+        held_out = set(combined["speaker"].iloc[test])
+        assert not held_out & set(combined["speaker"].iloc[train])
+        # "01" of RAVDESS can be held out while "01" of EmoDB trains.
+        assert all("/" in s for s in held_out)
+
+
+@pytest.mark.parametrize(
+    "corpora, message",
+    [
+        ({}, "at least one corpus"),
+        ([("a", _corpus(["1"])), ("a", _corpus(["2"]))], "given twice"),
+        ({"a/b": _corpus(["1"])}, "without '/'"),
+        ({"a": _corpus(["1"]).drop(columns="speaker")}, "no column speaker"),
+        ({"a": _corpus(["1"]).iloc[:0]}, "no rows"),
+        ({"a": _corpus(["1"]).assign(corpus="x")}, "already has a 'corpus'"),
+        ([("a",)], "pairs"),
+    ],
+)
+def test_bad_corpora_are_refused(corpora, message):
+    with pytest.raises(ValueError, match=message):
+        concat_corpora(corpora)
+
+
+def test_cli_pairs_corpus_and_root_in_order():
+    parser = build_parser()
+    args = parser.parse_args(
+        ["fit", "--corpus", "ravdess", "--root", "R", "--corpus", "emodb"]
+        + ["--root", "E", "--corpus", "manifest", "--root", "T.csv"]
+    )
+    assert corpus_pairs(args) == [
+        ("ravdess", "ravdess", "R"),
+        ("emodb", "emodb", "E"),
+        ("manifest", "manifest", "T.csv"),
+    ]
+    twice = parser.parse_args(
+        ["fit", "--corpus", "manifest", "--root", "a.csv"]
+        + ["--corpus", "manifest", "--root", "b.csv"]
+    )
+    assert [name for name, _, _ in corpus_pairs(twice)] == ["manifest", "manifest-2"]
+    # The default corpus when none is given.
+    assert corpus_pairs(parser.parse_args(["fit"])) == [("demo", "demo", None)]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["fit", "--corpus", "ravdess", "--root", "R", "--corpus", "emodb"],
+            "do not pair: 2 --corpus but 1 --root",
+        ),
+        (["fit", "--corpus", "emodb", "--root", "a", "--root", "b"], "one --root"),
+        (
+            ["fit", "--corpus", "demo", "--corpus", "emodb", "--root", "E"],
+            "cannot be combined",
+        ),
+        (
+            ["features", "--corpus", "ravdess", "--corpus", "emodb", "--root", "x"],
+            "do not pair",
+        ),
+    ],
+)
+def test_unpaired_options_fail_in_one_line_before_any_work(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hser: error: ") and "\n" not in err
+    assert message in err
+
+
+def test_fit_reports_utterances_per_corpus():
+    combined = concat_corpora({"ravdess": _corpus(["01"]), "emodb": _corpus(["01"], 3)})
+    assert corpus_counts(combined) == "7 utterances (ravdess 4, emodb 3)"
+    assert corpus_counts(_corpus(["01"])) == "4 utterances"
