@@ -9,7 +9,8 @@ step. A reader sees the old file or the new one, never a mix.
 
 :func:`exclusive_lock` lets two processes that share an output folder take
 turns on one piece of work, so that the second one reads what the first
-wrote instead of doing the same work again.
+wrote instead of doing the same work again. It uses :mod:`filelock`, which
+locks on POSIX and Windows alike.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+
+import filelock
 
 
 def atomic_write(path, write) -> Path:
@@ -63,28 +66,38 @@ def atomic_write_text(path, text: str) -> Path:
 
 
 @contextlib.contextmanager
-def exclusive_lock(path):
-    """Hold an exclusive advisory lock on ``path`` inside a ``with`` block.
+def exclusive_lock(path, *, timeout: float | None = None):
+    """Hold an exclusive lock on ``path`` inside a ``with`` block.
 
-    Blocks until the lock is free. The lock is released when the block ends
+    Waits until the lock is free. The lock is released when the block ends
     or the process dies, so a killed run never leaves a stale lock behind.
-    Where the platform has no ``fcntl`` (Windows) the block runs unlocked.
 
     Parameters
     ----------
     path : path-like
-        The lock file (created if needed, left in place afterwards).
+        The lock file (created if needed; it may be left in place afterwards).
+    timeout : float or None, default=None
+        Seconds to wait for the lock; None waits as long as another process
+        holds it.
+
+    Raises
+    ------
+    TimeoutError
+        When ``timeout`` seconds pass and another process still holds the
+        lock. The message names the lock file.
     """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    lock = filelock.FileLock(path, timeout=-1 if timeout is None else timeout)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise TimeoutError(
+            f"{path} is locked by another process (waited {timeout} s): another "
+            "run is writing the same output; wait for it to finish, or use "
+            "another output folder."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
