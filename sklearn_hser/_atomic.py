@@ -5,7 +5,10 @@ file that a later run may take for a finished one. Every output that a later
 run reads back (run records, model files, feature-cache entries) is written
 here instead: to a temporary file in the destination's folder, flushed to
 disk, then renamed over the destination, which POSIX and Windows do in one
-step. A reader sees the old file or the new one, never a mix.
+step. A reader sees the old file or the new one, never a mix. The file gets
+the permissions of any file the user creates (``0o666`` less the umask, so
+``0o644`` under the usual umask ``022``), not the owner-only ``0o600`` of
+:func:`tempfile.mkstemp`: a shared model or cache stays readable to the team.
 
 :func:`exclusive_lock` lets two processes that share an output folder take
 turns on one piece of work, so that the second one reads what the first
@@ -17,10 +20,33 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 import filelock
+
+#: Flags of a new temporary file: exclusive creation, binary on Windows.
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+def _create_temporary(folder: Path, name: str) -> tuple[int, Path]:
+    """Create a new, empty temporary file next to ``folder / name``.
+
+    Like :func:`tempfile.mkstemp`, but the file is created with mode ``0o666``
+    so that the kernel applies the umask, as for any file the user creates.
+
+    Returns
+    -------
+    (fd, path)
+        An open file descriptor for writing and the file's path.
+    """
+    for _ in range(100):
+        tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            return os.open(tmp, _CREATE_FLAGS, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary file name next to {folder / name}")
 
 
 def atomic_write(path, write) -> Path:
@@ -40,7 +66,7 @@ def atomic_write(path, write) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _create_temporary(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -50,7 +76,7 @@ def atomic_write(path, write) -> Path:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
