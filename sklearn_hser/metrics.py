@@ -624,9 +624,9 @@ def correction_rate(y_true, speech_pred, final_pred, *, neutral_label=NEUTRAL):
 
     Among the samples whose true label is emotional and that the speech model
     predicted neutral, the share whose final (text-corrected) prediction equals
-    the true label.  The paper reports 59.5% (LSTM-ST-D) and 44.6%
-    (LSTM-ST-I).  See :func:`correction_counts` for the parameters; this
-    returns its ``rate``.
+    the true label (the paper's Fig. 2; see ``docs/guide/evaluation.md``).
+    See :func:`correction_counts` for the parameters; this returns its
+    ``rate``.
 
     Returns
     -------
