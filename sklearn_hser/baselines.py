@@ -24,6 +24,7 @@ from sklearn.base import (
     _fit_context,
     clone,
 )
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -37,7 +38,110 @@ from sklearn.utils.validation import (
 from ._routing import fit_router, routed_fit_params
 
 
-class SpeechOnlyClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+def _models_have_proba(owner) -> bool:
+    return all(hasattr(getattr(owner, name), "predict_proba") for name in owner._models)
+
+
+class _FlatClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """What the baselines share: clones of the sub-estimators named in
+    ``_models``, all fitted on all samples; subclasses define ``_predict`` and
+    ``_predict_proba`` over validated samples, and ``_branch``."""
+
+    _models: tuple = ()
+    _branch: str = ""
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """Fit a clone of each sub-estimator on all samples.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or sequence
+            Training samples (carrying every modality the models read).
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights, passed to every sub-estimator (with metadata
+            routing enabled, to those that request them).
+        **fit_params : dict
+            Other metadata, only with metadata routing enabled.
+
+        Returns
+        -------
+        self : object
+        """
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        X = indexable(X)[0]
+        names = list(self._models)
+        params = routed_fit_params(self, X, sample_weight, fit_params, names)
+        fitted = [clone(getattr(self, n)).fit(X, y, **params[n]) for n in names]
+        for name, model in zip(names, fitted):
+            setattr(self, f"{name}_", model)
+        classes = [model.classes_ for model in fitted]
+        self.classes_ = (
+            classes[0] if len(classes) == 1 else np.unique(np.concatenate(classes))
+        )
+        return self
+
+    def get_metadata_routing(self):
+        """Routing of ``fit`` metadata to the sub-estimators.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return fit_router(self, list(self._models))
+
+    @property
+    def n_features_in_(self):
+        """Number of features seen by the speech model (when it defines it)."""
+        return self.speech_.n_features_in_
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or sequence
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self._predict(indexable(X)[0])
+
+    @available_if(_models_have_proba)
+    def predict_proba(self, X):
+        """Class probabilities, columns as ``classes_``.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or sequence
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        return self._predict_proba(indexable(X)[0])
+
+    def route(self, X):
+        """Every sample is decided by the same model, named in ``branch``."""
+        return pd.DataFrame({"branch": self._branch, "prediction": self.predict(X)})
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = all(
+            get_tags(getattr(self, name)).input_tags.sparse for name in self._models
+        )
+        return tags
+
+
+class SpeechOnlyClassifier(_FlatClassifier):
     """A flat speech classifier over all classes (the paper's *S* systems).
 
     Parameters
@@ -65,97 +169,20 @@ class SpeechOnlyClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {"speech": [HasMethods(["fit", "predict"])]}
+    _models = ("speech",)
+    _branch = "speech"
 
     def __init__(self, speech):
         self.speech = speech
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None, **fit_params):
-        """Fit a clone of ``speech`` on all samples.
+    def _predict(self, X):
+        return self.speech_.predict(X)
 
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Training samples.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights, passed to ``speech.fit`` (with metadata routing
-            enabled, only when it requests them).
-        **fit_params : dict
-            Other metadata, only with metadata routing enabled.
-
-        Returns
-        -------
-        self : object
-        """
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        X = indexable(X)[0]
-        params = routed_fit_params(self, X, sample_weight, fit_params, ["speech"])
-        self.speech_ = clone(self.speech).fit(X, y, **params["speech"])
-        self.classes_ = self.speech_.classes_
-        return self
-
-    def get_metadata_routing(self):
-        """Routing of ``fit`` metadata to ``speech``.
-
-        Returns
-        -------
-        routing : MetadataRouter
-        """
-        return fit_router(self, ["speech"])
-
-    @property
-    def n_features_in_(self):
-        """Number of features seen by the speech model (when it defines it)."""
-        return self.speech_.n_features_in_
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        return self.speech_.predict(indexable(X)[0])
-
-    @available_if(lambda self: hasattr(self.speech, "predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities of the speech model, columns as ``classes_``.
-
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        return self.speech_.predict_proba(indexable(X)[0])
-
-    def route(self, X):
-        """Every sample is decided by the speech model (``branch="speech"``)."""
-        prediction = self.predict(X)
-        return pd.DataFrame({"branch": "speech", "prediction": prediction})
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        from sklearn.utils import get_tags
-
-        tags.input_tags.sparse = get_tags(self.speech).input_tags.sparse
-        return tags
+    def _predict_proba(self, X):
+        return self.speech_.predict_proba(X)
 
 
-class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class LateFusionClassifier(_FlatClassifier):
     """Flat speech + text classifier: a weighted mean of class probabilities.
 
     Parameters
@@ -195,57 +222,13 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "text": [HasMethods(["fit", "predict_proba"])],
         "speech_weight": [Interval(Real, 0, 1, closed="both")],
     }
+    _models = ("speech", "text")
+    _branch = "fusion"
 
     def __init__(self, speech, text, *, speech_weight=0.5):
         self.speech = speech
         self.text = text
         self.speech_weight = speech_weight
-
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None, **fit_params):
-        """Fit clones of both models on all samples.
-
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Training samples carrying both modalities.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights, passed to both models (with metadata routing
-            enabled, to those that request them).
-        **fit_params : dict
-            Other metadata, only with metadata routing enabled.
-
-        Returns
-        -------
-        self : object
-        """
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        X = indexable(X)[0]
-        names = ["speech", "text"]
-        params = routed_fit_params(self, X, sample_weight, fit_params, names)
-        self.speech_ = clone(self.speech).fit(X, y, **params["speech"])
-        self.text_ = clone(self.text).fit(X, y, **params["text"])
-        self.classes_ = np.unique(
-            np.concatenate([self.speech_.classes_, self.text_.classes_])
-        )
-        return self
-
-    @property
-    def n_features_in_(self):
-        """Number of features seen by the speech model (when it defines it)."""
-        return self.speech_.n_features_in_
-
-    def get_metadata_routing(self):
-        """Routing of ``fit`` metadata to ``speech`` and ``text``.
-
-        Returns
-        -------
-        routing : MetadataRouter
-        """
-        return fit_router(self, ["speech", "text"])
 
     def _aligned(self, model, X):
         proba = np.zeros((_num_samples(X), len(self.classes_)))
@@ -254,49 +237,12 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         )
         return proba
 
-    def predict_proba(self, X):
-        """Weighted mean of the two models' probabilities.
-
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        X = indexable(X)[0]
+    def _predict_proba(self, X):
+        """The weighted mean of the two models' probabilities."""
         w = self.speech_weight
         return w * self._aligned(self.speech_, X) + (1 - w) * self._aligned(
             self.text_, X
         )
 
-    def predict(self, X):
-        """Argmax of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)  # checks fitted before classes_ is read
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def route(self, X):
-        """Every sample is decided by the fusion (``branch="fusion"``)."""
-        return pd.DataFrame({"branch": "fusion", "prediction": self.predict(X)})
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        from sklearn.utils import get_tags
-
-        tags.input_tags.sparse = all(
-            get_tags(est).input_tags.sparse for est in (self.speech, self.text)
-        )
-        return tags
+    def _predict(self, X):
+        return self.classes_[np.argmax(self._predict_proba(X), axis=1)]

@@ -1,15 +1,13 @@
 """Seed averaging: one classifier trained from several random seeds.
 
 A neural network trained on a few hundred utterances lands somewhere
-different with every seed (initial weights, batch order, dropout masks):
-on held-out RAVDESS speakers, single LSTMs of the same configuration
-differ by up to 0.04 UA from one seed to the next. Averaging the class
-probabilities of a few such networks removes most of that variance (there,
-five averaged networks scored at least as well as the mean single network
-on validation speakers), which is why it is a usual way to report and
-deploy small speech-emotion networks.
-:class:`SeedEnsembleClassifier` does this for any classifier with a
-``random_state`` parameter and ``predict_proba``.
+different with every seed (initial weights, batch order, dropout masks).
+Averaging the class probabilities of a few such networks removes most of
+that variance, which is why it is a usual way to report and deploy small
+speech-emotion networks. :class:`SeedEnsembleClassifier` does this for any
+classifier with a ``random_state`` parameter and ``predict_proba``. What it
+changes in the study is measured in ``docs/guide/accuracy.md`` ("Averaging
+networks from several seeds").
 """
 
 from __future__ import annotations

@@ -34,7 +34,12 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import confusion_matrix, make_scorer
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    make_scorer,
+    precision_recall_fscore_support,
+)
 from sklearn.metrics import get_scorer as _sklearn_get_scorer
 from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.multiclass import unique_labels
@@ -115,20 +120,38 @@ def _check_labels(labels):
     return out
 
 
-def _report_labels(labels, *arrays):
-    """Labels for tables: the given ones, else EMOTIONS order when it fits.
+def ordered_labels(*arrays, all_emotions=False) -> list:
+    """The distinct labels of ``arrays`` in the package's table order.
 
-    With ``labels=None``: if every label seen in ``arrays`` is one of the four
-    classes, all of :data:`~sklearn_hser._labels.EMOTIONS` in paper order (so
-    that tables of different systems have the same rows); otherwise the sorted
-    labels seen.
+    The one rule for the order of classes in every table and report: when
+    every label is one of the paper's four classes, paper order (neutral,
+    happy, sad, angry, :data:`~sklearn_hser._labels.EMOTIONS`); otherwise the
+    labels sorted.
+
+    Parameters
+    ----------
+    *arrays : array-like
+        Labels, possibly repeated: e.g. a model's ``classes_``, or ``y_true``
+        and ``y_pred``.
+    all_emotions : bool, default=False
+        When every label is one of the four, return all four, present or not,
+        so that tables of different systems have the same rows.
+
+    Returns
+    -------
+    labels : list
     """
-    if labels is not None:
-        return _check_labels(labels)
     seen = unique_labels(*arrays).tolist()
     if all(isinstance(lab, str) and lab in EMOTIONS for lab in seen):
-        return list(EMOTIONS)
+        return [c for c in EMOTIONS if all_emotions or c in seen]
     return seen
+
+
+def _report_labels(labels, *arrays):
+    """Labels for tables: the given ones, else :func:`ordered_labels` of those seen."""
+    if labels is not None:
+        return _check_labels(labels)
+    return ordered_labels(*arrays, all_emotions=True)
 
 
 def _ratio(num, den):
@@ -136,25 +159,18 @@ def _ratio(num, den):
     return float(num) / float(den) if den else 0.0
 
 
-def _class_counts(y_true, y_pred, label):
-    """(true positives, support, number predicted) of one class."""
-    is_true = y_true == label
-    is_pred = y_pred == label
-    return (
-        int(np.count_nonzero(is_true & is_pred)),
-        int(np.count_nonzero(is_true)),
-        int(np.count_nonzero(is_pred)),
+def _per_class(y_true, y_pred, labels, sample_weight=None):
+    """scikit-learn's per-class (precision, recall, f1, support), 0.0 for 0 / 0."""
+    return precision_recall_fscore_support(
+        y_true,
+        y_pred,
+        labels=labels,
+        sample_weight=sample_weight,
+        zero_division=0.0,
     )
 
 
 # ------------------------------------------------------------------ UA / WA
-
-
-def _check_weights(sample_weight, n_samples):
-    """``sample_weight`` as a float array of length ``n_samples`` (or ones)."""
-    from sklearn.utils.validation import _check_sample_weight
-
-    return _check_sample_weight(sample_weight, np.empty((n_samples, 0)))
 
 
 @validate_params(
@@ -217,17 +233,12 @@ def unweighted_accuracy(y_true, y_pred, *, labels=None, sample_weight=None):
     0.75
     """
     y_true, y_pred = _check_targets(("y_true", y_true), ("y_pred", y_pred))
-    weight = _check_weights(sample_weight, len(y_true))
     labels = unique_labels(y_true).tolist() if labels is None else _check_labels(labels)
-    recalls = []
-    for label in labels:
-        is_true = y_true == label
-        support = weight[is_true].sum()
-        if support > 0:
-            recalls.append(weight[is_true & (y_pred == label)].sum() / support)
-    if not recalls:
+    _, recall, _, support = _per_class(y_true, y_pred, labels, sample_weight)
+    present = support > 0
+    if not present.any():
         raise ValueError(f"None of the labels {labels!r} occurs in y_true.")
-    return float(np.mean(recalls))
+    return float(np.mean(recall[present]))
 
 
 @validate_params(
@@ -266,8 +277,7 @@ def weighted_accuracy(y_true, y_pred, *, sample_weight=None):
     0.8333
     """
     y_true, y_pred = _check_targets(("y_true", y_true), ("y_pred", y_pred))
-    weight = _check_weights(sample_weight, len(y_true))
-    return float(np.average(y_true == y_pred, weights=weight))
+    return float(accuracy_score(y_true, y_pred, sample_weight=sample_weight))
 
 
 #: Scorer for UA (greater is better); same values as ``"balanced_accuracy"``.
@@ -400,22 +410,17 @@ def per_class_report(y_true, y_pred, *, labels=None):
     if clash:
         raise ValueError(f"Class labels {clash!r} clash with the summary rows.")
 
-    rows = []
-    for label in labels:
-        tp, support, n_pred = _class_counts(y_true, y_pred, label)
-        precision = _ratio(tp, n_pred)
-        recall = _ratio(tp, support)
-        f1 = _ratio(2 * precision * recall, precision + recall)
-        rows.append((precision, recall, f1, support))
+    precision, recall, f1, support = _per_class(y_true, y_pred, labels)
     ua = unweighted_accuracy(y_true, y_pred, labels=labels)
-    n_in_labels = int(sum(row[3] for row in rows))
-    rows.append((np.nan, ua, np.nan, n_in_labels))
-    rows.append((np.nan, weighted_accuracy(y_true, y_pred), np.nan, len(y_true)))
-
+    wa = weighted_accuracy(y_true, y_pred)
     report = pd.DataFrame(
-        rows,
+        {
+            "precision": [*precision, np.nan, np.nan],
+            "recall": [*recall, ua, wa],
+            "f1": [*f1, np.nan, np.nan],
+            "support": [*support, int(support.sum()), len(y_true)],
+        },
         index=pd.Index([*labels, *_SUMMARY_ROWS], name="class", dtype=object),
-        columns=["precision", "recall", "f1", "support"],
     )
     report["support"] = report["support"].astype(int)
     return report
@@ -619,9 +624,9 @@ def correction_rate(y_true, speech_pred, final_pred, *, neutral_label=NEUTRAL):
 
     Among the samples whose true label is emotional and that the speech model
     predicted neutral, the share whose final (text-corrected) prediction equals
-    the true label.  The paper reports 59.5% (LSTM-ST-D) and 44.6%
-    (LSTM-ST-I).  See :func:`correction_counts` for the parameters; this
-    returns its ``rate``.
+    the true label (the paper's Fig. 2; see ``docs/guide/evaluation.md``).
+    See :func:`correction_counts` for the parameters; this returns its
+    ``rate``.
 
     Returns
     -------

@@ -171,16 +171,6 @@ def test_mean_pooling_equals_last_state_on_one_step_inputs():
     np.testing.assert_allclose(last.predict_proba(X), mean.predict_proba(X), atol=1e-5)
 
 
-def test_a_model_saved_before_pooling_existed_still_predicts():
-    X, y = _sequences(n=40)
-    clf = LSTMClassifier(**FAST, random_state=0).fit(X, y)
-    expected = clf.predict_proba(X)
-    del clf.pooling, clf.net_.module_.pooling  # as the previous release wrote them
-    old = pickle.loads(pickle.dumps(clf))
-    assert old.get_params()["pooling"] == "last"
-    np.testing.assert_allclose(old.predict_proba(X), expected, atol=1e-6)
-
-
 def test_reproducible_with_random_state():
     X, y = _sequences(n=40)
     params = dict(FAST, max_epochs=5, dropout=0.3, validation_fraction=0.25)

@@ -567,3 +567,29 @@ def test_interrupted_features_keep_no_torn_file(tmp_path, monkeypatch):
         atomic_write(path, dies)
     assert path.read_text() == "earlier"
     assert os.listdir(tmp_path) == ["out.json"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_written_files_honour_the_umask(tmp_path, umask, mode):
+    """Model files, run records and cache entries get the user's usual mode."""
+    from sklearn.dummy import DummyClassifier
+
+    from sklearn_hser._atomic import atomic_write_text
+    from sklearn_hser.features._cache import FeatureCache
+    from sklearn_hser.persistence import save_model
+
+    previous = os.umask(umask)
+    try:
+        written = [
+            atomic_write_text(tmp_path / "run.json", "{}"),
+            save_model(DummyClassifier().fit([[0], [1]], ["a", "b"]), tmp_path / "m"),
+        ]
+        cache = FeatureCache(tmp_path / "cache", "ns")
+        cache.put("k" * 64, np.zeros(3))
+        written += list((tmp_path / "cache").rglob("*.feat"))
+    finally:
+        os.umask(previous)
+    assert len(written) == 3
+    for path in written:
+        assert path.stat().st_mode & 0o777 == mode, path

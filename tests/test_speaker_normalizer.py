@@ -212,15 +212,3 @@ def test_only_the_frame_sequence_lstm_mean_pools_its_outputs():
     }
     assert pooling.pop("lstm-whisper") == "mean"
     assert set(pooling.values()) == {"last"}  # the paper's final state
-
-
-def test_a_normaliser_saved_before_speaker_means_still_transforms():
-    import pickle
-
-    values = np.random.default_rng(5).normal(size=(24, 2))
-    frame = _frame(values, ["x"] * 12 + ["y"] * 12)
-    norm = SpeakerNormalizer(PICK).fit(frame)
-    del norm.speaker_means_  # as written by the previous release
-    old = pickle.loads(pickle.dumps(norm))
-    out = old.transform(frame.iloc[:3])
-    np.testing.assert_allclose(out, values[:3] - old.reference_mean_, rtol=1e-5)

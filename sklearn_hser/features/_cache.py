@@ -10,7 +10,7 @@ the output, and the versions of the libraries that compute it.
 Entries are verified when read: each file records a checksum of its array
 (and the array records its shape and dtype), and only a finite float array
 whose checksum matches is returned. An entry that fails (flipped bits, a
-truncated write from before writes were atomic, a foreign file put in its
+truncated file, a foreign file put in its
 place) is deleted and counts as a miss, so the features are recomputed.
 
 Writes go to a temporary file that is then renamed
@@ -44,9 +44,6 @@ DEFAULT_MAX_BYTES = 5 * 1024**3
 #: Entry layout: magic, 32-byte SHA-256 of the payload, then a ``.npy`` payload.
 _MAGIC = b"HSERFC1\n"
 _SUFFIX = ".feat"
-#: Entries of earlier versions (plain ``.npy``): never read, but counted,
-#: evicted and cleared.
-_LEGACY_SUFFIX = ".npy"
 
 
 def digest_input(item, kind: str = "audio") -> str:
@@ -192,11 +189,7 @@ def _decode(data: bytes):
 def _entries(directory: Path) -> list:
     """``(mtime, size, path)`` of every entry under ``directory``."""
     out = []
-    paths = [
-        *directory.glob(f"*/*/*{_SUFFIX}"),
-        *directory.glob(f"*/*/*{_LEGACY_SUFFIX}"),
-    ]
-    for path in paths:
+    for path in directory.glob(f"*/*/*{_SUFFIX}"):
         try:
             stat = path.stat()
         except OSError:  # deleted meanwhile by another process

@@ -12,9 +12,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from .._optional import require
+from ._base import BaseFeatureExtractor
 
 # A few config values per model directory, read without the weights.
 _CONFIGS: dict = {}
@@ -142,3 +147,62 @@ def _check_device(device) -> None:
         raise ValueError(
             f"device must be a torch device string such as 'cpu', got {device!r}."
         )
+
+
+def cached_model(models: dict, path: Path, device: str, load):
+    """``load(path, device)``, kept in ``models`` until the directory changes.
+
+    The key holds the directory's file signature, so an edited checkpoint is
+    loaded again and its stale copy dropped.
+    """
+    key = (str(path), str(device), _stat_signature(path))
+    if key not in models:
+        model = load(path, device)
+        for old in [k for k in models if k[:2] == key[:2]]:
+            del models[old]  # the directory changed: drop the stale copy
+        models[key] = model
+    return models[key]
+
+
+class TransformersExtractor(BaseFeatureExtractor):
+    """Base of the extractors that run a transformers checkpoint.
+
+    Subclasses have the parameters ``model_path``, ``layer`` (an index into
+    the hidden states), ``pooling`` (None or ``"mean"``), ``batch_size`` and
+    ``device``, and define ``_path()`` (the checkpoint folder) and
+    ``_extract_batch``.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseFeatureExtractor._parameter_constraints,
+        "model_path": [str, os.PathLike, None],
+        "layer": [Integral],
+        "pooling": [StrOptions({"mean"}), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+    }
+
+    def _check_params(self):
+        _check_device(self.device)
+        # The model folder and the layer index, from the config alone: errors
+        # surface in fit, before any input is processed.
+        check_layer(self.layer, model_config(self._path())["n_layers"])
+
+    def _returns_sequences(self):
+        return self.pooling is None
+
+    def _batch_size(self):
+        return self.batch_size
+
+    def _library_versions(self):
+        import torch
+
+        transformers = require("transformers", type(self).__name__)
+        return (
+            transformers.__version__,
+            torch.__version__,
+            model_fingerprint(self._path()),
+        )
+
+    def _extract_one(self, value):
+        return self._extract_batch([value])[0]

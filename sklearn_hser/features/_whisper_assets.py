@@ -19,8 +19,8 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
 
 #: SHA-256 of the assembled CTranslate2 ``model.bin`` (fp16, 145 MB).
@@ -101,7 +101,9 @@ def packaged_whisper_dir(root: str | os.PathLike | None = None) -> Path:
     if (target / _STAMP).is_file():
         return target
     base.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".whisper-", dir=base))
+    # mkdir applies the umask (mkdtemp would make the shared copy owner-only).
+    staging = base / f".whisper-{secrets.token_hex(4)}"
+    staging.mkdir()
     try:
         for name in _SMALL_FILES:
             shutil.copyfile(part1 / name, staging / name)

@@ -258,8 +258,7 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         """The mean subtracted from each utterance: its speaker's over this
         call (with enough recordings), else its speaker's from training, else
         the reference mean."""
-        # Normalisers saved before ``speaker_means_`` existed have none.
-        trained = getattr(self, "speaker_means_", {})
+        trained = self.speaker_means_
         offsets = np.broadcast_to(self.reference_mean_, vectors.shape).copy()
         for speaker, rows in rows_by_speaker.items():
             if len(rows) >= self.min_utterances:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from numbers import Integral, Real
+from numbers import Real
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +26,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._optional import require
 from ._base import BaseFeatureExtractor
 from ._pretrained import (
-    _check_device,
-    _stat_signature,
-    check_layer,
+    TransformersExtractor,
+    cached_model,
     model_config,
     model_fingerprint,
     quiet_transformers,
@@ -50,7 +49,7 @@ _ENCODERS: dict = {}
 _SESSIONS: dict = {}
 
 
-class SpeechEncoderEmbeddings(BaseFeatureExtractor):
+class SpeechEncoderEmbeddings(TransformersExtractor):
     """Hidden states of a frozen wav2vec 2.0-family encoder from a local folder.
 
     Parameters
@@ -156,49 +155,18 @@ class SpeechEncoderEmbeddings(BaseFeatureExtractor):
         self.device = device
 
     _parameter_constraints: dict = {
-        **BaseFeatureExtractor._parameter_constraints,
-        "model_path": [str, os.PathLike, None],
-        "layer": [Integral],
-        "pooling": [StrOptions({"mean"}), None],
+        **TransformersExtractor._parameter_constraints,
         "normalize": [StrOptions({"auto"}), "boolean"],
         "max_duration": [Interval(Real, 0, None, closed="neither"), None],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
     }
 
     # -- hooks ------------------------------------------------------------
-    def _check_params(self):
-        _check_device(self.device)
-        # The model folder and the layer index, from the config alone: errors
-        # surface in fit, before any audio is decoded.
-        check_layer(self.layer, model_config(self._path())["n_layers"])
-
-    def _returns_sequences(self):
-        return self.pooling is None
-
-    def _batch_size(self):
-        return self.batch_size
-
-    def _library_versions(self):
-        import torch
-
-        transformers = require("transformers", type(self).__name__)
-
-        return (
-            transformers.__version__,
-            torch.__version__,
-            model_fingerprint(self._path()),
-        )
-
     def _feature_names(self):
         config = model_config(self._path())
         suffix = "_mean" if self.pooling == "mean" else ""
         return [
             f"{config['model_type']}_{i}{suffix}" for i in range(config["hidden_size"])
         ]
-
-    def _extract_one(self, waveform):
-        return self._extract_batch([waveform])[0]
 
     def _extract_batch(self, waveforms):
         encoder = _load_encoder(self._path(), self.device)
@@ -338,13 +306,7 @@ def _receptive_field(conv) -> int:
 
 
 def _load_encoder(path: Path, device: str) -> _Encoder:
-    key = (str(path), str(device), _stat_signature(path))
-    if key not in _ENCODERS:
-        encoder = _Encoder(path, device)
-        for old in [k for k in _ENCODERS if k[:2] == key[:2]]:
-            del _ENCODERS[old]  # the directory changed: drop the stale copy
-        _ENCODERS[key] = encoder
-    return _ENCODERS[key]
+    return cached_model(_ENCODERS, path, device, _Encoder)
 
 
 # -- WakeHuBERT-tiny (ONNX) -----------------------------------------------------

