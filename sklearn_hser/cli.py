@@ -38,6 +38,9 @@ from . import _cli_args as check
 
 CORPORA = ("demo", "iemocap", "ravdess", "emodb", "manifest")
 
+#: Labelled text corpora ``hser fit --text-corpus`` reads.
+TEXT_CORPORA = ("meld", "manifest")
+
 
 class UsageError(Exception):
     """A problem with the user's input: reported in one line, exit status 2."""
@@ -322,10 +325,20 @@ def run_fit(args) -> int:
     reason = missing_checkpoint(system, config)
     if reason:
         raise UsageError(f"{args.system}: {reason}")
+    if (args.text_corpus is None) != (args.text_root is None):
+        raise UsageError("--text-corpus and --text-root go together")
     corpus = load_corpora(args)
-    fit_key = config.digest(
-        args.system, f"fit-{args.threshold}", data=corpus_fingerprint(corpus)
-    )
+    text_corpus = _load_text_corpus(args)
+    routing_validation = None
+    if args.routing_validation is not None:
+        routing_validation = load_corpus("manifest", args.routing_validation)
+    # The text model and the routing data are part of what is fitted.
+    data = [corpus_fingerprint(corpus)]
+    if text_corpus is not None:
+        data += [args.text_model, corpus_fingerprint(text_corpus)]
+    if routing_validation is not None:
+        data.append(corpus_fingerprint(routing_validation))
+    fit_key = config.digest(args.system, f"fit-{args.threshold}", data="|".join(data))
     how = (
         "threshold chosen on held-out speakers"
         if args.threshold == "auto"
@@ -341,15 +354,41 @@ def run_fit(args) -> int:
             f"({how}) ..."
         )
         try:
+            text_model = None
+            if text_corpus is not None:
+                from .text_models import fit_text_model
+
+                print(
+                    f"Fitting the text model {args.text_model} on "
+                    f"{len(text_corpus)} sentences of {args.text_corpus} ..."
+                )
+                text_model = fit_text_model(
+                    text_corpus,
+                    args.text_model,
+                    random_state=args.seed,
+                    model_path=args.bert_path,
+                    cache_dir=args.cache_dir,
+                )
             model, info = fit_system(
                 corpus,
                 args.system,
                 config,
                 threshold=args.threshold,
                 cache_dir=args.cache_dir,
+                text_model=text_model,
+                routing_validation=routing_validation,
             )
         except ValueError as exc:  # e.g. features that cannot be extracted
             raise UsageError(str(exc).splitlines()[0]) from exc
+        if text_corpus is not None:
+            info["text_corpus"] = args.text_corpus
+            info["text_model"] = args.text_model
+        if "speech_confidence" in info:
+            print(
+                f"Routing chosen on held-out speakers and {args.routing_validation}:"
+                f" speech_confidence={info['speech_confidence']}, "
+                f"threshold={info['threshold']}"
+            )
         if "threshold_scores" in info:
             scores = ", ".join(
                 f"{t}: {v:.3f}" for t, v in info["threshold_scores"].items()
@@ -372,6 +411,22 @@ def run_fit(args) -> int:
         )
     print(f"Saved to {path}")
     return 0
+
+
+def _load_text_corpus(args):
+    """The ``--text-corpus`` of ``args`` as a text/label frame, or None."""
+    if args.text_corpus is None:
+        return None
+    from .text_models import load_text_corpus
+
+    if not Path(args.text_root).exists():
+        raise UsageError(f"--text-root {args.text_root}: no such file or directory")
+    try:
+        return load_text_corpus(args.text_corpus, args.text_root)
+    except ValueError as exc:
+        raise UsageError(
+            f"cannot read {args.text_corpus} at {args.text_root}: {exc}"
+        ) from exc
 
 
 def _prediction_inputs(args):
@@ -555,6 +610,7 @@ def run_cache(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hser`` command."""
     from .experiments import DEFAULT_THRESHOLDS, RECOMMENDED_SYSTEM
+    from .text_models import DEFAULT_TEXT_MODEL, TEXT_MODELS
     from .threshold_tuning import SPEECH_ONLY_GATES
 
     parser = check.OneLineParser(
@@ -684,6 +740,33 @@ def build_parser() -> argparse.ArgumentParser:
         type=check.threshold_choice,
         default="auto",
         help="auto (chosen on held-out speakers), none, or a number in [0, 1]",
+    )
+    fit.add_argument(
+        "--text-corpus",
+        choices=TEXT_CORPORA,
+        default=None,
+        help="fit the text model on this labelled text corpus (used frozen in the "
+        "hierarchy) instead of the speech corpus's transcripts",
+    )
+    fit.add_argument(
+        "--text-root",
+        default=None,
+        help="the text corpus: MELD's folder, or a CSV with text and label",
+    )
+    fit.add_argument(
+        "--text-model",
+        choices=list(TEXT_MODELS),
+        default=DEFAULT_TEXT_MODEL,
+        help="text model fitted on --text-corpus (default: %(default)s)",
+    )
+    fit.add_argument(
+        "--routing-validation",
+        type=check.existing_file,
+        default=None,
+        help="manifest CSV of utterances whose words carry the emotion (e.g. "
+        "voiced text-corpus sentences): choose when the words decide though the "
+        "voice named an emotion (speech_confidence) on these and on held-out "
+        "speakers",
     )
     fit.add_argument("--cache-dir", default=".hser-cache", **out_dir)
     fit.add_argument(

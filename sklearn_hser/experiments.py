@@ -265,12 +265,24 @@ def lstm_classifier(config: ExperimentConfig, **params):
     return LSTMClassifier(**{**defaults, **params})
 
 
-def linear_classifier(config: ExperimentConfig):
+#: Inverse regularisation strength of the recommended system's logistic
+#: regression: strong, so that it leans on what many speakers and corpora
+#: share (see ``docs/guide/own-recordings.md``).
+RECOMMENDED_C = 0.003
+
+#: The Whisper-base blocks whose states the recommended system averages: the
+#: middle ones, which carry more of how a thing is said than of the words
+#: and the language (see ``docs/guide/own-recordings.md``).
+RECOMMENDED_LAYERS = (2, 3, 4)
+
+
+def linear_classifier(config: ExperimentConfig, C: float = 1.0):
     """Standardised features -> class-balanced logistic regression.
 
     The plain model a practitioner reaches for first; the recommended
-    system's classifier over Whisper embeddings, and the drop-in baseline
-    over eGeMAPS functionals.
+    system's classifier over Whisper embeddings (with ``C`` set to
+    :data:`RECOMMENDED_C`), and the drop-in baseline over eGeMAPS
+    functionals (scikit-learn's default ``C=1``).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -279,19 +291,22 @@ def linear_classifier(config: ExperimentConfig):
     return make_pipeline(
         StandardScaler(),
         LogisticRegression(
-            class_weight="balanced", max_iter=5000, random_state=config.random_state
+            C=C,
+            class_weight="balanced",
+            max_iter=5000,
+            random_state=config.random_state,
         ),
     )
 
 
-def _linear_over(extractor_factory):
+def _linear_over(extractor_factory, C: float = 1.0):
     def build(config, cache_dir):
         from sklearn.pipeline import Pipeline
 
         return Pipeline(
             [
                 ("features", extractor_factory(cache_dir)),
-                ("classifier", linear_classifier(config)),
+                ("classifier", linear_classifier(config, C=C)),
             ]
         )
 
@@ -352,7 +367,11 @@ def _egemaps(cache_dir):
 def _whisper_speaker_normalised(cache_dir):
     from .features import SpeakerNormalizer, WhisperEmbeddings
 
-    return SpeakerNormalizer(WhisperEmbeddings(column="audio", cache_dir=cache_dir))
+    whisper = WhisperEmbeddings(
+        layer=RECOMMENDED_LAYERS, column="audio", cache_dir=cache_dir
+    )
+    # Class-balanced training centres: corpora differ in their emotion mix.
+    return SpeakerNormalizer(whisper, class_balanced=True)
 
 
 def _whisper_frames(cache_dir):
@@ -438,9 +457,9 @@ SYSTEMS = {
         SpeechSystem(
             "lr-whisper",
             "LR",
-            "Whisper-base encoder, mean of layers and frames, speaker-normalised "
-            "(frozen, packaged); recommended",
-            _linear_over(_whisper_speaker_normalised),
+            "Whisper-base encoder, mean of blocks 2-4 and of frames, "
+            "speaker-normalised (frozen, packaged); recommended",
+            _linear_over(_whisper_speaker_normalised, C=RECOMMENDED_C),
             features="Whisper+SN",
         ),
         SpeechSystem(
@@ -539,6 +558,8 @@ def speaker_folds(corpus, n_splits: int = 3, random_state: int = 0):
         ],
         "cache_dir": [str, os.PathLike, None],
         "n_splits": [Interval(Integral, 2, None, closed="left")],
+        "text_model": [HasMethods(["predict_proba"]), None],
+        "routing_validation": [pd.DataFrame, None],
     },
     # The models are built from the config's values: let them check those.
     prefer_skip_nested_validation=False,
@@ -551,6 +572,8 @@ def fit_system(
     threshold="auto",
     cache_dir=None,
     n_splits: int = 3,
+    text_model=None,
+    routing_validation=None,
 ):
     """Fit one hierarchical system on a whole corpus, ready to save.
 
@@ -573,6 +596,20 @@ def fit_system(
         Feature cache shared by the folds and the final fit.
     n_splits : int, default=3
         Folds of the threshold search.
+    text_model : fitted classifier or None, default=None
+        A text model already fitted elsewhere (e.g. on a text corpus by
+        :func:`~sklearn_hser.text_models.fit_text_model`), used as it is
+        (frozen) as the hierarchy's text branch; its classes must be the
+        corpus's. ``None``: the paper's text model
+        (:func:`build_text_model`) is fitted on the corpus's transcripts.
+    routing_validation : pandas.DataFrame or None, default=None
+        Labelled utterances whose words carry the emotion (e.g. voiced
+        text-corpus sentences, :func:`~sklearn_hser.datasets.voice_texts`).
+        When given, the hierarchy's ``speech_confidence`` (when the words
+        decide though the voice named an emotion) is chosen with the
+        threshold, on these and on held-out speakers of ``corpus``
+        (:func:`~sklearn_hser.word_routing.choose_speech_confidence`), after
+        the gate is chosen; otherwise the paper's routing is kept.
 
     Returns
     -------
@@ -591,8 +628,11 @@ def fit_system(
 
     config = config or ExperimentConfig(systems=[system])
     speech = SYSTEMS[system].build(config, cache_dir)
-    text = build_text_model(config, cache_dir)
     y = corpus["label"].to_numpy()
+    if text_model is None:
+        text = build_text_model(config, cache_dir)
+    else:
+        text = _frozen_text_model(text_model, y)
     gates = config.gate_options()
     if threshold != "auto" and len(gates) == 1:
         model = make_hierarchy(speech, text, threshold=threshold, gate_labels=gates[0])
@@ -613,8 +653,22 @@ def fit_system(
     results = tuner.cv_results_
     searched = list(zip(results["param_gate_labels"], results["param_threshold"]))
     mean = dict(zip(searched, results["mean_test_score"]))
-    return tuner.estimator_, {
-        "threshold": tuner.best_threshold_,
+    model, routing = tuner.estimator_, {}
+    if routing_validation is not None:
+        from .word_routing import choose_speech_confidence
+
+        _, held_out = next(cv.split(corpus, y, groups))
+        (confidence, chosen), scores = choose_speech_confidence(
+            model, corpus, routing_validation, held_out=held_out, thresholds=candidates
+        )
+        model.set_params(speech_confidence=confidence, threshold=chosen)
+        routing = {
+            "speech_confidence": confidence,
+            "routing_scores": {f"{c}@{t}": v for (c, t), v in scores.items()},
+        }
+    return model, {
+        **routing,
+        "threshold": model.threshold,
         "gate_labels": tuner.best_gate_labels_,
         "threshold_scores": {
             str(t): float(v)
@@ -625,6 +679,21 @@ def fit_system(
             g: float(max(v for (h, _), v in mean.items() if h == g)) for g in gates
         },
     }
+
+
+def _frozen_text_model(text_model, y):
+    """``text_model`` wrapped so that fitting the hierarchy leaves it as it is."""
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(text_model)
+    missing = sorted(set(map(str, np.unique(y))) - set(map(str, text_model.classes_)))
+    if missing:
+        raise ValueError(
+            f"The text model knows the classes {list(text_model.classes_)}, "
+            f"not {missing} of the speech corpus."
+        )
+    return FrozenEstimator(text_model)
 
 
 @validate_params(

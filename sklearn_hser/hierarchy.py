@@ -190,6 +190,13 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         so each sample's speech features are extracted once per ``predict``
         instead of once per speech model. The text model still sees ``X``.
         E.g. ``MFCC(column="audio")`` with two classifiers over its features.
+    speech_confidence : float in [0, 1] or None, default=None
+        Lets the words decide where the voice is unsure (not in the paper).
+        A sample whose gate probability for the gate's own decision is below
+        ``speech_confidence`` takes the text route too, however the gate
+        decided; there the text model decides by the threshold rule. Needs a
+        gate with ``predict_proba``. ``None`` (default): the paper's routing,
+        on the gate's decision alone. Used only at prediction time.
 
     Attributes
     ----------
@@ -254,6 +261,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         "gate_labels": [StrOptions(set(GATE_OPTIONS))],
         "memory": [None, str, HasMethods(["cache"])],
         "speech_features": [HasMethods(["fit", "transform"]), None],
+        "speech_confidence": [Interval(Real, 0, 1, closed="both"), None],
     }
 
     def __init__(
@@ -267,6 +275,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         gate_labels="collapsed",
         memory=None,
         speech_features=None,
+        speech_confidence=None,
     ):
         self.speech_gate = speech_gate
         self.speech_emotion = speech_emotion
@@ -276,6 +285,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         self.gate_labels = gate_labels
         self.memory = memory
         self.speech_features = speech_features
+        self.speech_confidence = speech_confidence
 
     # -- fitting ---------------------------------------------------------
     @_fit_context(
@@ -461,12 +471,14 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         features = getattr(self, "speech_features_", None)
         if features is not None:
             X_speech = _indexable(features.transform(X))
-        gate_pred = np.asarray(self.speech_gate_.predict(X_speech))
+        gate_pred, unsure = self._gate_decisions(X_speech)
         # getattr: hierarchies pickled before gate_labels existed.
         gate_labels = getattr(self, "gate_labels", "collapsed")
         gate = gate_pred
         if gate_labels != "collapsed":
             gate = np.where(gate_pred == self.neutral_label, NEUTRAL, EMOTIONAL)
+        # The words decide where the voice is unsure (speech_confidence).
+        gate = np.where(unsure, NEUTRAL, gate)
         to_text = np.flatnonzero(gate == NEUTRAL)
         to_emotion = np.flatnonzero(gate != NEUTRAL)
         emotion_pred = emotion_proba = text_proba = text_pred = None
@@ -585,6 +597,21 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             get_tags(est).input_tags.allow_nan for est in subs
         )
         return tags
+
+
+    def _gate_decisions(self, X_speech):
+        """The gate's decisions, and where they fall below ``speech_confidence``."""
+        if self.speech_confidence is None:
+            gate_pred = np.asarray(self.speech_gate_.predict(X_speech))
+            return gate_pred, np.zeros(len(gate_pred), dtype=bool)
+        if not hasattr(self.speech_gate_, "predict_proba"):
+            raise ValueError(
+                "speech_confidence needs a speech gate with predict_proba; "
+                f"{type(self.speech_gate_).__name__} has none."
+            )
+        proba = np.asarray(self.speech_gate_.predict_proba(X_speech))
+        gate_pred = np.asarray(self.speech_gate_.classes_)[np.argmax(proba, axis=1)]
+        return gate_pred, proba.max(axis=1) < self.speech_confidence
 
 
 class HierarchyOutputs:

@@ -34,6 +34,29 @@ def test_each_speaker_is_centred_on_its_own_mean():
     np.testing.assert_allclose(out[:12], values[:12] - values[:12].mean(0), atol=1e-5)
 
 
+def test_class_balanced_centres_ignore_a_speakers_emotion_mix():
+    # Speaker x says "b" three times as often as "a"; y says each equally.
+    # The class-balanced centre is midway between the two class means for
+    # both, so the same class lands at the same place for both speakers.
+    a, b = np.array([0.0, 0.0]), np.array([4.0, 0.0])
+    x = np.vstack([np.tile(a, (4, 1)), np.tile(b, (12, 1))]) + 10
+    y_ = np.vstack([np.tile(a, (8, 1)), np.tile(b, (8, 1))]) - 10
+    frame = _frame(np.vstack([x, y_]), ["x"] * 16 + ["y"] * 16)
+    labels = np.array((["a"] * 4 + ["b"] * 12) + (["a"] * 8 + ["b"] * 8))
+    balanced = SpeakerNormalizer(PICK, class_balanced=True)
+    out = balanced.fit_transform(frame, labels)
+    np.testing.assert_allclose(out[labels == "a"], [[-2.0, 0.0]] * 12, atol=1e-5)
+    np.testing.assert_allclose(out[labels == "b"], [[2.0, 0.0]] * 20, atol=1e-5)
+    np.testing.assert_allclose(balanced.speaker_means_["x"], [12.0, 10.0], atol=1e-5)
+    # The plain mean shifts speaker x's "a" further from its "b" centre.
+    plain = SpeakerNormalizer(PICK).fit_transform(frame, labels)
+    np.testing.assert_allclose(plain[0], [-3.0, 0.0], atol=1e-5)
+    # Without labels at prediction time, each speaker's plain mean is used.
+    np.testing.assert_allclose(
+        balanced.transform(frame)[:16], plain[:16], atol=1e-5
+    )
+
+
 def test_fallback_subtracts_the_average_of_training_speaker_means():
     rng = np.random.default_rng(1)
     train = np.vstack([rng.normal(5, 1, (10, 2)), rng.normal(-1, 1, (20, 2))])

@@ -170,6 +170,10 @@ def test_layer_mean_is_the_mean_of_the_blocks(models, waves):
     np.testing.assert_allclose(mean, np.mean(per_layer, axis=0), atol=1e-5)
     last = WhisperEmbeddings(path, layer=-1).fit_transform(waves[2:3])
     np.testing.assert_allclose(last, per_layer[1], atol=1e-6)
+    chosen = WhisperEmbeddings(path, layer=(1, 2)).fit_transform(waves[2:3])
+    np.testing.assert_allclose(chosen, mean, atol=1e-5)
+    first = WhisperEmbeddings(path, layer=(0, 1)).fit_transform(waves[2:3])
+    assert not np.allclose(first, mean, atol=1e-3)
 
 
 def test_silence_is_finite(models):
@@ -183,6 +187,10 @@ def test_parameter_and_path_errors(models, tmp_path):
     path = str(models["hf", POSITIONS])
     with pytest.raises(ValueError, match="layer=3 is out of range"):
         WhisperEmbeddings(path, layer=3).fit([np.zeros(800, np.float32)])
+    with pytest.raises(ValueError, match=r"layer=\(1, 3\) is out of range"):
+        WhisperEmbeddings(path, layer=(1, 3)).fit([np.zeros(800, np.float32)])
+    with pytest.raises(ValueError, match="whole numbers"):
+        WhisperEmbeddings(path, layer=(1.5,)).fit([np.zeros(800, np.float32)])
     with pytest.raises(ValueError, match="pooling"):
         WhisperEmbeddings(path, pooling="max").fit([np.zeros(800, np.float32)])
     with pytest.raises(ValueError, match="not a local directory"):

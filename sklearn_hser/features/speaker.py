@@ -63,6 +63,13 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         Fewest recordings of one speaker in a call for that speaker's own
         mean to be used; a mean over fewer is dominated by what was said and
         felt in those few recordings.
+    class_balanced : bool, default=False
+        In ``fit`` (given ``y``), take each training speaker's centre as the
+        mean of its per-class means instead of the mean of its recordings,
+        so that a speaker (or corpus) with more of one emotion is not shifted
+        toward it; the training features then look as a speaker with every
+        class in equal shares does. Labels are unknown at prediction time,
+        where the plain mean is used.
 
     Attributes
     ----------
@@ -75,7 +82,8 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
     n_speakers_ : int
         Training speakers with at least ``min_utterances`` recordings.
     speaker_means_ : dict
-        Mean vector of each of those training speakers, by speaker name.
+        Mean vector (the class-balanced one with ``class_balanced=True``) of
+        each of those training speakers, by speaker name.
 
     Notes
     -----
@@ -103,12 +111,21 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         "transformer": [HasMethods(["fit", "transform"])],
         "speaker_column": [str, None],
         "min_utterances": [Interval(Integral, 1, None, closed="left")],
+        "class_balanced": ["boolean"],
     }
 
-    def __init__(self, transformer, *, speaker_column="speaker", min_utterances=10):
+    def __init__(
+        self,
+        transformer,
+        *,
+        speaker_column="speaker",
+        min_utterances=10,
+        class_balanced=False,
+    ):
         self.transformer = transformer
         self.speaker_column = speaker_column
         self.min_utterances = min_utterances
+        self.class_balanced = class_balanced
 
     def fit(self, X, y=None):
         """Fit the wrapped transformer and the fallback mean.
@@ -148,17 +165,19 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         features = self._features(self.transformer_.fit_transform(X, y))
         vectors = self._utterance_vectors(features)
         rows_by_speaker = self._rows_by_speaker(X)
+        labels = None if y is None or not self.class_balanced else np.asarray(y)
         self.speaker_means_ = {
-            speaker: vectors[rows].mean(axis=0).astype(np.float32)
+            speaker: _centre(vectors[rows], None if labels is None else labels[rows])
             for speaker, rows in rows_by_speaker.items()
             if len(rows) >= self.min_utterances
         }
         self.n_speakers_ = len(self.speaker_means_)
         means = list(self.speaker_means_.values())
         self.reference_mean_ = (
-            np.mean(means, axis=0) if means else vectors.mean(axis=0)
+            np.mean(means, axis=0) if means else _centre(vectors, labels)
         ).astype(np.float32)
-        return self._subtract(features, self._offsets(vectors, rows_by_speaker))
+        offsets = self._offsets(vectors, rows_by_speaker, self.speaker_means_)
+        return self._subtract(features, offsets)
 
     def transform(self, X):
         """Subtract each speaker's mean (or the reference mean).
@@ -254,14 +273,16 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
             for speaker in pd.unique(speakers[named])
         }
 
-    def _offsets(self, vectors, rows_by_speaker: dict) -> np.ndarray:
+    def _offsets(self, vectors, rows_by_speaker: dict, centres=None) -> np.ndarray:
         """The mean subtracted from each utterance: its speaker's over this
-        call (with enough recordings), else its speaker's from training, else
-        the reference mean."""
+        call (with enough recordings; ``centres`` gives it in ``fit``), else
+        its speaker's from training, else the reference mean."""
         trained = self.speaker_means_
         offsets = np.broadcast_to(self.reference_mean_, vectors.shape).copy()
         for speaker, rows in rows_by_speaker.items():
-            if len(rows) >= self.min_utterances:
+            if centres is not None and speaker in centres:
+                offsets[rows] = centres[speaker]
+            elif len(rows) >= self.min_utterances:
                 offsets[rows] = vectors[rows].mean(axis=0)
             elif speaker in trained:
                 offsets[rows] = trained[speaker]
@@ -274,3 +295,12 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
             pairs = zip(features, offsets, strict=True)
             return make_sequence_array(frames - offset for frames, offset in pairs)
         return (features - offsets).astype(np.float32, copy=False)
+
+
+def _centre(vectors: np.ndarray, labels=None) -> np.ndarray:
+    """The mean of ``vectors``; with ``labels``, the mean of the class means."""
+    if labels is None:
+        return vectors.mean(axis=0).astype(np.float32)
+    classes = pd.unique(labels)
+    means = [vectors[labels == c].mean(axis=0) for c in classes]
+    return np.mean(means, axis=0).astype(np.float32)

