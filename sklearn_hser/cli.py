@@ -36,7 +36,7 @@ import warnings
 from pathlib import Path
 
 from . import _cli_args as check
-from ._optional import is_installed, missing_message
+from . import _optional
 
 CORPORA = ("demo", "iemocap", "ravdess", "emodb", "manifest")
 
@@ -113,7 +113,7 @@ def feature_extractors(cache_dir=None, n_jobs=None) -> dict:
     return {
         name: make()
         for name, make in extractors.items()
-        if all(is_installed(m) for m in FEATURE_SET_NEEDS[name])
+        if all(_optional.is_installed(m) for m in FEATURE_SET_NEEDS[name])
     }
 
 
@@ -163,7 +163,7 @@ def check_installed(args) -> None:
     Runs before the command does any work or writes anything.
     """
     needed_by, modules = required_modules(args)
-    message = missing_message(modules, needed_by)
+    message = _optional.missing_message(modules, needed_by)
     if message:
         raise UsageError(message)
 
@@ -531,12 +531,12 @@ def run_features(args) -> int:
 
     extractors = feature_extractors(args.cache_dir, args.n_jobs)
     names = list(extractors) if args.sets == "all" else args.sets.split(",")
-    for name in FEATURE_SET_NEEDS:
-        message = missing_message(FEATURE_SET_NEEDS[name], f"feature set {name}")
+    for name, modules in FEATURE_SET_NEEDS.items():
+        message = _optional.missing_message(modules, f"feature set {name}")
         if message and name in names:
             raise UsageError(message)
         if message and args.sets == "all":
-            logger.info("left out %s", message)
+            logger.info("not extracted: %s", message)
     unknown = [n for n in names if n not in extractors]
     if unknown:
         raise UsageError(
