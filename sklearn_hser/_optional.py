@@ -23,6 +23,7 @@ EXTRAS = {
     "distributed": "dask",
     "dask": "dask",
     "faster_whisper": "asr",
+    "piper": "tts",
 }
 
 _CPU_TORCH = (
