@@ -101,7 +101,13 @@ def text_only_section(meld_root, models, *, cache_dir=None, limit=None, seed=0):
                     fit_s=fit_s,
                 )
             )
-        print(f"  {name}: fitted in {fit_s:.0f} s", file=sys.stderr, flush=True)
+            r = rows[-1]
+            print(
+                f"  {name} on {r['data']}: UA {r['UA']:.3f} WA {r['WA']:.3f} "
+                f"(fitted in {fit_s:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
     return rows
 
 
@@ -140,7 +146,14 @@ def main(argv=None):
     parser.add_argument(
         "--models",
         nargs="+",
-        default=[BASELINE, f"{BASELINE}:none", "minilm-lr", "minilm-lr:none", "minilm-ft", "bert-lstm"],
+        default=[
+            BASELINE,
+            f"{BASELINE}:none",
+            "minilm-lr",
+            "minilm-lr:none",
+            "minilm-ft",
+            "bert-lstm",
+        ],
         help=f"text models (keys of TEXT_MODELS: {sorted(TEXT_MODELS)}; "
         "':none' for no class weighting)",
     )

@@ -29,7 +29,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from ._labels import EMOTIONS
 from ._optional import require
 from .datasets.manifest import MANIFEST_LABELS
 
@@ -523,8 +522,9 @@ def build_minilm_ft(
     model_path : str or path-like, default=None
         Local BERT-family model folder (``None``: packaged MiniLM-L6).
     **params
-        Other :class:`FineTunedTextClassifier` parameters (``max_epochs``,
-        ``lr``, ...); unknown keys are ignored.
+        Other :class:`FineTunedTextClassifier` parameters (``lr``, ...);
+        unknown keys are ignored.  ``max_epochs`` defaults to 2 here, which
+        keeps fine-tuning on MELD's train split within CPU reach.
 
     Returns
     -------
@@ -533,6 +533,7 @@ def build_minilm_ft(
     """
     known = FineTunedTextClassifier().get_params()
     extra = {k: v for k, v in params.items() if k in known and k != "cache_dir"}
+    extra.setdefault("max_epochs", 2)
     return FineTunedTextClassifier(
         model_path=model_path,
         class_weight=class_weight,
@@ -644,7 +645,3 @@ def fit_text_model(
     )
     return model.fit(corpus[["text"]], corpus["label"].to_numpy())
 
-
-#: The four classes, in report order (re-exported for callers that order
-#: ``predict_proba`` columns).
-CLASSES = EMOTIONS

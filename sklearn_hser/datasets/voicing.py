@@ -135,9 +135,9 @@ class PiperEngine:
 
     def __call__(self, text: str):
         """Voice ``text``; return ``(float32 waveform, sample_rate)``."""
+        voice = self._load()  # first: a missing Piper names the extra
         from piper import SynthesisConfig
 
-        voice = self._load()
         config = SynthesisConfig(
             length_scale=float(self.length_scale), speaker_id=self.speaker_id
         )
