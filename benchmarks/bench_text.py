@@ -49,7 +49,9 @@ BASELINE = "tfidf-lr"
 
 def score_row(section, system, data, y_true, y_pred, **extra):
     """One table row: UA, WA and per-class recall of ``y_pred``."""
-    recalls = recall_score(y_true, y_pred, labels=list(EMOTIONS), average=None, zero_division=0)
+    recalls = recall_score(
+        y_true, y_pred, labels=list(EMOTIONS), average=None, zero_division=0
+    )
     return {
         "section": section,
         "system": system,
@@ -77,7 +79,10 @@ def text_only_section(meld_root, models, *, cache_dir=None, limit=None, seed=0):
     limit : int, default=None
         Use only this many sentences of each split (smoke test).
     """
-    splits = {s: load_text_corpus("meld", meld_root, split=s) for s in ("train", "dev", "test")}
+    splits = {
+        s: load_text_corpus("meld", meld_root, split=s)
+        for s in ("train", "dev", "test")
+    }
     if limit:
         splits = {
             s: df.groupby("label", group_keys=False).head(max(2, limit // 4))
@@ -97,7 +102,11 @@ def text_only_section(meld_root, models, *, cache_dir=None, limit=None, seed=0):
             pred = model.predict(df[["text"]])
             rows.append(
                 score_row(
-                    "text-only", name, f"MELD {split}", df["label"].to_numpy(), pred,
+                    "text-only",
+                    name,
+                    f"MELD {split}",
+                    df["label"].to_numpy(),
+                    pred,
                     fit_s=fit_s,
                 )
             )
@@ -113,9 +122,7 @@ def text_only_section(meld_root, models, *, cache_dir=None, limit=None, seed=0):
 
 def add_baseline_columns(rows, baseline=BASELINE):
     """``dUA``/``xUA``: UA minus / over the baseline's UA on the same data."""
-    base = {
-        r["data"]: r["UA"] for r in rows if r["system"] == baseline
-    }
+    base = {r["data"]: r["UA"] for r in rows if r["system"] == baseline}
     for r in rows:
         ua0 = base.get(r["data"])
         r["dUA"] = np.nan if ua0 is None else r["UA"] - ua0
@@ -125,7 +132,9 @@ def add_baseline_columns(rows, baseline=BASELINE):
 
 def format_table(rows):
     """The rows as one fixed-width text table (markdown-compatible)."""
-    cols = ["section", "system", "data", "n", "UA", "WA"] + [f"rec_{c}" for c in EMOTIONS]
+    cols = ["section", "system", "data", "n", "UA", "WA"] + [
+        f"rec_{c}" for c in EMOTIONS
+    ]
     cols += ["dUA", "xUA"]
     head = "| " + " | ".join(cols) + " |"
     lines = [head, "|" + "---|" * len(cols)]
@@ -171,8 +180,11 @@ def main(argv=None):
     if BASELINE not in models:
         models.insert(0, BASELINE)
     rows = text_only_section(
-        Path(args.meld), models, cache_dir=args.cache_dir,
-        limit=40 if args.quick else None, seed=args.seed,
+        Path(args.meld),
+        models,
+        cache_dir=args.cache_dir,
+        limit=40 if args.quick else None,
+        seed=args.seed,
     )
     rows = add_baseline_columns(rows)
     print(f"default text model: {DEFAULT_TEXT_MODEL}")

@@ -296,11 +296,11 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         """
         require("transformers", type(self).__name__)
         import torch
-        from sklearn.utils.class_weight import compute_class_weight
         from transformers import AutoModel, AutoTokenizer
 
-        from .features.text import default_text_model_path
+        from ._mean_pool_head import MeanPoolHead
         from .features._pretrained import quiet_transformers, resolve_model_dir
+        from .features.text import default_text_model_path
 
         texts = self._texts(X)
         y = np.asarray(y)
@@ -314,23 +314,28 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
             if self.model_path is None
             else resolve_model_dir(self.model_path, type(self).__name__)
         )
+        with quiet_transformers():
+            self.tokenizer_ = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            encoder = AutoModel.from_pretrained(path, local_files_only=True)
+        # One seed for the head, dropout and batch order; the caller's torch
+        # random state is left as it was.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(self.random_state))
-            with quiet_transformers():
-                self.tokenizer_ = AutoTokenizer.from_pretrained(
-                    path, local_files_only=True
-                )
-                encoder = AutoModel.from_pretrained(path, local_files_only=True)
-            self.module_ = _MeanPoolHead(encoder.float(), len(self.classes_))
-        module = self.module_.to(self.device).train()
+            self.module_ = MeanPoolHead(encoder.float(), len(self.classes_))
+            self._train(texts, codes)
+        return self
 
+    def _train(self, texts, codes):
+        import torch
+        from sklearn.utils.class_weight import compute_class_weight
+
+        module = self.module_.to(self.device).train()
         weight = None
         if self.class_weight == "balanced":
-            weight = torch.tensor(
-                compute_class_weight("balanced", classes=np.arange(len(self.classes_)), y=codes),
-                dtype=torch.float32,
-                device=self.device,
+            weight = compute_class_weight(
+                "balanced", classes=np.arange(len(self.classes_)), y=codes
             )
+            weight = torch.tensor(weight, dtype=torch.float32, device=self.device)
         loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
         head = list(module.head.parameters())
         head_ids = {id(p) for p in head}
@@ -342,22 +347,22 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
             ],
             weight_decay=float(self.weight_decay),
         )
-        n_batches = int(np.ceil(len(texts) / self.batch_size))
-        total = n_batches * int(self.max_epochs)
+        size = int(self.batch_size)
+        total = int(np.ceil(len(texts) / size)) * int(self.max_epochs)
         warm = max(1, int(self.warmup * total))
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer,
-            lambda step: min((step + 1) / warm, max(0.0, (total - step) / (total - warm + 1))),
-        )
+
+        def rate(step):  # linear warm-up to 1, then linear decay to 0
+            return min((step + 1) / warm, max(0.0, (total - step) / (total - warm + 1)))
+
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, rate)
         rng = np.random.default_rng(self.random_state)
         targets = torch.as_tensor(codes, dtype=torch.long)
         self.n_iter_ = 0
         for _ in range(int(self.max_epochs)):
             order = rng.permutation(len(texts))
-            for start in range(0, len(texts), int(self.batch_size)):
-                idx = order[start : start + int(self.batch_size)]
-                batch = self._encode([texts[i] for i in idx])
-                logits = module(**batch)
+            for start in range(0, len(texts), size):
+                idx = order[start : start + size]
+                logits = module(**self._encode([texts[i] for i in idx]))
                 loss = loss_fn(logits, targets[idx].to(self.device))
                 optimizer.zero_grad()
                 loss.backward()
@@ -366,7 +371,6 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
                 schedule.step()
                 self.n_iter_ += 1
         module.eval()
-        return self
 
     def predict_proba(self, X):
         """Class probabilities of each text.
@@ -389,7 +393,9 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         with torch.inference_mode():
             for start in range(0, len(texts), 64):
                 batch = self._encode(texts[start : start + 64])
-                out.append(torch.softmax(self.module_(**batch), -1).float().cpu().numpy())
+                out.append(
+                    torch.softmax(self.module_(**batch), -1).float().cpu().numpy()
+                )
         if not out:
             return np.zeros((0, len(self.classes_)))
         return np.concatenate(out).astype(np.float64)
@@ -397,27 +403,6 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         """Most probable class of each text (see :meth:`predict_proba`)."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-
-def _MeanPoolHead(encoder, n_classes):
-    """Encoder + masked mean over tokens + linear layer, as one module."""
-    import torch
-
-    class MeanPoolHead(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.encoder = encoder
-            self.head = torch.nn.Linear(encoder.config.hidden_size, n_classes)
-
-        def forward(self, input_ids, attention_mask, **kwargs):
-            hidden = self.encoder(
-                input_ids=input_ids, attention_mask=attention_mask, **kwargs
-            ).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-            return self.head(pooled)
-
-    return MeanPoolHead()
 
 
 # -- the registry ---------------------------------------------------------
@@ -644,4 +629,3 @@ def fit_text_model(
         cache_dir=cache_dir,
     )
     return model.fit(corpus[["text"]], corpus["label"].to_numpy())
-

@@ -29,7 +29,12 @@ class StubEngine:
 def _table():
     return pd.DataFrame(
         {
-            "text": ["I love this!", "Leave me alone.", "It is on the table.", "I miss her."],
+            "text": [
+                "I love this!",
+                "Leave me alone.",
+                "It is on the table.",
+                "I miss her.",
+            ],
             "label": ["joy", "Angry", "neutral", "sadness"],
             "speaker": ["Ross", "Monica", "Ross", "Phoebe"],
             "id": ["a1", "a2", "a3", "a4"],
@@ -95,9 +100,18 @@ def test_a_plain_function_engine_gets_a_generic_speaker(tmp_path):
         (lambda t: t.drop(columns="text"), r"lacks the column\(s\) \['text'\]"),
         (lambda t: t.drop(columns="label"), r"lacks the column\(s\) \['label'\]"),
         (lambda t: t.iloc[:0], "no rows"),
-        (lambda t: t.assign(text=["a", "  ", "c", "d"]), "row 1 has an empty or missing text"),
-        (lambda t: t.assign(text=["a", "b", None, "d"]), "row 2 has an empty or missing text"),
-        (lambda t: t.assign(label=["joy", "joy", "surprise", "sad"]), "row 2 has the unknown label 'surprise'"),
+        (
+            lambda t: t.assign(text=["a", "  ", "c", "d"]),
+            "row 1 has an empty or missing text",
+        ),
+        (
+            lambda t: t.assign(text=["a", "b", None, "d"]),
+            "row 2 has an empty or missing text",
+        ),
+        (
+            lambda t: t.assign(label=["joy", "joy", "surprise", "sad"]),
+            "row 2 has the unknown label 'surprise'",
+        ),
     ],
 )
 def test_bad_tables_are_refused_before_voicing(tmp_path, change, match):
@@ -138,7 +152,7 @@ def test_real_piper_voice(tmp_path):
     pytest.importorskip("piper")
     try:
         engine = PiperEngine(n_threads=1)
-        engine.voice_path
+        assert engine.voice_path.is_file()
     except ImportError:
         pytest.skip("the default Piper voice is not installed")
     table = pd.DataFrame({"text": ["I am so happy today!"], "label": ["happy"]})

@@ -94,7 +94,9 @@ class PiperEngine:
         The voice's file name without ``.onnx`` (e.g. ``"en_US-joe-medium"``).
     """
 
-    def __init__(self, voice=None, *, length_scale=1.0, speaker_id=None, n_threads=None):
+    def __init__(
+        self, voice=None, *, length_scale=1.0, speaker_id=None, n_threads=None
+    ):
         self.voice = voice
         self.length_scale = length_scale
         self.speaker_id = speaker_id
@@ -157,7 +159,8 @@ def _read_table(table) -> pd.DataFrame:
             raise ValueError(f"table {path} is not a file")
         return pd.read_csv(path, dtype=str, keep_default_na=False)
     raise ValueError(
-        f"table must be a DataFrame or the path of a CSV file, got {type(table).__name__}"
+        "table must be a DataFrame or the path of a CSV file, "
+        f"got {type(table).__name__}"
     )
 
 
@@ -286,7 +289,8 @@ def voice_texts(
     >>> def beep(text):  # a stand-in engine: one 440 Hz tone per character
     ...     t = np.arange(len(text) * 400) / 16000
     ...     return 0.1 * np.sin(2 * np.pi * 440 * t), 16000
-    >>> rows = pd.DataFrame({"text": ["I love it!", "Fine."], "label": ["joy", "neutral"]})
+    >>> rows = pd.DataFrame({"text": ["I love it!", "Fine."],
+    ...                      "label": ["joy", "neutral"]})
     >>> out = voice_texts(rows, tempfile.mkdtemp(), engine=beep, speaker="beep")
     >>> load_manifest(out)[["label", "speaker"]].values.tolist()
     [['happy', 'beep'], ['neutral', 'beep']]
@@ -300,7 +304,9 @@ def voice_texts(
     if engine is None:
         engine = PiperEngine(voice, length_scale=length_scale)
     if not callable(engine):
-        raise ValueError(f"engine must be callable text -> (waveform, sr), got {engine!r}")
+        raise ValueError(
+            f"engine must be callable text -> (waveform, sr), got {engine!r}"
+        )
     if speaker is None:
         try:
             speaker = str(engine.name)
