@@ -372,6 +372,57 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
                 self.n_iter_ += 1
         module.eval()
 
+    # The network travels as its config and weights, the tokenizer as the
+    # bytes of its files: the pickle then names no tokenizer class nor any
+    # function of the network, and the package's restricted model loader
+    # (sklearn_hser.persistence) accepts it.
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: the live object stays
+        module = state.pop("module_", None)
+        if module is not None:
+            state["_module_parts"] = (
+                module.encoder.config,
+                module.head.out_features,
+                {k: v.detach().cpu() for k, v in module.state_dict().items()},
+            )
+        tokenizer = state.pop("tokenizer_", None)
+        if tokenizer is not None:
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as folder:
+                tokenizer.save_pretrained(folder)
+                state["_tokenizer_files"] = {
+                    f.name: f.read_bytes()
+                    for f in Path(folder).iterdir()
+                    if f.is_file()
+                }
+        return state
+
+    def __setstate__(self, state):
+        files = state.pop("_tokenizer_files", None)
+        parts = state.pop("_module_parts", None)
+        super().__setstate__(state)
+        if parts is not None:
+            from transformers import AutoModel
+
+            from ._mean_pool_head import MeanPoolHead
+
+            config, n_classes, weights = parts
+            module = MeanPoolHead(AutoModel.from_config(config), n_classes)
+            module.load_state_dict(weights)
+            self.module_ = module.to(self.device).eval()
+        if files is not None:
+            import tempfile
+
+            from transformers import AutoTokenizer
+
+            with tempfile.TemporaryDirectory() as folder:
+                for name, data in files.items():
+                    (Path(folder) / name).write_bytes(data)
+                self.tokenizer_ = AutoTokenizer.from_pretrained(
+                    folder, local_files_only=True
+                )
+
     def predict_proba(self, X):
         """Class probabilities of each text.
 

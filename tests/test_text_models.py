@@ -232,6 +232,7 @@ def test_fine_tuned_classifier_on_a_tiny_bert(tiny_bert):
     # a list of strings works as well as a DataFrame column
     np.testing.assert_allclose(est.predict_proba(list(TINY["text"])), proba, rtol=1e-5)
     again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_allclose(est.predict_proba(TINY[["text"]]), proba, rtol=1e-5)
     np.testing.assert_allclose(again.predict_proba(TINY[["text"]]), proba, rtol=1e-5)
     assert clone(est).get_params() == est.get_params()
     # the same seed gives the same model
@@ -249,3 +250,21 @@ def test_fine_tuned_classifier_input_errors(tiny_bert):
         est.fit(["a", "b"], ["sad", "sad"])
     with pytest.raises(ValueError, match="max_epochs"):
         FineTunedTextClassifier(max_epochs=0).fit(["a", "b"], ["happy", "sad"])
+
+
+@pytest.mark.parametrize("kind", ["tfidf-lr", "minilm-lr", "minilm-ft"])
+def test_fitted_text_models_pass_the_restricted_model_loader(tmp_path, tiny_bert, kind):
+    from sklearn_hser.persistence import load_model, save_model
+
+    if kind == "minilm-ft":
+        model = FineTunedTextClassifier(model_path=tiny_bert, max_epochs=1)
+        model.fit(TINY[["text"]], TINY["label"])
+    else:
+        model = fit_text_model(TINY, kind, model_path=tiny_bert)
+    save_model(model, tmp_path / "m.joblib")
+    loaded = load_model(tmp_path / "m.joblib")[0]  # refuses code-running names
+    np.testing.assert_allclose(
+        loaded.predict_proba(TINY[["text"]]),
+        model.predict_proba(TINY[["text"]]),
+        rtol=1e-5,
+    )
