@@ -170,12 +170,12 @@ def test_fit_text_model_errors():
 
 # -- models on a tiny random BERT -------------------------------------------
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
 
-
-@pytest.fixture(autouse=True, scope="module")
+@pytest.fixture
 def _one_torch_thread():
+    # tiny models run as many small ops: one thread is the fastest on a busy
+    # machine (see test_text_features.py); restored afterwards
+    torch = pytest.importorskip("torch")
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -184,8 +184,11 @@ def _one_torch_thread():
 
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory):
+    """A random 1-layer BERT (hidden 16) whose vocabulary covers TINY."""
     import json
 
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
     from transformers import BertConfig, BertModel
 
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(
@@ -210,6 +213,7 @@ def tiny_bert(tmp_path_factory):
     return path
 
 
+@pytest.mark.usefixtures("_one_torch_thread")
 def test_minilm_lr_on_a_tiny_bert(tiny_bert):
     model = fit_text_model(TINY, "minilm-lr", model_path=tiny_bert)
     proba = model.predict_proba(TINY[["text"]])
@@ -218,6 +222,7 @@ def test_minilm_lr_on_a_tiny_bert(tiny_bert):
     assert set(model.predict(TINY[["text"]])) <= set(model.classes_)
 
 
+@pytest.mark.usefixtures("_one_torch_thread")
 def test_fine_tuned_classifier_on_a_tiny_bert(tiny_bert):
     est = FineTunedTextClassifier(
         model_path=tiny_bert, max_epochs=3, lr=1e-3, batch_size=4, max_length=16
@@ -240,6 +245,7 @@ def test_fine_tuned_classifier_on_a_tiny_bert(tiny_bert):
     np.testing.assert_allclose(twin.predict_proba(TINY[["text"]]), proba, atol=1e-5)
 
 
+@pytest.mark.usefixtures("_one_torch_thread")
 def test_fine_tuned_classifier_input_errors(tiny_bert):
     est = FineTunedTextClassifier(model_path=tiny_bert, max_epochs=1)
     with pytest.raises(ValueError, match="no column 'text'"):
@@ -252,6 +258,7 @@ def test_fine_tuned_classifier_input_errors(tiny_bert):
         FineTunedTextClassifier(max_epochs=0).fit(["a", "b"], ["happy", "sad"])
 
 
+@pytest.mark.usefixtures("_one_torch_thread")
 @pytest.mark.parametrize("kind", ["tfidf-lr", "minilm-lr", "minilm-ft"])
 def test_fitted_text_models_pass_the_restricted_model_loader(tmp_path, tiny_bert, kind):
     from sklearn_hser.persistence import load_model, save_model
