@@ -30,6 +30,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
+from joblib import Parallel, delayed  # noqa: E402
 from sklearn.metrics import (  # noqa: E402
     accuracy_score,
     balanced_accuracy_score,
@@ -45,6 +46,7 @@ from sklearn_hser.text_models import (  # noqa: E402
 )
 
 BASELINE = "tfidf-lr"
+_SLOW = ("minilm-ft", "bert-lstm")
 
 
 def score_row(section, system, data, y_true, y_pred, **extra):
@@ -64,7 +66,9 @@ def score_row(section, system, data, y_true, y_pred, **extra):
     }
 
 
-def text_only_section(meld_root, models, *, cache_dir=None, limit=None, seed=0):
+def text_only_section(
+    meld_root, models, *, cache_dir=None, limit=None, seed=0, n_jobs=1, threads=None
+):
     """Text-only rows: each text model fitted on MELD train, scored on dev and test.
 
     Parameters
@@ -78,6 +82,12 @@ def text_only_section(meld_root, models, *, cache_dir=None, limit=None, seed=0):
         Feature cache of the frozen-embedding models.
     limit : int, default=None
         Use only this many sentences of each split (smoke test).
+    seed : int, default=0
+        Seed of every model.
+    n_jobs : int, default=1
+        Models fitted at the same time, each in its own process.
+    threads : int, default=None
+        Torch threads of each process.
     """
     splits = {
         s: load_text_corpus("meld", meld_root, split=s)
@@ -88,35 +98,48 @@ def text_only_section(meld_root, models, *, cache_dir=None, limit=None, seed=0):
             s: df.groupby("label", group_keys=False).head(max(2, limit // 4))
             for s, df in splits.items()
         }
+    # the slowest (fine-tuned, LSTM) first, so that they overlap the rest
+    order = sorted(models, key=lambda m: m.split(":")[0] not in _SLOW)
+    jobs = Parallel(n_jobs=n_jobs, backend="loky")(
+        delayed(_text_rows)(name, splits, cache_dir, seed, threads) for name in order
+    )
+    jobs = dict(zip(order, jobs))
+    jobs = [jobs[name] for name in models]
+    return [row for rows in jobs for row in rows]
+
+
+def _text_rows(name, splits, cache_dir, seed, threads):
+    """Fit one text model on MELD train; its rows on dev and test."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    kind, _, weighting = name.partition(":")
+    class_weight = None if weighting == "none" else "balanced"
+    start = time.perf_counter()
+    model = fit_text_model(
+        splits["train"], kind, seed, class_weight=class_weight, cache_dir=cache_dir
+    )
+    fit_s = time.perf_counter() - start
     rows = []
-    for name in models:
-        kind, _, weighting = name.partition(":")
-        class_weight = None if weighting == "none" else "balanced"
-        start = time.perf_counter()
-        model = fit_text_model(
-            splits["train"], kind, seed, class_weight=class_weight, cache_dir=cache_dir
+    for split in ("dev", "test"):
+        df = splits[split]
+        pred = model.predict(df[["text"]])
+        r = score_row(
+            "text-only",
+            name,
+            f"MELD {split}",
+            df["label"].to_numpy(),
+            pred,
+            fit_s=fit_s,
         )
-        fit_s = time.perf_counter() - start
-        for split in ("dev", "test"):
-            df = splits[split]
-            pred = model.predict(df[["text"]])
-            rows.append(
-                score_row(
-                    "text-only",
-                    name,
-                    f"MELD {split}",
-                    df["label"].to_numpy(),
-                    pred,
-                    fit_s=fit_s,
-                )
-            )
-            r = rows[-1]
-            print(
-                f"  {name} on {r['data']}: UA {r['UA']:.3f} WA {r['WA']:.3f} "
-                f"(fitted in {fit_s:.0f} s)",
-                file=sys.stderr,
-                flush=True,
-            )
+        rows.append(r)
+        print(
+            f"  {name} on {r['data']}: UA {r['UA']:.3f} WA {r['WA']:.3f} "
+            f"(fitted in {fit_s:.0f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
     return rows
 
 
@@ -168,6 +191,9 @@ def main(argv=None):
     )
     parser.add_argument("--cache-dir", default=None, help="feature cache folder")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    parser.add_argument(
+        "--n-jobs", type=int, default=1, help="models fitted at once (processes)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="smoke test on a few rows")
     parser.add_argument("--json", default=None, help="also write the rows here")
@@ -185,6 +211,8 @@ def main(argv=None):
         cache_dir=args.cache_dir,
         limit=40 if args.quick else None,
         seed=args.seed,
+        n_jobs=args.n_jobs,
+        threads=args.threads,
     )
     rows = add_baseline_columns(rows)
     print(f"default text model: {DEFAULT_TEXT_MODEL}")

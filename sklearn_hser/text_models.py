@@ -559,7 +559,7 @@ def build_minilm_ft(
         Local BERT-family model folder (``None``: packaged MiniLM-L6).
     **params
         Other :class:`FineTunedTextClassifier` parameters (``lr``, ...);
-        unknown keys are ignored.  ``max_epochs`` defaults to 2 here, which
+        unknown keys are ignored.  ``max_epochs`` defaults to 1 here, which
         keeps fine-tuning on MELD's train split within CPU reach.
 
     Returns
@@ -569,7 +569,7 @@ def build_minilm_ft(
     """
     known = FineTunedTextClassifier().get_params()
     extra = {k: v for k, v in params.items() if k in known and k != "cache_dir"}
-    extra.setdefault("max_epochs", 2)
+    extra.setdefault("max_epochs", 1)
     return FineTunedTextClassifier(
         model_path=model_path,
         class_weight=class_weight,
