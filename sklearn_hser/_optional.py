@@ -25,6 +25,7 @@ EXTRAS = {
     "distributed": "dask",
     "dask": "dask",
     "faster_whisper": "asr",
+    "piper": "tts",
 }
 
 #: Packages of offline weights (``requirements/assets.txt``), by module name.

@@ -21,6 +21,7 @@ from .splits import (
     validation_split,
 )
 from .synthetic import make_emotional_speech, synthesize_utterance
+from .voicing import voice_texts
 
 __all__ = [
     "LeaveOneSessionOut",
@@ -39,4 +40,5 @@ __all__ = [
     "speaker_independent_split",
     "synthesize_utterance",
     "validation_split",
+    "voice_texts",
 ]

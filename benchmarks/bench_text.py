@@ -1,0 +1,225 @@
+"""Text emotion models on MELD: every candidate against TF-IDF + LR.
+
+Question: which text model should the hierarchy's text branch use, and how
+far above the plain TF-IDF + LogisticRegression baseline is it?  Every
+candidate of :data:`sklearn_hser.text_models.TEXT_MODELS` is fitted once on
+MELD's train split (four classes) and scored on the dev split (where the
+default is chosen) and the test split (where it is reported), in one run.
+Columns: UA (macro recall), WA (accuracy), recall of each class, and the UA
+difference and ratio against ``tfidf-lr`` on the same split.
+
+The table is built section by section (one function per section, each
+returning rows of the same shape), so that speech rows (speech-only, late
+fusion, the hierarchy on voiced MELD and on RAVDESS) can be added as further
+sections.
+
+    python benchmarks/bench_text.py --meld ../shared/data/meld
+    python benchmarks/bench_text.py --meld ../shared/data/meld --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+from joblib import Parallel, delayed  # noqa: E402
+from sklearn.metrics import (  # noqa: E402
+    accuracy_score,
+    balanced_accuracy_score,
+    recall_score,
+)
+
+from sklearn_hser._labels import EMOTIONS  # noqa: E402
+from sklearn_hser.text_models import (  # noqa: E402
+    DEFAULT_TEXT_MODEL,
+    TEXT_MODELS,
+    fit_text_model,
+    load_text_corpus,
+)
+
+BASELINE = "tfidf-lr"
+_SLOW = ("minilm-ft", "bert-lstm")
+
+
+def score_row(section, system, data, y_true, y_pred, **extra):
+    """One table row: UA, WA and per-class recall of ``y_pred``."""
+    recalls = recall_score(
+        y_true, y_pred, labels=list(EMOTIONS), average=None, zero_division=0
+    )
+    return {
+        "section": section,
+        "system": system,
+        "data": data,
+        "n": len(y_true),
+        "UA": balanced_accuracy_score(y_true, y_pred),
+        "WA": accuracy_score(y_true, y_pred),
+        **{f"rec_{c}": r for c, r in zip(EMOTIONS, recalls)},
+        **extra,
+    }
+
+
+def text_only_section(
+    meld_root, models, *, cache_dir=None, limit=None, seed=0, n_jobs=1, threads=None
+):
+    """Text-only rows: each text model fitted on MELD train, scored on dev and test.
+
+    Parameters
+    ----------
+    meld_root : path
+        Folder of MELD's csv files.
+    models : list of str
+        Keys of ``TEXT_MODELS``; each may end in ``:none`` for no class
+        weighting (e.g. ``"tfidf-lr:none"``).
+    cache_dir : path, default=None
+        Feature cache of the frozen-embedding models.
+    limit : int, default=None
+        Use only this many sentences of each split (smoke test).
+    seed : int, default=0
+        Seed of every model.
+    n_jobs : int, default=1
+        Models fitted at the same time, each in its own process.
+    threads : int, default=None
+        Torch threads of each process.
+    """
+    splits = {
+        s: load_text_corpus("meld", meld_root, split=s)
+        for s in ("train", "dev", "test")
+    }
+    if limit:
+        splits = {
+            s: df.groupby("label", group_keys=False).head(max(2, limit // 4))
+            for s, df in splits.items()
+        }
+    # the slowest (fine-tuned, LSTM) first, so that they overlap the rest
+    order = sorted(models, key=lambda m: m.split(":")[0] not in _SLOW)
+    jobs = Parallel(n_jobs=n_jobs, backend="loky")(
+        delayed(_text_rows)(name, splits, cache_dir, seed, threads) for name in order
+    )
+    jobs = dict(zip(order, jobs))
+    jobs = [jobs[name] for name in models]
+    return [row for rows in jobs for row in rows]
+
+
+def _text_rows(name, splits, cache_dir, seed, threads):
+    """Fit one text model on MELD train; its rows on dev and test."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    kind, _, weighting = name.partition(":")
+    class_weight = None if weighting == "none" else "balanced"
+    start = time.perf_counter()
+    model = fit_text_model(
+        splits["train"], kind, seed, class_weight=class_weight, cache_dir=cache_dir
+    )
+    fit_s = time.perf_counter() - start
+    rows = []
+    for split in ("dev", "test"):
+        df = splits[split]
+        pred = model.predict(df[["text"]])
+        r = score_row(
+            "text-only",
+            name,
+            f"MELD {split}",
+            df["label"].to_numpy(),
+            pred,
+            fit_s=fit_s,
+        )
+        rows.append(r)
+        print(
+            f"  {name} on {r['data']}: UA {r['UA']:.3f} WA {r['WA']:.3f} "
+            f"(fitted in {fit_s:.0f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+    return rows
+
+
+def add_baseline_columns(rows, baseline=BASELINE):
+    """``dUA``/``xUA``: UA minus / over the baseline's UA on the same data."""
+    base = {r["data"]: r["UA"] for r in rows if r["system"] == baseline}
+    for r in rows:
+        ua0 = base.get(r["data"])
+        r["dUA"] = np.nan if ua0 is None else r["UA"] - ua0
+        r["xUA"] = np.nan if not ua0 else r["UA"] / ua0
+    return rows
+
+
+def format_table(rows):
+    """The rows as one fixed-width text table (markdown-compatible)."""
+    cols = ["section", "system", "data", "n", "UA", "WA"] + [
+        f"rec_{c}" for c in EMOTIONS
+    ]
+    cols += ["dUA", "xUA"]
+    head = "| " + " | ".join(cols) + " |"
+    lines = [head, "|" + "---|" * len(cols)]
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r.get(c, "")
+            if isinstance(v, float):
+                v = "" if np.isnan(v) else (f"{v:+.3f}" if c == "dUA" else f"{v:.3f}")
+            cells.append(str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--meld", required=True, help="folder of MELD's csv files")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=[
+            BASELINE,
+            f"{BASELINE}:none",
+            "minilm-lr",
+            "minilm-lr:none",
+            "minilm-ft",
+            "bert-lstm",
+        ],
+        help=f"text models (keys of TEXT_MODELS: {sorted(TEXT_MODELS)}; "
+        "':none' for no class weighting)",
+    )
+    parser.add_argument("--cache-dir", default=None, help="feature cache folder")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    parser.add_argument(
+        "--n-jobs", type=int, default=1, help="models fitted at once (processes)"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="smoke test on a few rows")
+    parser.add_argument("--json", default=None, help="also write the rows here")
+    args = parser.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    models = list(args.models)
+    if BASELINE not in models:
+        models.insert(0, BASELINE)
+    rows = text_only_section(
+        Path(args.meld),
+        models,
+        cache_dir=args.cache_dir,
+        limit=40 if args.quick else None,
+        seed=args.seed,
+        n_jobs=args.n_jobs,
+        threads=args.threads,
+    )
+    rows = add_baseline_columns(rows)
+    print(f"default text model: {DEFAULT_TEXT_MODEL}")
+    print(format_table(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1, default=float))
+
+
+if __name__ == "__main__":
+    main()
