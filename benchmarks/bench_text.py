@@ -30,6 +30,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 from sklearn.metrics import (  # noqa: E402
     accuracy_score,
@@ -143,6 +144,120 @@ def _text_rows(name, splits, cache_dir, seed, threads):
     return rows
 
 
+def _voiced(manifest, limit, seed):
+    """A voiced manifest (``voice_texts``), or a class-stratified sample of it."""
+    from sklearn_hser.datasets import load_manifest
+
+    corpus = load_manifest(manifest)
+    if limit and limit < len(corpus):
+        corpus = corpus.sample(n=limit, random_state=seed).reset_index(drop=True)
+    return corpus
+
+
+def _with_asr_words(corpus):
+    """``corpus`` with its gold words replaced by the packaged Whisper's."""
+    from sklearn_hser.features import load_audio
+    from sklearn_hser.timeline import WhisperTranscriber
+
+    heard = WhisperTranscriber().transcribe([load_audio(a) for a in corpus["audio"]])
+    words = heard["text"].fillna("").astype(str).str.strip().to_numpy()
+    return corpus.assign(text=np.where(words == "", "...", words))
+
+
+def speech_text_section(
+    ravdess_root,
+    meld_root,
+    voiced_test,
+    *,
+    voiced_dev=None,
+    text_kind=DEFAULT_TEXT_MODEL,
+    cache_dir=None,
+    limit=None,
+    asr=False,
+    seed=0,
+):
+    """Speech, text and their combinations on two kinds of speech.
+
+    The speech model (the recommended system's) is trained on RAVDESS
+    actors 01-12; the text model (``text_kind``) on MELD's train split.
+    Every system is scored on the held-out actors 13-18 (emotion in the
+    voice, fixed neutral words), on voiced MELD test sentences (emotion in
+    the words, a calm synthetic voice), and on their union: speech-only,
+    text-only, late fusion (mean of probabilities), the paper's hierarchy
+    (neutral/emotional gate, threshold chosen by
+    :func:`~sklearn_hser.experiments.fit_system` on held-out training
+    actors) and the hierarchy whose ``speech_confidence`` is chosen on
+    held-out training actors and ``voiced_dev`` (when given). With ``asr``,
+    the voiced sentences are scored again with the packaged Whisper's words
+    in place of the gold ones.
+    """
+    from sklearn.frozen import FrozenEstimator
+
+    from sklearn_hser.baselines import LateFusionClassifier, SpeechOnlyClassifier
+    from sklearn_hser.datasets import load_ravdess
+    from sklearn_hser.experiments import (
+        RECOMMENDED_SYSTEM,
+        SYSTEMS,
+        ExperimentConfig,
+        fit_system,
+    )
+
+    ravdess = load_ravdess(ravdess_root)
+    test_actor = ravdess["actor"].astype(int) >= 13
+    train, held_out = ravdess[~test_actor], ravdess[test_actor]
+    y = train["label"].to_numpy()
+    text = fit_text_model(
+        load_text_corpus("meld", meld_root, split="train"),
+        text_kind,
+        seed,
+        cache_dir=cache_dir,
+    )
+    config = ExperimentConfig(systems=[RECOMMENDED_SYSTEM], random_state=seed)
+    speech = SYSTEMS[RECOMMENDED_SYSTEM].build(config, cache_dir)
+    paper_config = ExperimentConfig(
+        systems=[RECOMMENDED_SYSTEM], random_state=seed, gate_labels="collapsed"
+    )
+    routing = _voiced(voiced_dev, limit, seed) if voiced_dev else None
+    models = {
+        "speech-only": SpeechOnlyClassifier(speech).fit(train, y),
+        "text-only": text,
+        "late fusion": LateFusionClassifier(speech, FrozenEstimator(text)).fit(train, y),
+        "paper hierarchy": fit_system(
+            train, RECOMMENDED_SYSTEM, paper_config, cache_dir=cache_dir,
+            text_model=text,
+        )[0],
+        "hierarchy": fit_system(
+            train, RECOMMENDED_SYSTEM, config, cache_dir=cache_dir, text_model=text,
+            routing_validation=routing,
+        )[0],
+    }
+    voiced = _voiced(voiced_test, limit, seed)
+    sets = {"gold": {"RAVDESS 13-18": held_out, "voiced MELD test": voiced}}
+    if asr:
+        sets["ASR"] = {"voiced MELD test": _with_asr_words(voiced)}
+    rows = []
+    for words, data in sets.items():
+        if len(data) == 2:
+            data["union"] = pd.concat(list(data.values()), ignore_index=True)
+        for name, frame in data.items():
+            for system, model in models.items():
+                rows.append(
+                    score_row(
+                        f"speech+text ({words} words)",
+                        system,
+                        name,
+                        frame["label"].to_numpy(),
+                        model.predict(frame),
+                    )
+                )
+                print(
+                    f"  {system} on {name} ({words} words): UA {rows[-1]['UA']:.3f}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    return rows
+
+
 def add_baseline_columns(rows, baseline=BASELINE):
     """``dUA``/``xUA``: UA minus / over the baseline's UA on the same data."""
     base = {r["data"]: r["UA"] for r in rows if r["system"] == baseline}
@@ -197,6 +312,29 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="smoke test on a few rows")
     parser.add_argument("--json", default=None, help="also write the rows here")
+    parser.add_argument(
+        "--voiced-test",
+        default=None,
+        help="manifest of voiced MELD test sentences (voice_texts): adds the "
+        "speech+text rows",
+    )
+    parser.add_argument(
+        "--voiced-dev",
+        default=None,
+        help="manifest of voiced MELD dev sentences: routing validation",
+    )
+    parser.add_argument("--ravdess", default=None, help="RAVDESS folder")
+    parser.add_argument(
+        "--voiced-limit", type=int, default=None, help="sample this many voiced rows"
+    )
+    parser.add_argument(
+        "--asr", action="store_true", help="also score with Whisper's words"
+    )
+    parser.add_argument(
+        "--speech-only-section",
+        action="store_true",
+        help="skip the text-only section",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         import torch
@@ -205,16 +343,32 @@ def main(argv=None):
     models = list(args.models)
     if BASELINE not in models:
         models.insert(0, BASELINE)
-    rows = text_only_section(
-        Path(args.meld),
-        models,
-        cache_dir=args.cache_dir,
-        limit=40 if args.quick else None,
-        seed=args.seed,
-        n_jobs=args.n_jobs,
-        threads=args.threads,
-    )
-    rows = add_baseline_columns(rows)
+    rows = []
+    if not args.speech_only_section:
+        rows = text_only_section(
+            Path(args.meld),
+            models,
+            cache_dir=args.cache_dir,
+            limit=40 if args.quick else None,
+            seed=args.seed,
+            n_jobs=args.n_jobs,
+            threads=args.threads,
+        )
+        rows = add_baseline_columns(rows)
+    if args.voiced_test:
+        from sklearn_hser.datasets import shared_data_dir
+
+        ravdess = args.ravdess or shared_data_dir() / "ravdess"
+        rows += speech_text_section(
+            ravdess,
+            Path(args.meld),
+            args.voiced_test,
+            voiced_dev=args.voiced_dev,
+            cache_dir=args.cache_dir,
+            limit=args.voiced_limit,
+            asr=args.asr,
+            seed=args.seed,
+        )
     print(f"default text model: {DEFAULT_TEXT_MODEL}")
     print(format_table(rows))
     if args.json:

@@ -144,6 +144,9 @@ def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
         - ``speech_only_UA``, ``speech_only_WA``, ``speech_only_per_class``,
           ``speech_only_confusion_matrix``: the same for the speech-only
           result.
+        - ``text_only_UA``, ``text_only_WA``: the hierarchy's text model
+          alone (its most probable class for every sample); None for a flat
+          model.
         - ``routes``: ``{"emotion_branch", "text_branch", "kept_neutral"}``
           sample counts (``kept_neutral``: samples of the text branch kept
           neutral by the threshold although the text model's argmax is an
@@ -181,6 +184,7 @@ def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
             "text_branch": int(np.count_nonzero(to_text)),
             "kept_neutral": int(route["kept_neutral"].sum()),
         }
+        text_only = np.asarray(hierarchy.text_.predict(corpus))
         threshold = hierarchy.threshold
         # getattr: hierarchies saved before gate_labels existed.
         gate_labels = getattr(hierarchy, "gate_labels", "collapsed")
@@ -188,7 +192,7 @@ def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
     else:
         y_pred = np.asarray(model.predict(corpus))
         speech_only = y_pred
-        routes = threshold = gate_labels = None
+        routes = threshold = gate_labels = text_only = None
         note = (
             f"{type(model).__name__} is not a hierarchy: the speech-only result "
             "is the model's own, and there are no route counts"
@@ -204,6 +208,10 @@ def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
     }
     speech = _scores(y_true, speech_only, labels)
     result.update({f"speech_only_{key}": value for key, value in speech.items()})
+    text = {"UA": None, "WA": None}
+    if text_only is not None:
+        text = _scores(y_true, text_only, labels)
+    result.update({f"text_only_{key}": text[key] for key in ("UA", "WA")})
     result["routes"] = routes
     result["note"] = note
     return result
@@ -250,6 +258,8 @@ def format_evaluation(result: dict) -> str:
         f"{'system':<13}{_fmt(result['UA']):>7}{_fmt(result['WA']):>7}",
         f"{'speech only':<13}{_fmt(result['speech_only_UA']):>7}"
         f"{_fmt(result['speech_only_WA']):>7}",
+        f"{'text only':<13}{_fmt(result.get('text_only_UA')):>7}"
+        f"{_fmt(result.get('text_only_WA')):>7}",
         "",
     ]
     routes = result["routes"]

@@ -84,6 +84,9 @@ def test_speech_only_is_the_hierarchy_at_threshold_zero(hierarchy):
     y = test["label"]
     assert result["speech_only_UA"] == pytest.approx(balanced_accuracy_score(y, speech))
     assert result["speech_only_WA"] == pytest.approx(accuracy_score(y, speech))
+    text = hierarchy.text_.predict(test)
+    assert result["text_only_UA"] == pytest.approx(balanced_accuracy_score(y, text))
+    assert result["text_only_WA"] == pytest.approx(accuracy_score(y, text))
     assert (
         result["speech_only_confusion_matrix"]
         == confusion_matrix(y, speech, labels=result["labels"]).tolist()
@@ -134,6 +137,7 @@ def test_flat_model_is_its_own_speech_only():
     result = evaluate_model(model, train)
     assert result["kind"] == "flat" and result["routes"] is None
     assert result["speech_only_UA"] == result["UA"]
+    assert result["text_only_UA"] is None and result["text_only_WA"] is None
     assert "not a hierarchy" in result["note"]
     assert "note: Pipeline is not a hierarchy" in format_evaluation(result)
 
