@@ -935,3 +935,36 @@ def test_timeline_reports_the_probabilities_of_the_model_that_decided(tmp_path):
     assert len(texts) and (texts["decided_by"] == "speech_gate").all()
     p = texts[[f"p_{c}" for c in model.classes_]].to_numpy()
     assert (model.classes_[p.argmax(axis=1)] == texts["prediction"]).all()
+
+
+def _swap_contents_keep_times(a, b):
+    """Exchange two same-size files' bytes and put their times back."""
+    times = [(os.stat(p).st_atime_ns, os.stat(p).st_mtime_ns) for p in (a, b)]
+    data_a, data_b = a.read_bytes(), b.read_bytes()
+    a.write_bytes(data_b)
+    b.write_bytes(data_a)
+    for p, ns in zip((a, b), times):
+        os.utime(p, ns=ns)
+
+
+def test_swapped_audio_with_kept_mtimes_is_not_stale(fake_runs, tmp_path):
+    """Fault 1: runs are keyed on the audio's content, not on path, size and mtime."""
+    from sklearn_hser._fingerprint import corpus_fingerprint
+
+    corpus = _tiny_corpus(10)
+    paths = []
+    for i, wave in enumerate(corpus["audio"]):
+        paths.append(tmp_path / f"{i}.wav")
+        sf.write(paths[-1], wave, SR, subtype="PCM_16")
+    corpus["audio"] = [str(p) for p in paths]
+    out = tmp_path / "study"
+    experiments.run_experiment(corpus, _config(), out, log=lambda m: None)
+    before = corpus_fingerprint(corpus)
+    assert corpus_fingerprint(corpus) == before  # unchanged files: same key
+    first = min(experiments.split_indices(corpus, _config())["sd"][0])
+    a, b = paths[first], paths[first + 1]
+    assert a.stat().st_size == b.stat().st_size
+    _swap_contents_keep_times(a, b)
+    assert corpus_fingerprint(corpus) != before
+    experiments.run_experiment(corpus, _config(), out, log=lambda m: None)
+    assert len(fake_runs) == 2  # the run was done again, not read back
