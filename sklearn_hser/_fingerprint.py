@@ -131,3 +131,31 @@ def _audio_identity(item):
             return f"{item}|missing"
         return f"file|{_FILE_DIGESTS[key]}"
     return item
+
+
+def audio_digests(corpus) -> list:
+    """One short content digest per recording of a corpus frame.
+
+    What ``hser fit`` stores beside a model (``train_audio``) so that
+    ``hser evaluate`` can say when the corpus it scores holds recordings the
+    model was trained on. Content, not names: a copy of a training file
+    under another name still counts.
+
+    Parameters
+    ----------
+    corpus : pandas.DataFrame
+        A corpus frame with an ``audio`` column (paths or arrays).
+
+    Returns
+    -------
+    list of str
+        16 hex characters per row, in row order.
+    """
+    out = []
+    for item in corpus["audio"]:
+        identity = _audio_identity(item)
+        if isinstance(identity, str) and identity.startswith("file|"):
+            out.append(identity[5:21])
+        else:  # an in-memory waveform (or a missing file)
+            out.append(data_fingerprint(identity)[:16])
+    return out

@@ -207,7 +207,7 @@ def run_evaluate(args) -> int:
 
     corpus = load_corpus(args.corpus, args.root)
     try:
-        model, _ = load_model(args.model, trusted=args.trust)
+        model, info = load_model(args.model, trusted=args.trust)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     try:
@@ -215,19 +215,47 @@ def run_evaluate(args) -> int:
     except ValueError as exc:
         raise UsageError(f"cannot evaluate on {args.corpus}: {exc}") from exc
     result["corpus"] = args.corpus
+    result["training_overlap"] = _training_overlap(info, corpus)
+    if result["training_overlap"]:
+        print(
+            f"hser: warning: {result['training_overlap']} of {len(corpus)} "
+            f"recordings of {args.corpus} were in {args.model}'s training data: "
+            "these scores are not held-out",
+            file=sys.stderr,
+        )
     if args.json:
         # strict JSON: evaluate_model gives None, never NaN, for undefined values
         print(json.dumps(result, allow_nan=False))
     else:
         print(f"corpus: {args.corpus}")
+        if result["training_overlap"] is not None:
+            print(
+                f"recordings also in the training data: "
+                f"{result['training_overlap']} of {len(corpus)}"
+            )
         print(format_evaluation(result))
     return 0
+
+
+def _training_overlap(info, corpus):
+    """How many of ``corpus``'s recordings the saved model was trained on.
+
+    None when the model file does not record its training audio (models not
+    saved by ``hser fit``, or saved before it did).
+    """
+    from ._fingerprint import audio_digests
+
+    trained = info["metadata"].get("train_audio")
+    if not isinstance(trained, list):
+        return None
+    trained = set(trained)
+    return sum(d in trained for d in audio_digests(corpus))
 
 
 def run_fit(args) -> int:
     """Fit one hierarchical system on a whole corpus and save it."""
     from ._atomic import exclusive_lock
-    from ._fingerprint import corpus_fingerprint
+    from ._fingerprint import audio_digests, corpus_fingerprint
     from .experiments import SYSTEMS, ExperimentConfig, fit_system, missing_checkpoint
     from .persistence import _saved_fit_key, save_model
 
@@ -299,6 +327,7 @@ def run_fit(args) -> int:
             speech_encoder=system.encoder,
             corpus=args.corpus,
             fit_key=fit_key,
+            train_audio=audio_digests(corpus),  # for hser evaluate's overlap note
             **info,
         )
     print(f"Saved to {path}")

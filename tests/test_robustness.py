@@ -968,3 +968,74 @@ def test_swapped_audio_with_kept_mtimes_is_not_stale(fake_runs, tmp_path):
     assert corpus_fingerprint(corpus) != before
     experiments.run_experiment(corpus, _config(), out, log=lambda m: None)
     assert len(fake_runs) == 2  # the run was done again, not read back
+
+
+def test_report_files_are_atomic_on_a_full_disk(tmp_path, monkeypatch, capsys):
+    """Fault 9: a full disk leaves each report file whole (earlier or absent)."""
+    from matplotlib.figure import Figure
+
+    from sklearn_hser.report import write_report
+
+    paths = write_report({}, tmp_path, versions={})
+    before = _snapshot(tmp_path)
+
+    def disk_full(self, f, *args, **kwargs):
+        f.write(b"\x89PNG half a figure")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_report({}, tmp_path, versions={})
+    assert _snapshot(tmp_path) == before  # no torn figure, no temporary file
+    assert paths["fig3"].read_bytes().startswith(b"\x89PNG\r\n")
+
+
+def test_timeline_csv_floats_are_rounded(tmp_path):
+    from sklearn_hser.timeline import write_timeline
+
+    table = pd.DataFrame(
+        {
+            "segment": [1],
+            "cue": ["1"],
+            "start": [0.1 + 0.2],
+            "end": [1 / 3],
+            "text": ["hi"],
+            "text_source": ["transcript"],
+            "asr_confidence": [np.nan],
+            "speech_gate": ["neutral"],
+            "branch": ["text"],
+            "decided_by": ["text"],
+            "prediction": ["happy"],
+            **{f"p_{c}": [1 / 7] for c in sorted(LABELS)},
+            "note": [""],
+        }
+    )
+    paths = write_timeline(table, tmp_path)
+    line = paths["csv"].read_text().splitlines()[1]
+    assert ",0.3,0.333,hi," in line and "0.1429" in line and "0.142857" not in line
+
+
+def test_evaluate_says_when_the_corpus_overlaps_the_training_data(
+    tmp_path, monkeypatch, capsys
+):
+    """UA 1.000 on the training speakers is not reported without a word."""
+    from sklearn_hser import cli
+    from sklearn_hser._fingerprint import audio_digests
+
+    train, other = _tiny_corpus(2, seed=0), _tiny_corpus(2, seed=50)
+    model = _tiny_model()  # fitted on _tiny_corpus(2, seed=0)
+    save_model(model, tmp_path / "m.joblib", train_audio=audio_digests(train))
+    mixed = pd.concat([train.head(3), other]).reset_index(drop=True)
+    monkeypatch.setattr(cli, "load_corpus", lambda name, root: mixed)
+    assert main(["evaluate", str(tmp_path / "m.joblib"), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["training_overlap"] == 3
+    assert captured.err.strip() == (
+        f"hser: warning: 3 of {len(mixed)} recordings of demo were in "
+        f"{tmp_path / 'm.joblib'}'s training data: these scores are not held-out"
+    )
+    monkeypatch.setattr(cli, "load_corpus", lambda name, root: other)
+    assert main(["evaluate", str(tmp_path / "m.joblib")]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert f"recordings also in the training data: 0 of {len(other)}" in captured.out
