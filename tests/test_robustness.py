@@ -1039,3 +1039,29 @@ def test_evaluate_says_when_the_corpus_overlaps_the_training_data(
     captured = capsys.readouterr()
     assert captured.err == ""
     assert f"recordings also in the training data: 0 of {len(other)}" in captured.out
+
+
+def test_asr_segments_left_empty_are_transcribed_again(monkeypatch):
+    """Whisper may stop after a clip's first sentence: the rest get a second pass."""
+    from sklearn_hser.timeline import asr
+
+    calls = []
+
+    def group(self, pipeline, waveforms):
+        calls.append(len(waveforms))
+        first = len(calls) == 1
+        return [
+            {
+                "text": "" if first and i >= 2 else f"words {len(w)}",
+                "asr_confidence": 0.9,
+                "language": "en",
+            }
+            for i, w in enumerate(waveforms)
+        ]
+
+    monkeypatch.setattr(asr.WhisperTranscriber, "_pipeline", lambda self: None)
+    monkeypatch.setattr(asr.WhisperTranscriber, "_transcribe_group", group)
+    waves = [np.zeros(n, dtype=np.float32) for n in (100, 200, 300, 400)]
+    heard = asr.WhisperTranscriber().transcribe(waves)
+    assert calls == [4, 2]  # only the two empty segments again
+    assert list(heard["text"]) == ["words 100", "words 200", "words 300", "words 400"]
