@@ -480,7 +480,7 @@ def run_predict(args) -> int:
     for column in labels:
         out[column] = np.nan
     if len(rows):
-        X = classified[["audio", "text"]]
+        X = classified.drop(columns=["note"])  # every column the CSV gave
         try:
             route, proba = _route_and_proba(model, X)
         except (TypeError, ValueError) as exc:

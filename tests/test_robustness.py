@@ -1065,3 +1065,15 @@ def test_asr_segments_left_empty_are_transcribed_again(monkeypatch):
     heard = asr.WhisperTranscriber().transcribe(waves)
     assert calls == [4, 2]  # only the two empty segments again
     assert list(heard["text"]) == ["words 100", "words 200", "words 300", "words 400"]
+
+
+def test_cache_listing_needs_no_write_access(tmp_path, monkeypatch, capsys):
+    """Fault 10: a cache one may not write is still listed; --clear says why not."""
+    from sklearn_hser import _cli_args
+
+    monkeypatch.setattr(_cli_args.os, "access", lambda path, mode: False)
+    assert main(["cache", str(tmp_path)]) == 0
+    assert f"{tmp_path}: 0 entries" in capsys.readouterr().out
+    assert main(["cache", str(tmp_path), "--clear"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hser: error: cannot clear") and "not writable" in err
