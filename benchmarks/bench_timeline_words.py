@@ -38,6 +38,11 @@ def _words(text: str) -> list:
     return re.findall(r"[a-z']+", text.lower())
 
 
+def _sentence(path) -> list:
+    """The words said in a RAVDESS file (its statement, field 5 of the name)."""
+    return SENTENCES[Path(path).name.split("-")[4]].split()
+
+
 def one_recording(files, min_pause: float) -> dict:
     from sklearn_hser.features import load_audio
     from sklearn_hser.features.audio import SAMPLING_RATE
@@ -74,7 +79,7 @@ def one_recording(files, min_pause: float) -> dict:
         "seconds of audio": round(float(bounds[-1]), 1),
         "files": len(files),
         "segments": len(segments),
-        "words said": sum(len(SENTENCES[Path(f).name.split("-")[4]].split()) for f in files),
+        "words said": sum(len(_sentence(f)) for f in files),
         "lost": lost,
         "foreign": foreign,
         "split files": split,
@@ -90,7 +95,9 @@ def main(argv=None) -> None:
     parser.add_argument("--min-pause", type=float, default=0.3)
     args = parser.parse_args(argv)
     every = sorted(
-        str(p) for p in Path(args.root).glob("Actor_*/*") if p.suffix in (".wav", ".flac")
+        str(p)
+        for p in Path(args.root).glob("Actor_*/*")
+        if p.suffix in (".wav", ".flac")
     )
     for seed in args.seeds:
         files = list(every)
