@@ -85,7 +85,7 @@ def checkpoint_dir(text: str) -> str:
 
 def output_dir(text: str) -> str:
     """A folder to write into: existing, or creatable, and not a file."""
-    path = Path(text).expanduser()
+    path = _usable_name(text)
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} exists and is not a directory")
     _check_writable(path if path.exists() else path.parent, text)
@@ -94,7 +94,7 @@ def output_dir(text: str) -> str:
 
 def output_file(text: str) -> str:
     """A file to write: a new name, or an existing file (replaced at the end)."""
-    path = Path(text).expanduser()
+    path = _usable_name(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a directory, not a file name")
     _check_writable(path.parent, text)
@@ -103,12 +103,31 @@ def output_file(text: str) -> str:
 
 def existing_file(text: str) -> str:
     """A file that exists (an input)."""
-    path = Path(text)
+    path = _usable_name(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a directory, not a file")
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"{text}: no such file")
     return text
+
+
+def readable_dir(text: str) -> str:
+    """A folder to read (it may be read-only), or a name not yet used."""
+    path = _usable_name(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} exists and is not a directory")
+    return str(path)
+
+
+def _usable_name(text: str) -> Path:
+    """``text`` as a path the file system accepts (each name short enough)."""
+    path = Path(text).expanduser()
+    try:
+        path.exists()
+    except OSError as exc:  # e.g. "File name too long"
+        shown = text if len(text) <= 60 else f"{text[:28]}...{text[-28:]}"
+        raise argparse.ArgumentTypeError(f"{shown}: {exc.strerror}") from None
+    return path
 
 
 def _int(text: str) -> int:

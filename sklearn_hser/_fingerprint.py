@@ -80,9 +80,12 @@ def corpus_fingerprint(corpus) -> str:
     """Return a digest of a corpus frame's identity, for keying study runs.
 
     Every column counts (ids, transcripts, labels, speakers, ...). Audio
-    given as file paths counts by path, size and modification time rather
-    than by content, so that keying a large corpus costs one ``stat`` per
-    file; audio given as arrays counts by content.
+    counts by content: a file by a digest of its bytes (read once per
+    process while its size, modification and change times stay the same),
+    an array by its samples. Replacing a file's contents, even with the same
+    size and modification time, gives another digest; moving the corpus
+    elsewhere does not. Hashing reads every file once: about 0.13 s for
+    RAVDESS's 504 FLAC files (18 MB) here.
 
     Parameters
     ----------
@@ -101,13 +104,58 @@ def corpus_fingerprint(corpus) -> str:
     return data_fingerprint(frame)
 
 
+#: Content digests of audio files read in this process, by their ``stat``:
+#: a file rewritten in place changes its change time (``st_ctime_ns``), which
+#: no user tool can set back, so a stale digest is never reused.
+_FILE_DIGESTS: dict = {}
+
+
 def _audio_identity(item):
     import os
 
     if isinstance(item, (str, os.PathLike)):
         try:
             stat = os.stat(item)
+            key = (
+                os.path.abspath(item),
+                stat.st_dev,
+                stat.st_ino,
+                stat.st_size,
+                stat.st_mtime_ns,
+                stat.st_ctime_ns,
+            )
+            if key not in _FILE_DIGESTS:
+                with open(item, "rb") as f:
+                    _FILE_DIGESTS[key] = hashlib.file_digest(f, "sha256").hexdigest()
         except OSError:
             return f"{item}|missing"
-        return f"{os.path.abspath(item)}|{stat.st_size}|{stat.st_mtime_ns}"
+        return f"file|{_FILE_DIGESTS[key]}"
     return item
+
+
+def audio_digests(corpus) -> list:
+    """One short content digest per recording of a corpus frame.
+
+    What ``hser fit`` stores beside a model (``train_audio``) so that
+    ``hser evaluate`` can say when the corpus it scores holds recordings the
+    model was trained on. Content, not names: a copy of a training file
+    under another name still counts.
+
+    Parameters
+    ----------
+    corpus : pandas.DataFrame
+        A corpus frame with an ``audio`` column (paths or arrays).
+
+    Returns
+    -------
+    list of str
+        16 hex characters per row, in row order.
+    """
+    out = []
+    for item in corpus["audio"]:
+        identity = _audio_identity(item)
+        if isinstance(identity, str) and identity.startswith("file|"):
+            out.append(identity[5:21])
+        else:  # an in-memory waveform (or a missing file)
+            out.append(data_fingerprint(identity)[:16])
+    return out

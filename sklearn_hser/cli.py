@@ -384,7 +384,7 @@ def run_evaluate(args) -> int:
 
     corpus = load_corpus(args.corpus, args.root)
     try:
-        model, _ = load_model(args.model, trusted=args.trust)
+        model, info = load_model(args.model, trusted=args.trust)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     try:
@@ -392,19 +392,47 @@ def run_evaluate(args) -> int:
     except ValueError as exc:
         raise UsageError(f"cannot evaluate on {args.corpus}: {exc}") from exc
     result["corpus"] = args.corpus
+    result["training_overlap"] = _training_overlap(info, corpus)
+    if result["training_overlap"]:
+        print(
+            f"hser: warning: {result['training_overlap']} of {len(corpus)} "
+            f"recordings of {args.corpus} were in {args.model}'s training data: "
+            "these scores are not held-out",
+            file=sys.stderr,
+        )
     if args.json:
         # strict JSON: evaluate_model gives None, never NaN, for undefined values
         print(json.dumps(result, allow_nan=False))
     else:
         print(f"corpus: {args.corpus}")
+        if result["training_overlap"] is not None:
+            print(
+                f"recordings also in the training data: "
+                f"{result['training_overlap']} of {len(corpus)}"
+            )
         print(format_evaluation(result))
     return 0
+
+
+def _training_overlap(info, corpus):
+    """How many of ``corpus``'s recordings the saved model was trained on.
+
+    None when the model file does not record its training audio (models not
+    saved by ``hser fit``, or saved before it did).
+    """
+    from ._fingerprint import audio_digests
+
+    trained = info["metadata"].get("train_audio")
+    if not isinstance(trained, list):
+        return None
+    trained = set(trained)
+    return sum(d in trained for d in audio_digests(corpus))
 
 
 def run_fit(args) -> int:
     """Fit one hierarchical system on a whole corpus and save it."""
     from ._atomic import exclusive_lock
-    from ._fingerprint import corpus_fingerprint
+    from ._fingerprint import audio_digests, corpus_fingerprint
     from .experiments import SYSTEMS, ExperimentConfig, fit_system, missing_checkpoint
     from .persistence import _saved_fit_key, save_model
 
@@ -512,6 +540,7 @@ def run_fit(args) -> int:
             speech_encoder=system.encoder,
             corpus=config.corpus,
             fit_key=fit_key,
+            train_audio=audio_digests(corpus),  # for hser evaluate's overlap note
             **info,
         )
     print(f"Saved to {path}")
@@ -534,12 +563,36 @@ def _load_text_corpus(args):
         ) from exc
 
 
+def _short_name(path, width: int = 120) -> str:
+    """A path for a one-line message: long names are cut in the middle."""
+    text = str(path)
+    if len(text) <= width:
+        return text
+    half = (width - 3) // 2
+    return f"{text[:half]}...{text[-half:]}"
+
+
+def _is_file(path) -> bool:
+    """``Path(path).is_file()``, with a bad name (too long, ...) as a UsageError."""
+    try:
+        return Path(path).is_file()
+    except OSError as exc:
+        raise UsageError(f"{_short_name(path)}: {exc.strerror or exc}") from None
+
+
 def _prediction_inputs(args):
     import pandas as pd
 
     if args.csv:
+        if args.audio or args.text:
+            given = "audio files" if args.audio else "--text"
+            raise UsageError(
+                f"give audio files (with --text) or --csv, not both: --csv "
+                f"{args.csv} and {given} on the command line"
+            )
         try:
-            table = pd.read_csv(args.csv, keep_default_na=False)
+            # Every cell as text: an 'audio' of 1 is the file named "1".
+            table = pd.read_csv(args.csv, keep_default_na=False, dtype=str)
         except (OSError, ValueError) as exc:
             raise UsageError(f"--csv {args.csv}: {exc}") from exc
         if "audio" not in table.columns:
@@ -560,13 +613,31 @@ def _prediction_inputs(args):
             table["text"] = args.text
     if "text" not in table.columns:
         table["text"] = ""
-    missing = [p for p in table["audio"] if not Path(p).is_file()]
+    missing = [p for p in table["audio"] if not _is_file(p)]
     if missing:
-        raise UsageError(f"audio file not found: {missing[0]}")
+        raise UsageError(f"audio file not found: {_short_name(missing[0])}")
+    table["note"] = [_too_short(p) for p in table["audio"]]
     table["text_source"] = "given"
     if not getattr(args, "no_asr", False) and (table["text"] == "").any():
         _recognise_missing_text(table)
+    # An empty transcript was not given: say so, as the timeline does.
+    table.loc[table["text"].str.strip() == "", "text_source"] = "none"
     return table
+
+
+def _too_short(path) -> str:
+    """The note of a recording under :data:`MIN_DURATION`, else ``""``."""
+    import soundfile as sf
+
+    from .timeline.timeline import MIN_DURATION
+
+    try:
+        duration = sf.info(str(path)).duration
+    except Exception:  # unreadable: the feature step names the file
+        return ""
+    if duration < MIN_DURATION:
+        return f"shorter than {MIN_DURATION:g} s: not classified"
+    return ""
 
 
 def _recognise_missing_text(table) -> None:
@@ -576,11 +647,34 @@ def _recognise_missing_text(table) -> None:
 
     if not asr_available():
         return
-    empty = table.index[table["text"] == ""]
+    empty = table.index[(table["text"] == "") & (table["note"] == "")]
+    if not len(empty):
+        return
     waves = [load_audio(p) for p in table.loc[empty, "audio"]]
     heard = WhisperTranscriber().transcribe(waves)
     table.loc[empty, "text"] = heard["text"].to_numpy()
     table.loc[empty, "text_source"] = "asr"
+
+
+def _route_and_proba(model, X):
+    """Route and probabilities of any fitted classifier (see route_and_proba).
+
+    A model without ``route`` (a pipeline saved with ``save_model``) is one
+    flat model: its ``predict`` decides every sample.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from .hierarchy import route_and_proba
+
+    if hasattr(model, "route"):
+        return route_and_proba(model, X)
+    prediction = np.asarray(model.predict(X))
+    route = pd.DataFrame(
+        {"branch": "flat", "kept_neutral": False, "prediction": prediction}
+    )
+    proba = model.predict_proba(X) if hasattr(model, "predict_proba") else None
+    return route, proba
 
 
 def run_predict(args) -> int:
@@ -589,7 +683,7 @@ def run_predict(args) -> int:
 
     import numpy as np
 
-    from .hierarchy import route_and_proba
+    from ._deciding import deciding_proba
     from .persistence import load_model
 
     # The inputs first: a typo must not wait for the model to load.
@@ -598,27 +692,56 @@ def run_predict(args) -> int:
         model, info = load_model(args.model, trusted=args.trust)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    if (table["text"] == "").any():
+    rows = np.flatnonzero(table["note"] == "")
+    classified = table.iloc[rows].reset_index(drop=True)
+    if (classified["text"] == "").any():
         print(
             "note: samples without a transcript reach the text branch with an "
             "empty one",
             file=sys.stderr,
         )
-    route, proba = route_and_proba(model, table)
     out = table[["audio", "text", "text_source"]].copy()
-    out["prediction"] = route["prediction"].to_numpy()
-    out["branch"] = route["branch"].to_numpy()
-    out["kept_neutral"] = route["kept_neutral"].to_numpy()
-    if proba is not None:
-        for j, label in enumerate(model.classes_):
-            out[f"p_{label}"] = np.round(proba[:, j], 4)
+    out["prediction"] = ""
+    out["branch"] = ""
+    out["decided_by"] = ""
+    out["kept_neutral"] = False
+    labels = [f"p_{label}" for label in model.classes_]
+    for column in labels:
+        out[column] = np.nan
+    if len(rows):
+        X = classified.drop(columns=["note"])  # every column the CSV gave
+        try:
+            route, proba = _route_and_proba(model, X)
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, _audio_error()):
+                raise
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UsageError(
+                f"the model in {args.model} cannot label these recordings: {first}"
+            ) from exc
+        decided_by, proba = deciding_proba(model, X, route, proba)
+        out.loc[rows, "prediction"] = route["prediction"].to_numpy()
+        out.loc[rows, "branch"] = route["branch"].to_numpy()
+        out.loc[rows, "decided_by"] = decided_by
+        out.loc[rows, "kept_neutral"] = route["kept_neutral"].to_numpy(dtype=bool)
+        if proba is not None:
+            out.loc[rows, labels] = np.round(proba, 4)
+    out["note"] = table["note"].to_numpy()
     if args.json:
-        print(json.dumps(out.to_dict(orient="records"), indent=1))
+        # Strict JSON: a probability that was not computed is null, not NaN.
+        records = out.astype(object).where(out.notna(), None).to_dict(orient="records")
+        print(json.dumps(records, indent=1, allow_nan=False))
     else:
         system = info["metadata"].get("system", "?")
         print(f"model: {system} (sklearn-hser {info['version']})")
         print(out.to_string(index=False))
     return 0
+
+
+def _audio_error():
+    from .features import AudioInputError
+
+    return AudioInputError
 
 
 def run_timeline(args) -> int:
@@ -705,6 +828,10 @@ def run_cache(args) -> int:
     from .features import cache_info, clear_cache
 
     if args.clear:
+        try:  # deleting needs write access; listing does not
+            check.output_dir(args.directory)
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"cannot clear {exc}") from None
         print(f"Deleted {clear_cache(args.directory)} entries from {args.directory}")
         return 0
     info = cache_info(args.directory)
@@ -1024,7 +1151,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     cache = add_command("cache", "show the size of a feature cache, or clear it")
     cache.add_argument(
-        "directory", nargs="?", default=".hser-cache", help="cache folder", **out_dir
+        "directory",
+        nargs="?",
+        default=".hser-cache",
+        type=check.readable_dir,
+        help="cache folder",
     )
     cache.add_argument("--clear", action="store_true", help="delete every entry")
     cache.set_defaults(run=run_cache)
@@ -1098,6 +1229,7 @@ def main(argv=None) -> int:
     warmup = None
     try:
         check_installed(args)  # before anything is read or written
+        _check_environment()
         if "librosa" in required_modules(args)[1]:
             from .features._warmup import start_librosa_warmup
 
@@ -1109,6 +1241,9 @@ def main(argv=None) -> int:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"hser: error: {message}", file=sys.stderr)
         return 2
+    except OSError as exc:  # disk full, no permission, a name too long, ...
+        print(f"hser: error: {_os_error(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"\nhser: {_interrupted(args)}", file=sys.stderr)
         return 130
@@ -1118,6 +1253,24 @@ def main(argv=None) -> int:
         logger.removeHandler(handler)
         logger.propagate = True
         logger.setLevel(logging.NOTSET)
+
+
+def _check_environment() -> None:
+    """Environment variables the command reads, checked before any work."""
+    from .features._cache import _max_bytes
+
+    try:
+        _max_bytes()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _os_error(exc: OSError) -> str:
+    """One line for an error of the file system: what failed, on which file."""
+    reason = exc.strerror or str(exc).splitlines()[0] or type(exc).__name__
+    names = [n for n in (exc.filename, exc.filename2) if n is not None]
+    where = " -> ".join(_short_name(n) for n in names)
+    return f"{where}: {reason}" if where else reason
 
 
 def _interrupted(args) -> str:

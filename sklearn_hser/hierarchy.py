@@ -322,6 +322,12 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         self._check_text_method()
         X = _indexable(X)
         y = column_or_1d(y, warn=True)
+        missing = pd.isna(y)
+        if missing.any():  # as scikit-learn's own estimators say it
+            raise ValueError(
+                f"Input y contains NaN: {int(missing.sum())} missing label(s), "
+                f"the first at position {int(np.flatnonzero(missing)[0])}."
+            )
         check_classification_targets(y)
         if len(y) != _num_samples(X):
             raise ValueError(

@@ -111,13 +111,20 @@ def load_model(path, *, trusted: bool = False):
         If the file was saved by another sklearn-hser version.
     """
     from sklearn.base import BaseEstimator
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
 
     from . import __version__
     from ._safe_pickle import UnsafeModelError, load_restricted
 
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"model file {str(path)!r} not found")
+    try:
+        if path.is_dir():
+            raise ValueError(f"{str(path)!r} is a folder, not a model file")
+        if not path.is_file():
+            raise ValueError(f"model file {str(path)!r} not found")
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise ValueError(f"model file {str(path)[:60]!r}...: {exc.strerror}") from None
     try:
         envelope = joblib.load(path) if trusted else load_restricted(path)
     except UnsafeModelError as exc:
@@ -140,6 +147,13 @@ def load_model(path, *, trusted: bool = False):
             f"{str(path)!r} holds a {type(envelope['model']).__name__}, "
             "not a fitted estimator"
         )
+    try:
+        check_is_fitted(envelope["model"])
+    except NotFittedError:
+        raise ValueError(
+            f"{str(path)!r} holds an unfitted {type(envelope['model']).__name__}, "
+            "not a fitted estimator"
+        ) from None
     if envelope["version"] != __version__:
         warnings.warn(
             f"{path} was saved by sklearn-hser {envelope['version']} and is loaded "

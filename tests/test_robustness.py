@@ -662,3 +662,513 @@ def test_missing_library_table(ws, argv, absent, message, capsys, monkeypatch):
     assert message in err
     # nothing written, not even an empty folder or a lock file
     assert (_snapshot(ws), sorted(p for p in ws.rglob("*") if p.is_dir())) == before
+
+
+# -- issue 23: the faults a new user met, and honest outputs ---------------
+# One block, kept together: a fixture of further bad inputs, its table rows,
+# and focused tests where a row of the table cannot show the promise.
+
+LONG = "n" * 300  # longer than any file system's limit on one name
+
+
+def _write_flac_cut_in_half(path):
+    rng = np.random.default_rng(0)
+    wave = (tone(3.0) * (1 + 0.1 * rng.normal(size=3 * SR))).astype("float32")
+    sf.write(path.with_suffix(".full.flac"), wave, SR)
+    data = path.with_suffix(".full.flac").read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # the header says 3 s
+
+
+@pytest.fixture(scope="module")
+def ws23(tmp_path_factory):
+    """A folder with an earlier model and the inputs of issue 23's faults."""
+    from sklearn.base import clone
+
+    ws = tmp_path_factory.mktemp("ws23")
+    model = _tiny_model()
+    save_model(model, ws / "model.joblib", system="tiny")
+    sf.write(ws / "good.wav", tone(0.5), SR, subtype="PCM_16")
+    (ws / "numbers.csv").write_text("audio,text\n1,42\n")
+    _write_flac_cut_in_half(ws / "cut.flac")
+    (ws / "empty.srt").write_text("")
+    (ws / "cue.srt").write_text("1\n00:00:00,000 --> 00:00:03,000\nhello\n")
+    (ws / "amodel").mkdir()
+    envelope = joblib.load(ws / "model.joblib")
+    joblib.dump({**envelope, "model": clone(model)}, ws / "unfitted.joblib")
+    (ws / "latin1.csv").write_bytes(
+        "audio,label\nclips/a.wav,neutral\nclips/\xe9.wav,sad\n".encode("latin-1")
+    )
+    return ws
+
+
+def _timeline(*args):
+    return ["timeline", "{ws}/model.joblib", *args]
+
+
+#: (row id, argv with {ws} for ws23, part of the expected message)
+BAD_INPUT_ISSUE_23 = [
+    # fault 2: audio files and --csv: one of them would be silently ignored
+    (
+        "predict-audio-and-csv",
+        _predict("{ws}/good.wav", "--csv", "{ws}/numbers.csv"),
+        "not both",
+    ),
+    # fault 3: numeric cells are names and words, not numbers
+    ("csv-numeric-cells", _predict("--csv", "{ws}/numbers.csv"), "not found: "),
+    # fault 4: an unfitted estimator in a valid envelope
+    ("model-unfitted", _model_file("unfitted.joblib"), "holds an unfitted"),
+    # fault 7: a FLAC whose header is whole but whose frames are cut off
+    (
+        "timeline-truncated-flac",
+        _timeline("{ws}/cut.flac", "--transcript", "{ws}/cue.srt", "--out", "{ws}/t"),
+        "cut.flac",
+    ),
+    # fault 8: names longer than the file system takes
+    ("predict-long-audio-name", _predict("{ws}/" + LONG + ".wav"), "too long"),
+    ("fit-long-out", ["fit", "--out", "{ws}/" + LONG + ".joblib"], "too long"),
+    ("timeline-long-out", _timeline("{ws}/good.wav", "--out", "{ws}/" + LONG), "long"),
+    ("features-long-out", ["features", "--out", "{ws}/" + LONG], "too long"),
+    ("timeline-long-recording", _timeline("{ws}/" + LONG + ".wav"), "too long"),
+    # fault 14: wording
+    ("model-is-a-folder", _model_file("amodel"), "is a folder, not a model file"),
+    (
+        "manifest-not-utf8",
+        ["fit", "--corpus", "manifest", "--root", "{ws}/latin1.csv"],
+        "line 3 is not UTF-8",
+    ),
+    (
+        "transcript-empty",
+        _timeline("{ws}/good.wav", "--transcript", "{ws}/empty.srt", "--out", "{ws}/t"),
+        "empty.srt: the transcript has no cues",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [row[1:] for row in BAD_INPUT_ISSUE_23],
+    ids=[row[0] for row in BAD_INPUT_ISSUE_23],
+)
+def test_bad_input_table_issue_23(ws23, argv, message, capsys, monkeypatch):
+    monkeypatch.chdir(ws23)
+    before = _snapshot(ws23)
+    assert main([a.replace("{ws}", str(ws23)) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hser: error: "), err
+    assert "\n" not in err and "Traceback" not in err
+    assert message in err
+    assert _snapshot(ws23) == before
+
+
+@pytest.mark.parametrize("argv", [["cache", "{ws}"], ["features"], ["fit"]])
+def test_bad_cache_limit_is_one_line_before_work(ws23, argv, capsys, monkeypatch):
+    """Fault 11: HSER_CACHE_MAX_BYTES is read before anything is loaded."""
+    monkeypatch.chdir(ws23)
+    monkeypatch.setenv("HSER_CACHE_MAX_BYTES", "abc")
+    before = _snapshot(ws23)
+    folders = sorted(p.name for p in ws23.iterdir())
+    assert main([a.replace("{ws}", str(ws23)) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "hser: error: HSER_CACHE_MAX_BYTES must be a whole number of bytes; "
+        "got 'abc'"
+    )
+    assert _snapshot(ws23) == before
+    assert sorted(p.name for p in ws23.iterdir()) == folders  # no empty --out
+
+
+def test_table_of_issue_23_is_its_own_kinds():
+    ids = [row[0] for row in BAD_INPUT_ISSUE_23]
+    assert len(set(ids)) == len(ids)
+    assert not set(ids) & {row[0] for row in BAD_INPUT}
+
+
+def _predict_json(ws, *args, capsys):
+    capsys.readouterr()
+    assert main(["predict", *args, "--json", "--no-asr"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _fitted_tiny(**params):
+    from sklearn.base import clone
+
+    model = _tiny_model()
+    model = clone(model).set_params(**params)
+    corpus = _tiny_corpus()
+    return model.fit(corpus, corpus["label"])
+
+
+@pytest.mark.parametrize("gate_labels", ["all", "collapsed"])
+def test_predict_reports_the_probabilities_of_the_model_that_decided(
+    tmp_path, capsys, gate_labels
+):
+    """At threshold 0 the text model never decides: its probabilities are not shown."""
+    model = _fitted_tiny(threshold=0.0, gate_labels=gate_labels)
+    save_model(model, tmp_path / "m.joblib")
+    corpus = _tiny_corpus(2, seed=7)
+    for i, wave in enumerate(corpus["audio"]):
+        sf.write(tmp_path / f"{i}.wav", wave, SR, subtype="FLOAT")
+    files = [str(tmp_path / f"{i}.wav") for i in range(len(corpus))]
+    rows = _predict_json(tmp_path, str(tmp_path / "m.joblib"), *files, capsys=capsys)
+    texts = [r for r in rows if r["branch"] == "text"]
+    assert texts, "the tiny gate routes some samples to the text branch"
+    gate = model.speech_gate_
+    X_gate = corpus
+    if model.speech_features_ is not None:
+        X_gate = model.speech_features_.transform(corpus)
+    gate_proba = gate.predict_proba(X_gate)
+    for i, row in enumerate(rows):
+        if row["branch"] != "text":
+            assert row["decided_by"] == "speech_emotion"
+            continue
+        assert row["decided_by"] == "speech_gate" and row["prediction"] == "neutral"
+        neutral = list(gate.classes_).index("neutral")
+        assert row["p_neutral"] == pytest.approx(gate_proba[i, neutral], abs=1e-4)
+        others = [row[f"p_{c}"] for c in ("angry", "happy", "sad")]
+        if gate_labels == "all":  # the gate's own four classes: neutral on top
+            assert max(others) <= row["p_neutral"]
+        else:  # neutral vs emotional: no probability of each emotion
+            assert others == [None, None, None]
+
+
+def test_predict_text_model_decides_without_threshold(ws23, capsys):
+    model, _ = load_model(ws23 / "model.joblib")
+    model.set_params(threshold=None)
+    save_model(model, ws23 / "none.joblib")
+    try:
+        rows = _predict_json(
+            ws23, str(ws23 / "none.joblib"), str(ws23 / "good.wav"), capsys=capsys
+        )
+    finally:
+        (ws23 / "none.joblib").unlink()
+    (row,) = rows
+    expected = "text" if row["branch"] == "text" else "speech_emotion"
+    assert row["decided_by"] == expected
+    probs = {c: row[f"p_{c}"] for c in LABELS}
+    assert max(probs, key=probs.get) == row["prediction"]
+
+
+def test_predict_no_asr_empty_text_is_not_given(ws23, capsys):
+    (row,) = _predict_json(
+        ws23, str(ws23 / "model.joblib"), str(ws23 / "good.wav"), capsys=capsys
+    )
+    assert row["text"] == "" and row["text_source"] == "none"
+    (row,) = _predict_json(
+        ws23,
+        str(ws23 / "model.joblib"),
+        str(ws23 / "good.wav"),
+        "--text",
+        "hello there",
+        capsys=capsys,
+    )
+    assert row["text_source"] == "given"
+
+
+def test_predict_csv_cells_are_text(ws23, tmp_path, capsys):
+    """Fault 3: a transcript of 42 is the word '42', not a number."""
+    sf.write(tmp_path / "1", tone(0.5), SR, format="WAV", subtype="PCM_16")
+    (tmp_path / "t.csv").write_text("audio,text\n1,42\n")
+    (row,) = _predict_json(
+        ws23, str(ws23 / "model.joblib"), "--csv", str(tmp_path / "t.csv"),
+        capsys=capsys,
+    )
+    assert row["text"] == "42" and row["prediction"] in LABELS
+
+
+def test_predict_short_audio_follows_the_timeline_rule(ws23, tmp_path, capsys):
+    """Fault 5: under 0.25 s a recording is listed, not classified, as in timeline."""
+    from sklearn_hser.timeline.timeline import MIN_DURATION, emotion_timeline
+
+    assert emotion_timeline.__wrapped__.__kwdefaults__["min_duration"] == MIN_DURATION
+    sf.write(tmp_path / "tiny.wav", tone(0.5)[:10], SR, subtype="PCM_16")
+    sf.write(tmp_path / "ok.wav", tone(0.5), SR, subtype="PCM_16")
+    rows = _predict_json(
+        ws23,
+        str(ws23 / "model.joblib"),
+        str(tmp_path / "tiny.wav"),
+        str(tmp_path / "ok.wav"),
+        capsys=capsys,
+    )
+    assert rows[0]["prediction"] == "" and rows[0]["p_neutral"] is None
+    assert rows[0]["note"] == "shorter than 0.25 s: not classified"
+    assert rows[1]["prediction"] in LABELS and rows[1]["note"] == ""
+
+
+def test_predict_with_a_saved_pipeline(ws23, tmp_path, capsys):
+    """Fault 4: any fitted classifier saved with save_model labels recordings."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    corpus = _tiny_corpus()
+    flat = make_pipeline(
+        make_column_transformer((TfidfVectorizer(), "text")), LogisticRegression()
+    ).fit(corpus, corpus["label"])
+    save_model(flat, tmp_path / "flat.joblib")
+    (row,) = _predict_json(
+        ws23, str(tmp_path / "flat.joblib"), str(ws23 / "good.wav"),
+        "--text", "sad words number 2", capsys=capsys,
+    )
+    assert row["branch"] == "flat" and row["decided_by"] == "flat"
+    assert row["prediction"] == flat.predict(
+        pd.DataFrame({"audio": ["x"], "text": ["sad words number 2"]})
+    )[0]
+
+
+def test_nan_label_is_named_as_sklearn_does():
+    """Fault 12: not "'<' not supported between 'float' and 'str'"."""
+    corpus = _tiny_corpus()
+    y = corpus["label"].to_numpy(dtype=object, copy=True)
+    y[3] = np.nan
+    model = _tiny_model()
+    with pytest.raises(ValueError, match="Input y contains NaN.*position 3"):
+        model.fit(corpus, y)
+    y[3] = None
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        model.fit(corpus, y)
+
+
+def test_zero_length_cue_is_listed_not_classified(ws23):
+    """Fault 6: 00:00:04,000 --> 00:00:04,000 is a cue of no length, not an error."""
+    from sklearn_hser.timeline import emotion_timeline, read_transcript
+
+    srt = ws23 / "zero.srt"
+    srt.write_text(
+        "1\n00:00:00,000 --> 00:00:00,400\nhello\n\n"
+        "2\n00:00:00,400 --> 00:00:00,400\nthere\n"
+    )
+    try:
+        assert list(read_transcript(srt)["end"]) == [0.4, 0.4]
+        model, _ = load_model(ws23 / "model.joblib")
+        table = emotion_timeline(model, ws23 / "good.wav", srt, asr=False)
+    finally:
+        srt.unlink()
+    assert table["prediction"].iloc[0] in LABELS
+    assert table["prediction"].iloc[1] == ""
+    assert table["note"].iloc[1] == "shorter than 0.25 s: not classified"
+    with pytest.raises(ValueError, match="ends .* before it starts"):
+        read_transcript_text = "1\n00:00:04,000 --> 00:00:03,999\nx\n"
+        srt.write_text(read_transcript_text)
+        read_transcript(srt)
+    srt.unlink()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_cache_is_used_not_fatal(tmp_path):
+    """Fault 10: a read-only cache folder is read, listed, and skipped on write."""
+    from sklearn_hser.features import MFCC
+    from sklearn_hser.features._cache import CacheWriteWarning
+
+    corpus = _tiny_corpus(1)
+    cache = tmp_path / "cache"
+    MFCC(column="audio", cache_dir=cache).fit_transform(corpus.head(2))
+    for folder in [cache, *cache.rglob("*")]:
+        if folder.is_dir():
+            folder.chmod(0o555)
+    try:
+        with pytest.warns(CacheWriteWarning, match="without caching"):
+            features = MFCC(column="audio", cache_dir=cache).fit_transform(corpus)
+        assert len(features) == len(corpus)
+        assert main(["cache", str(cache)]) == 0
+        assert main(["cache", str(cache), "--clear"]) == 2
+    finally:
+        for folder in [cache, *cache.rglob("*")]:
+            if folder.is_dir():
+                folder.chmod(0o755)
+
+
+def test_cache_write_failure_warns_once_and_computes(tmp_path, monkeypatch):
+    """Fault 10 as root too: the write fails as a read-only subfolder's would."""
+    from sklearn_hser.features import MFCC
+    from sklearn_hser.features import _cache
+    from sklearn_hser.features._cache import CacheWriteWarning
+
+    def refuse(path, data):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(_cache, "atomic_write_bytes", refuse)
+    corpus = _tiny_corpus(1)
+    with pytest.warns(CacheWriteWarning) as caught:
+        features = MFCC(column="audio", cache_dir=tmp_path).fit_transform(corpus)
+    assert len(features) == len(corpus)
+    assert len([w for w in caught if w.category is CacheWriteWarning]) == 1
+
+
+def test_one_sided_si_speakers_do_not_speak_of_iemocap():
+    """Fault 14: the message fits every corpus."""
+    from sklearn_hser.datasets.splits import speaker_independent_split
+
+    frame = pd.DataFrame({"speaker": ["Actor_01", "Actor_02", "Actor_03"]})
+    with pytest.raises(ValueError, match="Give both") as info:
+        speaker_independent_split(frame, test_speakers=["Actor_01"])
+    assert "IEMOCAP" not in str(info.value)
+
+
+def test_file_system_errors_are_one_line(monkeypatch, tmp_path, capsys):
+    """Faults 8 and 9: an OSError during the work (disk full, ...) is one line."""
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "fig.png"))
+
+    monkeypatch.setattr(experiments, "run_experiment", disk_full)
+    assert main(["demo", "--systems", "lstm-mfcc", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"hser: error: {tmp_path / 'fig.png'}: No space left on device"
+
+
+def test_timeline_reports_the_probabilities_of_the_model_that_decided(tmp_path):
+    """Honest outputs in timeline segments too: the gate's, where it decided."""
+    from sklearn_hser.timeline import emotion_timeline
+
+    model = _fitted_tiny(threshold=0.0, gate_labels="all")
+    corpus = _tiny_corpus(2, seed=7)
+    wave = np.concatenate(list(corpus["audio"]))
+    cues = [(0.3 * i, 0.3 * (i + 1), "angry words") for i in range(len(corpus))]
+    table = emotion_timeline(model, (wave, SR), cues, asr=False)
+    texts = table[table["branch"] == "text"]
+    assert len(texts) and (texts["decided_by"] == "speech_gate").all()
+    p = texts[[f"p_{c}" for c in model.classes_]].to_numpy()
+    assert (model.classes_[p.argmax(axis=1)] == texts["prediction"]).all()
+
+
+def _swap_contents_keep_times(a, b):
+    """Exchange two same-size files' bytes and put their times back."""
+    times = [(os.stat(p).st_atime_ns, os.stat(p).st_mtime_ns) for p in (a, b)]
+    data_a, data_b = a.read_bytes(), b.read_bytes()
+    a.write_bytes(data_b)
+    b.write_bytes(data_a)
+    for p, ns in zip((a, b), times):
+        os.utime(p, ns=ns)
+
+
+def test_swapped_audio_with_kept_mtimes_is_not_stale(fake_runs, tmp_path):
+    """Fault 1: runs are keyed on the audio's content, not on path, size and mtime."""
+    from sklearn_hser._fingerprint import corpus_fingerprint
+
+    corpus = _tiny_corpus(10)
+    paths = []
+    for i, wave in enumerate(corpus["audio"]):
+        paths.append(tmp_path / f"{i}.wav")
+        sf.write(paths[-1], wave, SR, subtype="PCM_16")
+    corpus["audio"] = [str(p) for p in paths]
+    out = tmp_path / "study"
+    experiments.run_experiment(corpus, _config(), out, log=lambda m: None)
+    before = corpus_fingerprint(corpus)
+    assert corpus_fingerprint(corpus) == before  # unchanged files: same key
+    first = min(experiments.split_indices(corpus, _config())["sd"][0])
+    a, b = paths[first], paths[first + 1]
+    assert a.stat().st_size == b.stat().st_size
+    _swap_contents_keep_times(a, b)
+    assert corpus_fingerprint(corpus) != before
+    experiments.run_experiment(corpus, _config(), out, log=lambda m: None)
+    assert len(fake_runs) == 2  # the run was done again, not read back
+
+
+def test_report_files_are_atomic_on_a_full_disk(tmp_path, monkeypatch, capsys):
+    """Fault 9: a full disk leaves each report file whole (earlier or absent)."""
+    from matplotlib.figure import Figure
+
+    from sklearn_hser.report import write_report
+
+    paths = write_report({}, tmp_path, versions={})
+    before = _snapshot(tmp_path)
+
+    def disk_full(self, f, *args, **kwargs):
+        f.write(b"\x89PNG half a figure")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_report({}, tmp_path, versions={})
+    assert _snapshot(tmp_path) == before  # no torn figure, no temporary file
+    assert paths["fig3"].read_bytes().startswith(b"\x89PNG\r\n")
+
+
+def test_timeline_csv_floats_are_rounded(tmp_path):
+    from sklearn_hser.timeline import write_timeline
+
+    table = pd.DataFrame(
+        {
+            "segment": [1],
+            "cue": ["1"],
+            "start": [0.1 + 0.2],
+            "end": [1 / 3],
+            "text": ["hi"],
+            "text_source": ["transcript"],
+            "asr_confidence": [np.nan],
+            "speech_gate": ["neutral"],
+            "branch": ["text"],
+            "decided_by": ["text"],
+            "prediction": ["happy"],
+            **{f"p_{c}": [1 / 7] for c in sorted(LABELS)},
+            "note": [""],
+        }
+    )
+    paths = write_timeline(table, tmp_path)
+    line = paths["csv"].read_text().splitlines()[1]
+    assert ",0.3,0.333,hi," in line and "0.1429" in line and "0.142857" not in line
+
+
+def test_evaluate_says_when_the_corpus_overlaps_the_training_data(
+    tmp_path, monkeypatch, capsys
+):
+    """UA 1.000 on the training speakers is not reported without a word."""
+    from sklearn_hser import cli
+    from sklearn_hser._fingerprint import audio_digests
+
+    train, other = _tiny_corpus(2, seed=0), _tiny_corpus(2, seed=50)
+    model = _tiny_model()  # fitted on _tiny_corpus(2, seed=0)
+    save_model(model, tmp_path / "m.joblib", train_audio=audio_digests(train))
+    mixed = pd.concat([train.head(3), other]).reset_index(drop=True)
+    monkeypatch.setattr(cli, "load_corpus", lambda name, root: mixed)
+    assert main(["evaluate", str(tmp_path / "m.joblib"), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["training_overlap"] == 3
+    assert captured.err.strip() == (
+        f"hser: warning: 3 of {len(mixed)} recordings of demo were in "
+        f"{tmp_path / 'm.joblib'}'s training data: these scores are not held-out"
+    )
+    monkeypatch.setattr(cli, "load_corpus", lambda name, root: other)
+    assert main(["evaluate", str(tmp_path / "m.joblib")]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert f"recordings also in the training data: 0 of {len(other)}" in captured.out
+
+
+def test_asr_segments_left_empty_are_transcribed_again(monkeypatch):
+    """Whisper may stop after a clip's first sentence: the rest get a second pass."""
+    from sklearn_hser.timeline import asr
+
+    calls = []
+
+    def group(self, pipeline, waveforms):
+        calls.append(len(waveforms))
+        first = len(calls) == 1
+        return [
+            {
+                "text": "" if first and i >= 2 else f"words {len(w)}",
+                "asr_confidence": 0.9,
+                "language": "en",
+            }
+            for i, w in enumerate(waveforms)
+        ]
+
+    monkeypatch.setattr(asr.WhisperTranscriber, "_pipeline", lambda self: None)
+    monkeypatch.setattr(asr.WhisperTranscriber, "_transcribe_group", group)
+    waves = [np.zeros(n, dtype=np.float32) for n in (100, 200, 300, 400)]
+    heard = asr.WhisperTranscriber().transcribe(waves)
+    assert calls == [4, 2]  # only the two empty segments again
+    assert list(heard["text"]) == ["words 100", "words 200", "words 300", "words 400"]
+
+
+def test_cache_listing_needs_no_write_access(tmp_path, monkeypatch, capsys):
+    """Fault 10: a cache one may not write is still listed; --clear says why not."""
+    from sklearn_hser import _cli_args
+
+    monkeypatch.setattr(_cli_args.os, "access", lambda path, mode: False)
+    assert main(["cache", str(tmp_path)]) == 0
+    assert f"{tmp_path}: 0 entries" in capsys.readouterr().out
+    assert main(["cache", str(tmp_path), "--clear"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hser: error: cannot clear") and "not writable" in err

@@ -94,4 +94,4 @@ def test_predict_without_text_uses_asr(tmp_path, monkeypatch, capsys):
     assert row["text"] == "I am furious" and row["text_source"] == "asr"
     assert main(["predict", str(model), str(wav), "--json", "--no-asr"]) == 0
     row = json.loads(capsys.readouterr().out)[0]
-    assert row["text"] == "" and row["text_source"] == "given"
+    assert row["text"] == "" and row["text_source"] == "none"

@@ -87,7 +87,7 @@ def test_csv_and_srt_round_trip(tmp_path):
         ("a.vtt", "WEBVTT\n\nid\n00:01.000 --> 00:0x.000\nhi\n", "line 4"),
         ("a.csv", "begin,end,text\n1,2,hi\n", "missing start"),
         ("a.csv", "start,end,text\n1,two,hi\n", "line 2: start and end must"),
-        ("a.csv", "start,end,text\n3,2,hi\n", "line 2: need 0 <= start < end"),
+        ("a.csv", "start,end,text\n3,2,hi\n", "line 2: need 0 <= start <= end"),
         ("a.txt", "hello", "unknown transcript format 'txt'"),
     ],
 )

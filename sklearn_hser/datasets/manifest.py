@@ -118,7 +118,9 @@ def load_manifest(csv) -> pd.DataFrame:
         raise ValueError(f"manifest {csv} is not a file")
     try:
         table = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"cannot read manifest {csv}: {_not_utf8(csv)}") from exc
+    except (OSError, ValueError) as exc:
         raise ValueError(f"cannot read manifest {csv}: {exc}") from exc
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in _REQUIRED if c not in table.columns]
@@ -200,3 +202,17 @@ def _sessions(table: pd.DataFrame, csv: Path) -> np.ndarray:
     if error:
         raise error
     return np.array([int(v) for v in values], dtype=np.int64)
+
+
+def _not_utf8(path) -> str:
+    """Where a file stops being UTF-8: its line number and the byte found."""
+    data = Path(path).read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return (
+            f"line {line} is not UTF-8 (byte 0x{data[exc.start]:02x}); "
+            "save the manifest as UTF-8"
+        )
+    return "not UTF-8; save the manifest as UTF-8"

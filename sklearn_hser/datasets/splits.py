@@ -175,7 +175,7 @@ def speaker_independent_split(
     if (test_speakers is None) != (validation_speakers is None):
         raise ValueError(
             "Give both test_speakers and validation_speakers, or neither "
-            "(neither: IEMOCAP default, session 5 M = validation, F = test)."
+            "(neither: the corpus's default held-out speakers)."
         )
     if test_speakers is None:
         missing = [c for c in ("session", "gender") if c not in df.columns]

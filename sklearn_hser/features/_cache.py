@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,7 @@ class FeatureCache:
         self.root = self.directory / namespace
         self.max_bytes = _max_bytes() if max_bytes is None else int(max_bytes)
         self._size = None  # bytes in the directory, measured at the first put
+        self._warned = False  # about a write that failed
 
     def _path(self, key: str) -> Path:
         # Two-character fan-out keeps directories small on big corpora.
@@ -135,13 +137,32 @@ class FeatureCache:
     def put(self, key: str, value: np.ndarray) -> None:
         """Store ``value`` under ``key`` atomically, then keep the size limit."""
         data = _encode(np.asarray(value))
-        atomic_write_bytes(self._path(key), data)
+        try:
+            atomic_write_bytes(self._path(key), data)
+        except OSError as exc:
+            # A cache that cannot be written (a read-only folder, a full
+            # disk) costs speed, not the result: say so once and go on.
+            if not self._warned:
+                self._warned = True
+                where = exc.filename or self._path(key).parent
+                warnings.warn(
+                    f"feature cache {self.directory}: cannot write {where} "
+                    f"({exc.strerror or exc}); features are computed without "
+                    "caching",
+                    CacheWriteWarning,
+                    stacklevel=2,
+                )
+            return
         if self._size is None:
             self._size = cache_info(self.directory)["n_bytes"]
         else:
             self._size += len(data)
         if self._size > self.max_bytes:
             self._size = _evict(self.directory, self.max_bytes)
+
+
+class CacheWriteWarning(UserWarning):
+    """A feature cache could not be written; features are computed regardless."""
 
 
 def _max_bytes() -> int:

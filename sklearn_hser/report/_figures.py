@@ -49,10 +49,15 @@ def _finish(ax, path):
     """Save ``ax``'s figure to ``path`` and return the path; else return ``ax``."""
     if path is None:
         return ax
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ax.figure.savefig(path, format="png", bbox_inches="tight", facecolor="white")
-    return path
+    from .._atomic import atomic_write
+
+    # Atomic: a full disk leaves the earlier figure or none, never a torn one.
+    return atomic_write(
+        path,
+        lambda f: ax.figure.savefig(
+            f, format="png", bbox_inches="tight", facecolor="white"
+        ),
+    )
 
 
 def _empty(ax, path, title, message):

@@ -307,6 +307,8 @@ def write_report(
         NaN written as null) and ``html`` (``report.html``: one file, figures
         embedded, no external resource).
     """
+    from .._atomic import atomic_write_text as write_text
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {key: out / name for key, name in REPORT_FILES.items()}
@@ -314,30 +316,31 @@ def write_report(
     results = results or {}
 
     t2, t1 = table_ii(results), table_i(results)
-    t2.to_csv(paths["table_ii_csv"], index=False)
-    t1.to_csv(paths["table_i_csv"], index=False)
+    # Every file atomically: a full disk or a kill leaves the earlier report
+    # file or none, never a torn one.
+    write_text(paths["table_ii_csv"], t2.to_csv(index=False))
+    write_text(paths["table_i_csv"], t1.to_csv(index=False))
     note = "" if not t2.empty else "No runs.\n\n"
-    paths["table_ii_md"].write_text(
+    write_text(
+        paths["table_ii_md"],
         "# Table II: per-class precision and recall, UA and WA (test set, %)\n\n"
         "✓ marks the threshold chosen on the validation set.\n\n"
         + note
         + markdown_table(t2),
-        encoding="utf-8",
     )
-    paths["table_i_md"].write_text(
+    write_text(
+        paths["table_i_md"],
         "# Table I: emotional utterances the speech model called neutral, "
         "re-classified by the text model\n\n" + markdown_table(t1),
-        encoding="utf-8",
     )
     plot_correction_rates(results, paths["fig2"])
     plot_neutral_pr(results, paths["fig3"])
     plot_confusion_matrices(results, paths["confusion"])
 
     record = _jsonable({**results, "versions": versions})
-    paths["json"].write_text(
-        json.dumps(record, indent=1, allow_nan=False), encoding="utf-8"
-    )
-    paths["html"].write_text(
+    write_text(paths["json"], json.dumps(record, indent=1, allow_nan=False))
+    write_text(
+        paths["html"],
         _html_report(
             results,
             title,
@@ -348,6 +351,5 @@ def write_report(
             paths["fig3"].read_bytes(),
             paths["confusion"].read_bytes(),
         ),
-        encoding="utf-8",
     )
     return paths

@@ -120,9 +120,18 @@ class Recording:
         else:
             import soundfile as sf
 
-            with sf.SoundFile(str(self._path)) as handle:
-                handle.seek(first)
-                data = handle.read(last - first, dtype="float32", always_2d=True).T
+            try:
+                with sf.SoundFile(str(self._path)) as handle:
+                    handle.seek(first)
+                    data = handle.read(
+                        last - first, dtype="float32", always_2d=True
+                    ).T
+            except Exception as exc:  # libsndfile raises its own error types
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise AudioInputError(
+                    f"{self.name}: cannot decode {start:.3f}-{end:.3f} s ({reason}); "
+                    "the file may be truncated or damaged."
+                ) from None
         name = f"{self.name} [{start:.3f}-{end:.3f} s]"
         return load_audio((data, self.sampling_rate), name=name)
 

@@ -199,11 +199,26 @@ def write_timeline(table: pd.DataFrame, out_dir, *, title: str = "Emotion timeli
         "png": out / "timeline.png",
         "html": out / "timeline.html",
     }
-    table.to_csv(paths["csv"], index=False)
-    records = json.loads(table.to_json(orient="records"))  # NaN -> null
-    paths["json"].write_text(json.dumps(records, indent=1, ensure_ascii=False))
+    from .._atomic import atomic_write_text
+
+    # Times to the millisecond, probabilities to 4 decimals: what the
+    # figure and the page show, without float noise like 0.30000000000000004.
+    rounded = _rounded(table)
+    # Each file atomically: a full disk leaves the earlier file or none.
+    atomic_write_text(paths["csv"], rounded.to_csv(index=False))
+    records = json.loads(rounded.to_json(orient="records"))  # NaN -> null
+    atomic_write_text(
+        paths["json"], json.dumps(records, indent=1, ensure_ascii=False)
+    )
     fig = plot_timeline(table, title=title)
     _finish(fig.axes[0], paths["png"])
     page = _html_page(table, title, paths["png"].read_bytes())
-    paths["html"].write_text(page, encoding="utf-8")
+    atomic_write_text(paths["html"], page)
     return paths
+
+
+def _rounded(table):
+    """The table with times rounded to 3 decimals and probabilities to 4."""
+    decimals = {c: 3 for c in ("start", "end", "asr_confidence") if c in table}
+    decimals.update({c: 4 for c in table.columns if str(c).startswith("p_")})
+    return table.round(decimals)

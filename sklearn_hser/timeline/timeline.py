@@ -43,12 +43,17 @@ from sklearn.utils._param_validation import (
 )
 
 from .._config import progress_bar
+from .._deciding import deciding_proba
 from ..hierarchy import route_and_proba
 from .recording import _RECORDING_CONSTRAINTS, Recording
 from .segmentation import _VADS, speech_segments
 from .transcripts import TranscriptError, read_transcript, segments_table
 
 __all__ = ["emotion_timeline"]
+
+#: Segments (and ``hser predict`` recordings) shorter than this many seconds
+#: are listed but not classified.
+MIN_DURATION = 0.25
 
 #: The branch of segments without words (see the module docstring).
 SPEECH_ONLY = "speech_only"
@@ -89,9 +94,11 @@ def _check_against_recording(segments, recording, min_duration):
         if segments["start"].iloc[i] < latest[i - 1]:
             j = int(np.flatnonzero(ends[:i] > segments["start"].iloc[i])[-1])
             notes[i].append(f"overlaps cue {segments['cue'].iloc[j]}")
-    usable = (segments["end"] - segments["start"]).to_numpy() >= min_duration
+    length = (segments["end"] - segments["start"]).to_numpy()
+    usable = (length >= min_duration) & (length > 0)
     for i in np.flatnonzero(~usable):
-        notes[i].append(f"shorter than {min_duration:g} s: not classified")
+        short = f"shorter than {min_duration:g} s" if min_duration else "no length"
+        notes[i].append(f"{short}: not classified")
     return segments, notes, usable
 
 
@@ -127,12 +134,16 @@ def _asr_transcriber(asr):
 def _classify(model, batch: pd.DataFrame) -> pd.DataFrame:
     """Route and probabilities of one batch; speech only where there is no text."""
     route, proba = route_and_proba(model, batch)  # one pass of the sub-models
+    # The probabilities of the model that decided (the gate's, where the
+    # threshold kept its neutral), not always those of the routed branch.
+    decided_by, proba = deciding_proba(model, batch, route, proba)
     if proba is None:
         proba = np.full((len(batch), len(model.classes_)), np.nan)
     out = pd.DataFrame(
         {
             "speech_gate": route["speech_gate"].to_numpy(),
             "branch": route["branch"].to_numpy(),
+            "decided_by": decided_by,
             "prediction": route["prediction"].to_numpy(),
         }
     )
@@ -146,6 +157,7 @@ def _classify(model, batch: pd.DataFrame) -> pd.DataFrame:
     neutral = getattr(model, "neutral_label", "neutral")
     out.loc[wordless, "prediction"] = neutral
     out.loc[wordless, "branch"] = SPEECH_ONLY
+    out.loc[wordless, "decided_by"] = "speech_gate"
     out.loc[wordless, [f"p_{c}" for c in model.classes_]] = np.nan
     return out
 
@@ -175,7 +187,7 @@ def emotion_timeline(
     min_segment: float = 0.5,
     min_pause: float = 0.3,
     max_segment: float = 15.0,
-    min_duration: float = 0.25,
+    min_duration: float = MIN_DURATION,
     batch_size: int = 64,
 ) -> pd.DataFrame:
     """Emotions over time: one row per segment of a recording.
@@ -215,9 +227,12 @@ def emotion_timeline(
         ``start``, ``end``, ``text``, ``text_source`` (``"transcript"``,
         ``"asr"`` or ``"none"``), ``asr_confidence`` (NaN unless
         recognised), ``speech_gate``, ``branch`` (``"speech_emotion"``,
-        ``"text"`` or ``"speech_only"``), ``prediction``, one ``p_<class>``
-        column per class (NaN where not classified or on the speech-only
-        path) and ``note``.
+        ``"text"`` or ``"speech_only"``), ``decided_by`` (the model whose
+        decision stands: ``"speech_emotion"``, ``"text"``, or
+        ``"speech_gate"`` where the threshold or missing words kept the
+        gate's neutral), ``prediction``, one ``p_<class>`` column per class
+        (the deciding model's probabilities; NaN where not classified or on
+        the speech-only path) and ``note``.
 
     Raises
     ------
@@ -262,6 +277,10 @@ def emotion_timeline(
         else:
             segments = read_transcript(transcript)
         if segments.empty:
+            if isinstance(transcript, (str, os.PathLike)):
+                raise TranscriptError(
+                    f"{os.fspath(transcript)}: the transcript has no cues"
+                )
             raise TranscriptError("the transcript has no cues")
         source = "transcript"
     segments, notes, usable = _check_against_recording(
@@ -308,7 +327,7 @@ def emotion_timeline(
             results.append(decided)
             bar.update(len(index))
     decided = pd.concat(results) if results else None
-    columns = ["speech_gate", "branch", "prediction"] + [
+    columns = ["speech_gate", "branch", "decided_by", "prediction"] + [
         f"p_{c}" for c in model.classes_
     ]
     for column in columns:

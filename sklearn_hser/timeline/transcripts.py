@@ -87,7 +87,8 @@ def _cue(path, number, block, name, timing_at):
             f"'00:00:01,000 --> 00:00:02,500', got {block[timing_at].strip()!r}"
         )
     start, end = times
-    if end <= start:
+    # A cue of no length is listed, not classified (as any short cue).
+    if end < start:
         raise TranscriptError(
             f"{path}, line {number + timing_at}: cue {name} ends "
             f"({end:.3f} s) before it starts ({start:.3f} s)"
@@ -154,9 +155,9 @@ def _read_csv(path):
                 f"{path}, line {line}: start and end must be numbers of seconds, "
                 f"got {row.start!r} and {row.end!r}"
             ) from None
-        if not (0 <= start < end < float("inf")):
+        if not (0 <= start <= end < float("inf")):
             raise TranscriptError(
-                f"{path}, line {line}: need 0 <= start < end, got start={start} "
+                f"{path}, line {line}: need 0 <= start <= end, got start={start} "
                 f"and end={end}"
             )
         cues.append(

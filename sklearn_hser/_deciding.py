@@ -1,0 +1,86 @@
+"""Which model decided each sample of a hierarchy, and its probabilities.
+
+``HierarchicalClassifier.predict_proba`` gives the probabilities of the
+branch model a sample was routed to. On the text branch with a threshold,
+the text model does not always decide: where the threshold rule keeps the
+gate's *neutral* although the text model's argmax is an emotion, and at
+threshold 0 everywhere (the text model is never consulted there), the
+speech gate decided. ``hser predict`` and ``hser timeline`` report, for each
+sample, the model that decided it (``decided_by``) and that model's
+probabilities, so that a row labelled *neutral* never shows another class
+as the more probable one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils import _safe_indexing
+
+__all__ = ["deciding_model", "deciding_proba"]
+
+
+def deciding_model(model, route):
+    """Which model decided each sample: ``text``, ``speech_gate``, ``speech_emotion``.
+
+    On the text branch the text model decides unless the threshold rule kept
+    the gate's neutral: where the text model's argmax is an emotion
+    (``kept_neutral``), and everywhere at threshold 0, where the text model
+    is never consulted.
+    """
+    branch = route["branch"].to_numpy(dtype=object)
+    kept = np.zeros(len(route), dtype=bool)
+    if "kept_neutral" in route:
+        kept = route["kept_neutral"].to_numpy(dtype=bool)
+    never_text = getattr(model, "threshold", None) == 0
+    decided = np.where(branch == "text", "text", branch).astype(object)
+    decided[(branch == "text") & (kept | never_text)] = "speech_gate"
+    return decided
+
+
+def _gate_proba(model, X, rows, classes):
+    """The speech gate's probabilities of ``rows``, columns as ``classes``.
+
+    A gate over every class gives them all; the paper's neutral-vs-emotional
+    gate gives only P(neutral) (the other columns are NaN).
+    """
+    out = np.full((len(rows), len(classes)), np.nan)
+    gate = getattr(model, "speech_gate_", None)
+    if gate is None or not hasattr(gate, "predict_proba") or not len(rows):
+        return out
+    X_rows = _safe_indexing(X, rows)
+    features = getattr(model, "speech_features_", None)
+    if features is not None:
+        X_rows = features.transform(X_rows)
+    proba = gate.predict_proba(X_rows)
+    gate_classes = list(gate.classes_)
+    for j, label in enumerate(classes):
+        if label in gate_classes:
+            out[:, j] = proba[:, gate_classes.index(label)]
+    return out
+
+
+def deciding_proba(model, X, route, proba):
+    """Probabilities of the model that decided each sample.
+
+    Parameters
+    ----------
+    model : fitted classifier
+    X : the samples given to ``route_and_proba``
+    route : DataFrame from ``route_and_proba``
+    proba : ndarray or None from ``route_and_proba``
+
+    Returns
+    -------
+    decided_by : ndarray of str
+    proba : ndarray or None
+        ``proba``, with the rows the gate decided replaced by the gate's own
+        probabilities (see :func:`_gate_proba`).
+    """
+    decided_by = deciding_model(model, route)
+    if proba is None:
+        return decided_by, None
+    proba = np.array(proba, dtype=float)
+    rows = np.flatnonzero(decided_by == "speech_gate")
+    if len(rows):
+        proba[rows] = _gate_proba(model, X, rows, list(model.classes_))
+    return decided_by, proba
