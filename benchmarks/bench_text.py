@@ -331,6 +331,11 @@ def main(argv=None):
         "--asr", action="store_true", help="also score with Whisper's words"
     )
     parser.add_argument(
+        "--speech-text-model",
+        default=DEFAULT_TEXT_MODEL,
+        help="text model of the speech+text rows (default: %(default)s)",
+    )
+    parser.add_argument(
         "--speech-only-section",
         action="store_true",
         help="skip the text-only section",
@@ -364,6 +369,7 @@ def main(argv=None):
             Path(args.meld),
             args.voiced_test,
             voiced_dev=args.voiced_dev,
+            text_kind=args.speech_text_model,
             cache_dir=args.cache_dir,
             limit=args.voiced_limit,
             asr=args.asr,
