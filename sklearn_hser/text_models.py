@@ -616,7 +616,7 @@ TEXT_MODELS: dict[str, Callable] = {
 
 #: The text model :func:`fit_text_model` fits unless told otherwise, chosen
 #: on MELD's dev split (``docs/guide/text.md``).
-DEFAULT_TEXT_MODEL = "minilm-lr"
+DEFAULT_TEXT_MODEL = "minilm-ft"
 
 
 @validate_params(

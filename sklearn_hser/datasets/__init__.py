@@ -21,10 +21,11 @@ from .splits import (
     validation_split,
 )
 from .synthetic import make_emotional_speech, synthesize_utterance
-from .voicing import voice_texts
+from .voicing import PiperEngine, voice_texts
 
 __all__ = [
     "LeaveOneSessionOut",
+    "PiperEngine",
     "concat_corpora",
     "load_emodb",
     "load_iemocap",
