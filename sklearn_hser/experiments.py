@@ -105,11 +105,10 @@ class ExperimentConfig:
         Whether the LSTM systems subtract each speaker's mean feature vector
         (:class:`~sklearn_hser.features.SpeakerNormalizer`; from every frame
         for ``lstm-whisper``) before the classifier. Not in the paper;
-        ``False`` reproduces its inputs exactly. On by default because on
-        held-out RAVDESS speakers it raised the MFCC, GeMAPS, WakeHuBERT and
-        Whisper LSTMs by 0.07-0.14 UA and left the handcrafted one level
-        (see ``docs/guide/accuracy.md``). ``lr-whisper`` always normalises;
-        the plain ``lr-egemaps`` baseline never does.
+        ``False`` reproduces its inputs exactly. On by default, for the
+        held-out-speaker results in ``docs/guide/accuracy.md``.
+        ``lr-whisper`` always normalises; the plain ``lr-egemaps`` baseline
+        never does.
     gate_labels : {"auto", "flat", "all", "collapsed"}
         What the hierarchy's level-1 speech model learns
         (:class:`~sklearn_hser.HierarchicalClassifier`'s ``gate_labels``):
@@ -128,11 +127,8 @@ class ExperimentConfig:
         averages (:class:`~sklearn_hser.ensemble.SeedEnsembleClassifier`);
         ``1`` trains the single network of the paper. Not in the paper. The
         default 5 makes training five times longer and removes most of the
-        seed-to-seed spread of single networks (up to 0.04 UA on held-out
-        RAVDESS speakers). Against the mean single network it raised
-        validation UA by up to 0.026 and test UA by 0.002-0.021 for the LSTMs
-        over pooled features, and by 0.027 for the one over Whisper frames
-        (see ``docs/guide/accuracy.md``).
+        seed-to-seed spread of single networks (measured in
+        ``docs/guide/accuracy.md``).
     selection : {"one_se", "best"}
         How the gate and threshold are chosen on held-out speakers
         (:func:`~sklearn_hser.selection.select_candidate`). ``"one_se"``
@@ -150,9 +146,8 @@ class ExperimentConfig:
         hierarchy predicts what the flat speech model predicts; the other
         gates compete with the text in use. ``"every_gate"`` also scores the
         four-class and the paper's gate without the text: two-stage speech
-        models, which on held-out RAVDESS speakers moved each system's UA by
-        -0.02 to +0.03 against the flat model, unpredictably from the other
-        speakers (see ``docs/guide/accuracy.md``).
+        models, whose gain over the flat one did not carry from some
+        held-out speakers to others (see ``docs/guide/accuracy.md``).
     """
 
     corpus: str = "demo"
@@ -238,13 +233,8 @@ def lstm_classifier(config: ExperimentConfig, **params):
     The paper tunes these with Optuna per corpus; these defaults were chosen
     on folds of held-out RAVDESS speakers for speech inputs of a few hundred
     utterances: strong regularisation (dropout 0.5, weight decay 0.01) and a
-    larger step size. Against the earlier, unregularised defaults (hidden 64,
-    FC 32, no dropout) they raised leave-actors-out UA from 0.56 to 0.62 on
-    GeMAPS and from 0.58 to 0.62 on eGeMAPS (15 training actors). In
-    ``benchmarks/bench_accuracy.py``, over speaker-normalised features and
-    with five networks averaged (the study's defaults), the MFCC, GeMAPS and
-    WakeHuBERT systems are 0.012-0.019 UA above a LogisticRegression on the
-    same features. ``lstm-handcrafted`` overrides three of them
+    larger step size (the comparison is in ``docs/guide/accuracy.md``).
+    ``lstm-handcrafted`` overrides three of them
     (``weight_decay=1e-3``, ``dropout=0.2``, no early-stopping split): over
     its 8 features these defaults underfit.
     """
@@ -429,7 +419,7 @@ SYSTEMS = {
             # decay and dropout, right for 39-128 inputs, underfit them, and
             # the early-stopping split costs 15% of a small training set.
             # Chosen on the validation speakers of 6 held-out-actor folds
-            # among 26 settings: UA 0.523 against 0.445 with the defaults.
+            # among 26 settings (docs/guide/accuracy.md).
             _lstm_over(
                 _handcrafted, weight_decay=1e-3, dropout=0.2, validation_fraction=None
             ),
@@ -448,9 +438,9 @@ SYSTEMS = {
             "Whisper-base encoder frames, mean of layers, 25 Hz (frozen, packaged); "
             "LSTM outputs mean-pooled",
             # Mean of the LSTM's outputs: a final state forgets most of the
-            # ~50-200 frames of an utterance (0.74 against 0.70 UA, 3 folds).
-            # Dropout 0.3: on the validation speakers of 6 held-out-actor
-            # folds, five averaged networks scored 0.849 against 0.845 at 0.5.
+            # ~50-200 frames of an utterance. Dropout 0.3 was chosen on the
+            # validation speakers of 6 held-out-actor folds
+            # (docs/guide/accuracy.md).
             _lstm_over(_whisper_frames, pooling="mean", dropout=0.3),
             features="Whisper",
         ),

@@ -1,9 +1,9 @@
 """Choosing a setting on held-out data without chasing noise.
 
 A threshold search scores a dozen candidate settings on a few held-out
-speakers. The best of them is often better only by chance: on 3 validation
-actors of RAVDESS (about 100 utterances), candidates that differ by 0.05 UA
-on validation swap places on the test actors. The rule here is the
+speakers. The best of them is often better only by chance: on a hundred
+validation utterances, candidates a few points apart on validation swap
+places on the test speakers (``docs/guide/accuracy.md``). The rule here is the
 one-standard-error rule of model selection (Breiman et al., 1984; Hastie,
 Tibshirani and Friedman, *The Elements of Statistical Learning*, 7.10): the
 first candidate is the *reference*, the most cautious setting, and the best
