@@ -182,9 +182,7 @@ def run(corpora, config, cache_dir, n_folds, previous, log) -> list:
             )
         log(
             f"{scenario:<15} {test_name:<8} trained on {len(train)}: "
-            + ", ".join(
-                f"{r['system']} {r['UA']:.3f}" for r in rows[-len(models) :]
-            )
+            + ", ".join(f"{r['system']} {r['UA']:.3f}" for r in rows[-len(models) :])
             + f"  (recommended chose gate {info['gate_labels']}, "
             f"threshold {info['threshold']}; {time.perf_counter() - start:.0f} s)"
         )
@@ -226,7 +224,7 @@ def format_table(rows) -> str:
 
 def main(argv=None) -> int:
     from sklearn_hser.datasets import shared_data_dir
-    from sklearn_hser.experiments import ExperimentConfig, RECOMMENDED_SYSTEM
+    from sklearn_hser.experiments import RECOMMENDED_SYSTEM, ExperimentConfig
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=shared_data_dir())

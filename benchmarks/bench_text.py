@@ -221,13 +221,22 @@ def speech_text_section(
     models = {
         "speech-only": SpeechOnlyClassifier(speech).fit(train, y),
         "text-only": text,
-        "late fusion": LateFusionClassifier(speech, FrozenEstimator(text)).fit(train, y),
+        "late fusion": LateFusionClassifier(speech, FrozenEstimator(text)).fit(
+            train, y
+        ),
         "paper hierarchy": fit_system(
-            train, RECOMMENDED_SYSTEM, paper_config, cache_dir=cache_dir,
+            train,
+            RECOMMENDED_SYSTEM,
+            paper_config,
+            cache_dir=cache_dir,
             text_model=text,
         )[0],
         "hierarchy": fit_system(
-            train, RECOMMENDED_SYSTEM, config, cache_dir=cache_dir, text_model=text,
+            train,
+            RECOMMENDED_SYSTEM,
+            config,
+            cache_dir=cache_dir,
+            text_model=text,
             routing_validation=routing,
         )[0],
     }

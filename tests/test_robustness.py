@@ -770,8 +770,7 @@ def test_bad_cache_limit_is_one_line_before_work(ws23, argv, capsys, monkeypatch
     assert main([a.replace("{ws}", str(ws23)) for a in argv]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (
-        "hser: error: HSER_CACHE_MAX_BYTES must be a whole number of bytes; "
-        "got 'abc'"
+        "hser: error: HSER_CACHE_MAX_BYTES must be a whole number of bytes; got 'abc'"
     )
     assert _snapshot(ws23) == before
     assert sorted(p.name for p in ws23.iterdir()) == folders  # no empty --out
@@ -869,7 +868,10 @@ def test_predict_csv_cells_are_text(ws23, tmp_path, capsys):
     sf.write(tmp_path / "1", tone(0.5), SR, format="WAV", subtype="PCM_16")
     (tmp_path / "t.csv").write_text("audio,text\n1,42\n")
     (row,) = _predict_json(
-        ws23, str(ws23 / "model.joblib"), "--csv", str(tmp_path / "t.csv"),
+        ws23,
+        str(ws23 / "model.joblib"),
+        "--csv",
+        str(tmp_path / "t.csv"),
         capsys=capsys,
     )
     assert row["text"] == "42" and row["prediction"] in LABELS
@@ -907,13 +909,20 @@ def test_predict_with_a_saved_pipeline(ws23, tmp_path, capsys):
     ).fit(corpus, corpus["label"])
     save_model(flat, tmp_path / "flat.joblib")
     (row,) = _predict_json(
-        ws23, str(tmp_path / "flat.joblib"), str(ws23 / "good.wav"),
-        "--text", "sad words number 2", capsys=capsys,
+        ws23,
+        str(tmp_path / "flat.joblib"),
+        str(ws23 / "good.wav"),
+        "--text",
+        "sad words number 2",
+        capsys=capsys,
     )
     assert row["branch"] == "flat" and row["decided_by"] == "flat"
-    assert row["prediction"] == flat.predict(
-        pd.DataFrame({"audio": ["x"], "text": ["sad words number 2"]})
-    )[0]
+    assert (
+        row["prediction"]
+        == flat.predict(pd.DataFrame({"audio": ["x"], "text": ["sad words number 2"]}))[
+            0
+        ]
+    )
 
 
 def test_nan_label_is_named_as_sklearn_does():
@@ -980,8 +989,7 @@ def test_read_only_cache_is_used_not_fatal(tmp_path):
 
 def test_cache_write_failure_warns_once_and_computes(tmp_path, monkeypatch):
     """Fault 10 as root too: the write fails as a read-only subfolder's would."""
-    from sklearn_hser.features import MFCC
-    from sklearn_hser.features import _cache
+    from sklearn_hser.features import MFCC, _cache
     from sklearn_hser.features._cache import CacheWriteWarning
 
     def refuse(path, data):

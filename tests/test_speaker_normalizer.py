@@ -52,9 +52,7 @@ def test_class_balanced_centres_ignore_a_speakers_emotion_mix():
     plain = SpeakerNormalizer(PICK).fit_transform(frame, labels)
     np.testing.assert_allclose(plain[0], [-3.0, 0.0], atol=1e-5)
     # Without labels at prediction time, each speaker's plain mean is used.
-    np.testing.assert_allclose(
-        balanced.transform(frame)[:16], plain[:16], atol=1e-5
-    )
+    np.testing.assert_allclose(balanced.transform(frame)[:16], plain[:16], atol=1e-5)
 
 
 def test_fallback_subtracts_the_average_of_training_speaker_means():

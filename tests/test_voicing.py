@@ -102,15 +102,15 @@ def test_a_plain_function_engine_gets_a_generic_speaker(tmp_path):
         (lambda t: t.iloc[:0], "no rows"),
         (
             lambda t: t.assign(text=["a", "  ", "c", "d"]),
-            "row 1 has an empty or missing text",
+            "row 1: the text is empty or missing",
         ),
         (
             lambda t: t.assign(text=["a", "b", None, "d"]),
-            "row 2 has an empty or missing text",
+            "row 2: the text is empty or missing",
         ),
         (
             lambda t: t.assign(label=["joy", "joy", "surprise", "sad"]),
-            "row 2 has the unknown label 'surprise'",
+            "row 2: unknown label 'surprise'",
         ),
     ],
 )

@@ -45,7 +45,11 @@ def _model(**params):
 def data():
     rng = np.random.default_rng(0)
     train = pd.concat([_part("voice", 40, rng), _part("words", 40, rng)])
-    return train.reset_index(drop=True), _part("voice", 25, rng), _part("words", 25, rng)
+    return (
+        train.reset_index(drop=True),
+        _part("voice", 25, rng),
+        _part("words", 25, rng),
+    )
 
 
 def _ua(model, frame):

@@ -216,3 +216,52 @@ def _not_utf8(path) -> str:
             "save the manifest as UTF-8"
         )
     return "not UTF-8; save the manifest as UTF-8"
+
+
+def labelled_texts(df: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Check the ``text`` and ``label`` columns of a table of sentences.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A table with ``text`` and ``label`` (any other columns are kept).
+    source : str
+        What the table is, for the error messages (e.g. ``"the table"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with a RangeIndex, stripped texts and the labels mapped to the
+        four classes as :func:`load_manifest` maps them.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, the table is empty, or a row has an empty
+        text or an unknown label (naming the first such row).
+    """
+    missing = [c for c in ("text", "label") if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"{source} lacks the column(s) {missing} (has {list(df.columns)})"
+        )
+    if df.empty:
+        raise ValueError(f"{source} has no rows")
+    texts = ["" if pd.isna(t) else str(t).strip() for t in df["text"]]
+    empty = [i for i, t in enumerate(texts) if not t]
+    if empty:
+        raise ValueError(
+            f"{source}, row {empty[0]}: the text is empty or missing "
+            f"({len(empty)} row(s) like it)"
+        )
+    keys = ["" if pd.isna(v) else str(v).strip().lower() for v in df["label"]]
+    bad = [i for i, k in enumerate(keys) if k not in MANIFEST_LABELS]
+    if bad:
+        raise ValueError(
+            f"{source}, row {bad[0]}: unknown label {df['label'].iloc[bad[0]]!r} "
+            f"({len(bad)} row(s) like it); accepted: {sorted(MANIFEST_LABELS)}"
+        )
+    out = df.copy()
+    out["text"] = texts
+    out["label"] = [MANIFEST_LABELS[k] for k in keys]
+    return out.reset_index(drop=True)

@@ -30,7 +30,7 @@ import pandas as pd
 from .._atomic import atomic_write_bytes, atomic_write_text
 from .._optional import require
 from ..features.audio import SAMPLING_RATE, load_audio
-from .manifest import MANIFEST_LABELS
+from .manifest import labelled_texts
 
 __all__ = ["PiperEngine", "default_piper_voice", "voice_texts"]
 
@@ -165,28 +165,8 @@ def _read_table(table) -> pd.DataFrame:
 
 
 def _check_table(df: pd.DataFrame) -> tuple[list[str], list[str]]:
-    missing = [c for c in ("text", "label") if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"the table lacks the column(s) {missing} (has {list(df.columns)})"
-        )
-    if df.empty:
-        raise ValueError("the table has no rows")
-    texts = ["" if pd.isna(t) else str(t).strip() for t in df["text"]]
-    empty = [i for i, t in enumerate(texts) if not t]
-    if empty:
-        raise ValueError(
-            f"row {empty[0]} has an empty or missing text "
-            f"({len(empty)} row(s) like it); there is nothing to voice"
-        )
-    keys = ["" if pd.isna(v) else str(v).strip().lower() for v in df["label"]]
-    bad = [i for i, k in enumerate(keys) if k not in MANIFEST_LABELS]
-    if bad:
-        raise ValueError(
-            f"row {bad[0]} has the unknown label {df['label'].iloc[bad[0]]!r} "
-            f"({len(bad)} row(s) like it); accepted: {sorted(MANIFEST_LABELS)}"
-        )
-    return texts, [MANIFEST_LABELS[k] for k in keys]
+    checked = labelled_texts(df, "the table")
+    return checked["text"].tolist(), checked["label"].tolist()
 
 
 def _stems(df: pd.DataFrame) -> list[str]:

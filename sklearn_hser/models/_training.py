@@ -109,9 +109,7 @@ class EpochProgress(Callback):
         from .._config import progress_bar
 
         # One network of many: its lines are details (hser -v).
-        self.bar_ = progress_bar(
-            net.max_epochs, self.description, level=logging.DEBUG
-        )
+        self.bar_ = progress_bar(net.max_epochs, self.description, level=logging.DEBUG)
 
     def on_epoch_end(self, net, **kwargs):
         last = net.history[-1]

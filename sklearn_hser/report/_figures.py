@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 
 import numpy as np
 from sklearn.utils._param_validation import StrOptions, validate_params

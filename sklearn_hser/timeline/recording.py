@@ -123,9 +123,7 @@ class Recording:
             try:
                 with sf.SoundFile(str(self._path)) as handle:
                     handle.seek(first)
-                    data = handle.read(
-                        last - first, dtype="float32", always_2d=True
-                    ).T
+                    data = handle.read(last - first, dtype="float32", always_2d=True).T
             except Exception as exc:  # libsndfile raises its own error types
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 raise AudioInputError(

@@ -207,9 +207,7 @@ def write_timeline(table: pd.DataFrame, out_dir, *, title: str = "Emotion timeli
     # Each file atomically: a full disk leaves the earlier file or none.
     atomic_write_text(paths["csv"], rounded.to_csv(index=False))
     records = json.loads(rounded.to_json(orient="records"))  # NaN -> null
-    atomic_write_text(
-        paths["json"], json.dumps(records, indent=1, ensure_ascii=False)
-    )
+    atomic_write_text(paths["json"], json.dumps(records, indent=1, ensure_ascii=False))
     fig = plot_timeline(table, title=title)
     _finish(fig.axes[0], paths["png"])
     page = _html_page(table, title, paths["png"].read_bytes())
