@@ -624,11 +624,31 @@ def fit_system(
     else:
         text = _frozen_text_model(text_model, y)
     gates = config.gate_options()
-    if threshold != "auto" and len(gates) == 1:
-        model = make_hierarchy(speech, text, threshold=threshold, gate_labels=gates[0])
-        return model.fit(corpus, y), {"threshold": threshold, "gate_labels": gates[0]}
     candidates = [*DEFAULT_THRESHOLDS, None] if threshold == "auto" else [threshold]
     cv, groups = speaker_folds(corpus, n_splits, config.random_state)
+
+    def listening(model, info):
+        """``model`` and ``info`` with the routing chosen, when asked for."""
+        if routing_validation is None:
+            return model, info
+        from .word_routing import choose_speech_confidence
+
+        _, held_out = next(cv.split(corpus, y, groups))
+        (confidence, chosen), scores = choose_speech_confidence(
+            model, corpus, routing_validation, held_out=held_out, thresholds=candidates
+        )
+        model.set_params(speech_confidence=confidence, threshold=chosen)
+        return model, {
+            **info,
+            "threshold": chosen,
+            "speech_confidence": confidence,
+            "routing_scores": {f"{c}@{t}": v for (c, t), v in scores.items()},
+        }
+
+    if threshold != "auto" and len(gates) == 1:
+        model = make_hierarchy(speech, text, threshold=threshold, gate_labels=gates[0])
+        info = {"threshold": threshold, "gate_labels": gates[0]}
+        return listening(model.fit(corpus, y), info)
     with tempfile.TemporaryDirectory(prefix="hser-gates-") as memory:
         # The memory fits what the gate options share once per fold.
         tuner = TunedThresholdHierarchyCV(
@@ -643,32 +663,21 @@ def fit_system(
     results = tuner.cv_results_
     searched = list(zip(results["param_gate_labels"], results["param_threshold"]))
     mean = dict(zip(searched, results["mean_test_score"]))
-    model, routing = tuner.estimator_, {}
-    if routing_validation is not None:
-        from .word_routing import choose_speech_confidence
-
-        _, held_out = next(cv.split(corpus, y, groups))
-        (confidence, chosen), scores = choose_speech_confidence(
-            model, corpus, routing_validation, held_out=held_out, thresholds=candidates
-        )
-        model.set_params(speech_confidence=confidence, threshold=chosen)
-        routing = {
-            "speech_confidence": confidence,
-            "routing_scores": {f"{c}@{t}": v for (c, t), v in scores.items()},
-        }
-    return model, {
-        **routing,
-        "threshold": model.threshold,
-        "gate_labels": tuner.best_gate_labels_,
-        "threshold_scores": {
-            str(t): float(v)
-            for (g, t), v in mean.items()
-            if g == tuner.best_gate_labels_
+    return listening(
+        tuner.estimator_,
+        {
+            "threshold": tuner.best_threshold_,
+            "gate_labels": tuner.best_gate_labels_,
+            "threshold_scores": {
+                str(t): float(v)
+                for (g, t), v in mean.items()
+                if g == tuner.best_gate_labels_
+            },
+            "gate_scores": {
+                g: float(max(v for (h, _), v in mean.items() if h == g)) for g in gates
+            },
         },
-        "gate_scores": {
-            g: float(max(v for (h, _), v in mean.items() if h == g)) for g in gates
-        },
-    }
+    )
 
 
 def _frozen_text_model(text_model, y):

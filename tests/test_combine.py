@@ -145,16 +145,34 @@ def test_fit_with_a_text_corpus_uses_its_text_model_frozen(tmp_path, capsys):
     rows = [(f"{text} {i}", label) for label, text in words.items() for i in range(6)]
     text_csv = tmp_path / "text.csv"
     pd.DataFrame(rows, columns=["text", "label"]).to_csv(text_csv, index=False)
+    # Recordings whose words carry the emotion: the routing validation.
+    from sklearn_hser.datasets import load_iemocap
+
+    audio = load_iemocap(root)["audio"].head(8)
+    voiced = pd.DataFrame(
+        {
+            "audio": audio,
+            "label": list(words) * 2,
+            "text": list(words.values()) * 2,
+            "speaker": "voice",
+        }
+    )
+    voiced_csv = tmp_path / "voiced.csv"
+    voiced.to_csv(voiced_csv, index=False)
     model_path = tmp_path / "model.joblib"
     argv = ["fit", "--corpus", "iemocap", "--root", str(root)]
+    argv += ["--routing-validation", str(voiced_csv)]
     argv += ["--text-corpus", "manifest", "--text-root", str(text_csv)]
     argv += ["--text-model", "tfidf-lr", "--threshold", "0.3", "--gate-labels", "flat"]
     argv += ["--cache-dir", str(tmp_path / "cache"), "--out", str(model_path)]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "Fitting the text model tfidf-lr on 24 sentences of manifest" in out
+    assert "Routing chosen on held-out speakers and" in out
     model, info = load_model(model_path)
     metadata = info["metadata"]
+    assert model.speech_confidence == metadata["speech_confidence"]
+    assert len(metadata["routing_scores"]) == 6  # confidences x one threshold
     assert metadata["text_corpus"] == "manifest"
     assert metadata["text_model"] == "tfidf-lr"
     assert isinstance(model.text_, FrozenEstimator)
