@@ -601,6 +601,8 @@ DEFAULT_TEXT_MODEL = "minilm-ft"
         "kind": [StrOptions(set(TEXT_MODELS))],
         "random_state": [Integral],
         "class_weight": [StrOptions({"balanced"}), None],
+        "model_path": [str, os.PathLike, None],
+        "cache_dir": [str, os.PathLike, None],
     },
     prefer_skip_nested_validation=True,
 )

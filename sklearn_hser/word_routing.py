@@ -10,20 +10,28 @@ emotion (RAVDESS, EmoDB) always keeps the paper's rule. It is therefore made
 on two kinds of validation data at once: held-out speakers of the speech
 corpus, where the voice carries the emotion, and a routing-validation set
 (for example text-corpus sentences voiced by
-:func:`~sklearn_hser.datasets.voice_texts`), where the words do; each kind
-counts for half of the score.
+:func:`~sklearn_hser.datasets.voice_texts`), where the words do. Each kind
+counts for half of the score, and no choice may cost the held-out speakers
+more than :data:`MAX_SPEECH_LOSS` of UA against the paper's routing.
 """
 
 from __future__ import annotations
+
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import balanced_accuracy_score
-from sklearn.utils._param_validation import HasMethods, validate_params
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 #: The ``speech_confidence`` values searched: the paper's routing first.
 SPEECH_CONFIDENCES = (None, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+#: How much UA on held-out speakers of the speech corpus a routing may give
+#: up for the words: where the voice carries the emotion, listening to the
+#: words must not cost more than this.
+MAX_SPEECH_LOSS = 0.01
 
 
 @validate_params(
@@ -31,8 +39,10 @@ SPEECH_CONFIDENCES = (None, 0.5, 0.6, 0.7, 0.8, 0.9)
         "hierarchy": [HasMethods(["fit", "predict_for_thresholds"])],
         "corpus": [pd.DataFrame],
         "routing_validation": [pd.DataFrame],
+        "held_out": ["array-like"],
         "thresholds": [list, tuple],
         "confidences": [list, tuple],
+        "max_speech_loss": [Interval(Real, 0, 1, closed="both")],
     },
     prefer_skip_nested_validation=False,
 )
@@ -44,14 +54,18 @@ def choose_speech_confidence(
     held_out,
     thresholds,
     confidences=SPEECH_CONFIDENCES,
+    max_speech_loss=MAX_SPEECH_LOSS,
 ):
     """Choose ``speech_confidence`` and ``threshold`` on two kinds of data.
 
     ``hierarchy`` (unfitted, or fitted: it is cloned) is fitted on the rows
     of ``corpus`` outside ``held_out``; every pair of ``confidences`` and
-    ``thresholds`` is scored by the mean of two UAs: on the held-out rows of
-    ``corpus`` and on ``routing_validation``. The first best pair wins, so
-    on a tie the paper's routing (``None``, listed first) and the earlier
+    ``thresholds`` is scored on the held-out rows of ``corpus`` and on
+    ``routing_validation``. Pairs whose UA on the held-out speakers falls
+    more than ``max_speech_loss`` below that of the hierarchy's own routing
+    (``speech_confidence=None`` at its ``threshold``) are not candidates;
+    among the others the best mean of the two UAs wins, the first on a tie,
+    so that the paper's routing (``None``, listed first) and the earlier
     threshold are kept.
 
     Parameters
@@ -70,6 +84,9 @@ def choose_speech_confidence(
         Thresholds of the modality-consistency rule to try.
     confidences : list or tuple of float or None, default=SPEECH_CONFIDENCES
         ``speech_confidence`` values to try, the reference first.
+    max_speech_loss : float in [0, 1], default=MAX_SPEECH_LOSS
+        The most UA on the held-out speakers a chosen pair may lose against
+        the hierarchy's own routing.
 
     Returns
     -------
@@ -98,5 +115,8 @@ def choose_speech_confidence(
                 float(balanced_accuracy_score(truth, p[t]))
                 for (_, truth), p in zip(parts, predicted)
             )
-    choice = max(scores, key=lambda k: np.mean(scores[k]))
+    reference = scores.get((None, hierarchy.threshold))
+    floor = -np.inf if reference is None else reference[0] - max_speech_loss
+    allowed = [k for k in scores if scores[k][0] >= floor]
+    choice = max(allowed, key=lambda k: np.mean(scores[k]))
     return choice, scores

@@ -6,7 +6,6 @@ neutral off from the union of the emotions with a single boundary, but a
 four-class linear model isolates it with one boundary per emotion.
 """
 
-
 import numpy as np
 import pandas as pd
 import pytest

@@ -35,10 +35,13 @@ from sklearn_hser import (
     report,
     selection,
     set_config,
+    text_models,
     threshold_tuning,
     timeline,
     tuning,
+    word_routing,
 )
+from sklearn_hser.datasets import concat_corpora, voice_texts
 from sklearn_hser.features import cache_info, clear_cache, load_audio
 from sklearn_hser.hierarchy import route_and_proba
 
@@ -409,6 +412,31 @@ BAD_CALLS = {
     tuning.optuna_search: (
         "n_trials",
         lambda tmp: tuning.optuna_search(LogisticRegression(), {}, n_trials=0),
+    ),
+    # several corpora, text corpora, voiced text, routing
+    concat_corpora: ("corpora", lambda tmp: concat_corpora("ravdess")),
+    voice_texts: (
+        "on_silence",
+        lambda tmp: voice_texts(pd.DataFrame(), tmp, on_silence="drop"),
+    ),
+    text_models.fit_text_model: (
+        "kind",
+        lambda tmp: text_models.fit_text_model(pd.DataFrame(), kind="gpt"),
+    ),
+    text_models.load_text_corpus: (
+        "name",
+        lambda tmp: text_models.load_text_corpus("iemocap", tmp),
+    ),
+    word_routing.choose_speech_confidence: (
+        "max_speech_loss",
+        lambda tmp: word_routing.choose_speech_confidence(
+            make_hierarchy(LogisticRegression(), LogisticRegression()),
+            pd.DataFrame(),
+            pd.DataFrame(),
+            held_out=[0],
+            thresholds=[None],
+            max_speech_loss=2.0,
+        ),
     ),
 }
 

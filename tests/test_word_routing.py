@@ -15,11 +15,12 @@ CLASSES = np.array(["angry", "happy", "neutral", "sad"])
 CORNERS = np.array([[4, 4], [4, -4], [-4, -4], [-4, 4]], dtype=float)
 
 
-def _part(kind, n_per_class, rng):
+def _part(kind, n_per_class, rng, noise=1.0):
     """``voice``: the speech columns name the class and the words say nothing;
     ``words``: the reverse (a calm, unfamiliar voice reading emotional text)."""
     y = np.repeat(CLASSES, n_per_class)
-    informative = CORNERS[np.searchsorted(CLASSES, y)] + rng.normal(0, 1, (len(y), 2))
+    centres = CORNERS[np.searchsorted(CLASSES, y)]
+    informative = centres + rng.normal(0, noise, (len(y), 2))
     flat = rng.normal(0, 0.3, (len(y), 2))
     speech, text = (informative, flat) if kind == "voice" else (flat, informative)
     frame = pd.DataFrame(
@@ -114,3 +115,24 @@ def test_empty_validation_is_refused(data):
         choose_speech_confidence(
             _model(), train, voice.iloc[:0], held_out=[0], thresholds=[None]
         )
+
+
+def test_no_choice_costs_the_voice_more_than_allowed():
+    # Noisy voices: where the gate is unsure, the words (which say nothing
+    # for these speakers) decide worse than the voice would have.
+    rng = np.random.default_rng(1)
+    noisy = [_part("voice", 40, rng, noise=5.0), _part("words", 40, rng)]
+    train = pd.concat(noisy).reset_index(drop=True)
+    words = _part("words", 25, rng)
+    held_out = np.flatnonzero(train["speaker"].isin(["voice0", "voice1"]))
+    kwargs = dict(held_out=held_out, thresholds=[None])
+    free, scores = choose_speech_confidence(
+        _model(), train, words, max_speech_loss=1.0, **kwargs
+    )
+    reference = scores[None, None][0]
+    assert scores[free][0] < reference - 0.01  # the words win, at a cost
+    bound, _ = choose_speech_confidence(
+        _model(), train, words, max_speech_loss=0.01, **kwargs
+    )
+    assert scores[bound][0] >= reference - 0.01
+    assert bound != free

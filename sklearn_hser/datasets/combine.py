@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import pandas as pd
+from sklearn.utils._param_validation import validate_params
 
 #: Columns every corpus frame must have to be combined.
 REQUIRED_COLUMNS = ("audio", "text", "label", "speaker")
@@ -13,6 +14,7 @@ REQUIRED_COLUMNS = ("audio", "text", "label", "speaker")
 SEPARATOR = "/"
 
 
+@validate_params({"corpora": [dict, list, tuple]}, prefer_skip_nested_validation=True)
 def concat_corpora(corpora) -> pd.DataFrame:
     """Concatenate loaded corpora into one frame, keeping speakers distinct.
 
@@ -28,7 +30,7 @@ def concat_corpora(corpora) -> pd.DataFrame:
 
     Parameters
     ----------
-    corpora : mapping or sequence of (name, DataFrame) pairs
+    corpora : dict, or list or tuple of (name, DataFrame) pairs
         Corpus frames as returned by the loaders of
         :mod:`sklearn_hser.datasets`, by corpus name. Names must be unique
         and non-empty, and must not contain ``"/"``.
@@ -58,14 +60,14 @@ def concat_corpora(corpora) -> pd.DataFrame:
     >>> concat_corpora({"ravdess": a, "emodb": b})["speaker"].tolist()
     ['ravdess/03', 'emodb/03']
     """
-    pairs = list(corpora.items()) if isinstance(corpora, Mapping) else list(corpora)
+    pairs = list(corpora.items()) if isinstance(corpora, dict) else list(corpora)
     if not pairs:
         raise ValueError("concat_corpora needs at least one corpus; got none.")
     frames, seen = [], set()
     for pair in pairs:
         if not (isinstance(pair, Sequence) and len(pair) == 2):
             raise ValueError(
-                "concat_corpora takes (name, DataFrame) pairs or a mapping; "
+                "concat_corpora takes (name, DataFrame) pairs or a dict; "
                 f"got {pair!r:.60}."
             )
         name, frame = pair

@@ -22,10 +22,12 @@ import os
 import re
 import warnings
 from collections.abc import Callable
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._atomic import atomic_write_bytes, atomic_write_text
 from .._optional import require
@@ -186,6 +188,20 @@ def _flac_bytes(waveform: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+@validate_params(
+    {
+        "table": [pd.DataFrame, str, os.PathLike],
+        "out_dir": [str, os.PathLike],
+        "voice": [str, os.PathLike, None],
+        "engine": [callable, None],
+        "length_scale": [Interval(Real, 0, None, closed="neither")],
+        "speaker": [str, None],
+        "on_silence": [StrOptions({"raise", "skip"})],
+        "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
+        "progress": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def voice_texts(
     table,
     out_dir,
