@@ -136,8 +136,10 @@ def _model_file(name):
 
 
 def _study_on_iemocap(*extra):
-    root = ["--corpus", "iemocap", "--root", "{ws}/iemocap"]
-    return [*_study("--systems", "lstm-mfcc", "--splits", "si", *extra), *root]
+    # --corpus pairs with --root (repeating it adds a corpus): name it once.
+    corpus = ["--corpus", "iemocap", "--root", "{ws}/iemocap"]
+    study = ["reproduce", *corpus, "--out", "{ws}/study"]
+    return [*study, "--systems", "lstm-mfcc", "--splits", "si", *extra]
 
 
 #: (row id, argv with {ws} for the folder above, part of the expected message)
