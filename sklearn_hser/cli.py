@@ -303,7 +303,7 @@ def _csv_list(text: str, what: str) -> list[str]:
 
 
 def _experiment_config(args):
-    from .experiments import SPLITS, SYSTEMS, ExperimentConfig
+    from .experiments import SPLITS, SYSTEMS
 
     systems = _csv_list(args.systems, "systems")
     unknown = [s for s in systems if s not in SYSTEMS]
@@ -322,11 +322,24 @@ def _experiment_config(args):
         ) from None
     if any(not 0 <= t <= 1 for t in thresholds):
         raise UsageError("--thresholds must lie in [0, 1]")
+    return _model_config(
+        args,
+        systems,
+        splits=splits,
+        thresholds=thresholds,
+        si_validation_speakers=_speakers(args, "si_validation_speakers"),
+        si_test_speakers=_speakers(args, "si_test_speakers"),
+    )
+
+
+def _model_config(args, systems, **study):
+    """The :class:`~sklearn_hser.experiments.ExperimentConfig` of the options
+    ``hser fit`` and the study share (``model_args``), plus ``study``'s."""
+    from .experiments import ExperimentConfig
+
     return ExperimentConfig(
         corpus=corpus_label(args),
         systems=systems,
-        splits=splits,
-        thresholds=thresholds,
         max_epochs=args.max_epochs,
         w2v_path=args.w2v_path,
         w2v_asr_path=args.w2v_asr_path,
@@ -337,8 +350,7 @@ def _experiment_config(args):
         lstm_seeds=args.lstm_seeds,
         selection=args.selection,
         speech_only_gates=args.speech_only_gates,
-        si_validation_speakers=_speakers(args, "si_validation_speakers"),
-        si_test_speakers=_speakers(args, "si_test_speakers"),
+        **study,
     )
 
 
@@ -433,27 +445,14 @@ def run_fit(args) -> int:
     """Fit one hierarchical system on a whole corpus and save it."""
     from ._atomic import exclusive_lock
     from ._fingerprint import audio_digests, corpus_fingerprint
-    from .experiments import SYSTEMS, ExperimentConfig, fit_system, missing_checkpoint
+    from .experiments import SYSTEMS, fit_system, missing_checkpoint
     from .persistence import _saved_fit_key, save_model
 
     if args.system not in SYSTEMS:
         raise UsageError(
             f"unknown system {args.system}; choose from {', '.join(SYSTEMS)}"
         )
-    config = ExperimentConfig(
-        corpus=corpus_label(args),
-        systems=[args.system],
-        max_epochs=args.max_epochs,
-        w2v_path=args.w2v_path,
-        w2v_asr_path=args.w2v_asr_path,
-        bert_path=args.bert_path,
-        random_state=args.seed,
-        speaker_normalization=args.speaker_normalization,
-        gate_labels=args.gate_labels,
-        lstm_seeds=args.lstm_seeds,
-        selection=args.selection,
-        speech_only_gates=args.speech_only_gates,
-    )
+    config = _model_config(args, [args.system])
     system = SYSTEMS[args.system]
     reason = missing_checkpoint(system, config)
     if reason:
