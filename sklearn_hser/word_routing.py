@@ -34,9 +34,9 @@ from .hierarchy import HierarchyOutputs, _gate_confidence, _indexable, _words_de
 SPEECH_CONFIDENCES = (None, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 #: The ``voice_familiarity`` values searched: not used first. A value is
-#: the share of utterances of new speakers like the training ones that are
-#: sent to the words.
-VOICE_FAMILIARITIES = (None, 0.01, 0.05)
+#: about the share of utterances of new speakers like the training ones that
+#: are sent to the words, so none is above :data:`MAX_SPEECH_LOSS`.
+VOICE_FAMILIARITIES = (None, 0.005, 0.01)
 
 #: How much UA on held-out speakers of the speech corpus a routing may give
 #: up for the words: where the voice carries the emotion, listening to the
