@@ -611,11 +611,13 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             (the text model's P(neutral), NaN on the emotional route),
             ``text_prediction`` (the text argmax, missing on the emotional
             route), ``kept_neutral`` (True where the threshold kept neutral a
-            sample whose text argmax is emotional) and ``prediction``; with
-            ``voice_familiarity`` set, also ``voice_familiarity``, each
-            sample's familiarity (a sample below the parameter took the text
-            route). ``speech_gate`` is ``"neutral"`` for every sample on the
-            text route.
+            sample whose text argmax is emotional) and ``prediction``. With
+            ``speech_confidence`` or ``voice_familiarity`` set, also
+            ``words_decide`` (True where the voice was not trusted and the
+            text model's argmax is the answer); with ``voice_familiarity``
+            set, also ``voice_familiarity``, each sample's familiarity.
+            ``speech_gate`` is ``"neutral"`` for every sample on the text
+            route.
         """
         return self.outputs(X, proba=False).route()
 
@@ -757,6 +759,9 @@ class HierarchyOutputs:
             np.zeros(len(gate), dtype=bool) if words_decide is None else words_decide
         )
         self.uses_familiarity = hierarchy.voice_familiarity is not None
+        self.routes_by_voice = self.uses_familiarity or (
+            hierarchy.speech_confidence is not None
+        )
 
     def __len__(self):
         return len(self.gate)
@@ -872,6 +877,8 @@ class HierarchyOutputs:
                 "prediction": decision["final"],
             }
         )
+        if self.routes_by_voice:
+            table["words_decide"] = self.words_decide
         if self.uses_familiarity:
             table["voice_familiarity"] = self.familiarity
         return table

@@ -183,6 +183,12 @@ def test_unfamiliar_voices_are_decided_by_the_words(data):
     listening.set_params(threshold=0.0)
     assert _ua(listening, far) > 0.9
     assert not listening.route(far)["kept_neutral"].any()
+    # ... and the reports name the text model as the one that decided.
+    from sklearn_hser._deciding import deciding_model
+
+    route = listening.route(far)
+    assert route["words_decide"].all()
+    assert set(deciding_model(listening, route)) == {"text"}
 
 
 def test_voice_familiarity_needs_what_it_measures(data):
