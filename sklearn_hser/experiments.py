@@ -798,12 +798,14 @@ def _hierarchy_chosen_on_validation(
     thresholds,
     selection="one_se",
     speech_only_gates="reference",
+    hierarchies=None,
 ):
     """Fit one hierarchy per gate option; choose the gate and threshold on ``val``.
 
-    ``text`` is fitted and used frozen. Candidates are every ``thresholds``
-    value and then None (the plain text argmax), for each of ``gates``, at
-    threshold 0 as ``speech_only_gates`` says
+    ``text`` is fitted and used frozen; ``hierarchies``, when given, are
+    those of :func:`_fit_gate_options`, already fitted. Candidates are every
+    ``thresholds`` value and then None (the plain text argmax), for each of
+    ``gates``, at threshold 0 as ``speech_only_gates`` says
     (:func:`~sklearn_hser.threshold_tuning.search_candidates`); the
     first one is the reference of ``selection``
     (:func:`~sklearn_hser.selection.select_candidate`), and the first best
@@ -829,7 +831,8 @@ def _hierarchy_chosen_on_validation(
         gates, [*thresholds, None], speech_only_gates=speech_only_gates
     )
     y_val = val["label"].to_numpy()
-    hierarchies = _fit_gate_options(speech, text, train, gates)
+    if hierarchies is None:
+        hierarchies = _fit_gate_options(speech, text, train, gates)
     scores, predicted = {}, {}
     for gate_labels, hierarchy in hierarchies.items():
         candidates = [t for g, t in keys if g == gate_labels]
@@ -846,6 +849,28 @@ def _hierarchy_chosen_on_validation(
     )
     choice = keys[chosen]
     return hierarchies[choice[0]], choice, scores
+
+
+def _flat_speech(flat_hierarchy, speech, train, y_train):
+    """The S system: ``speech`` fitted on ``train``, flat.
+
+    A hierarchy with the ``"flat"`` gate holds that model already: its
+    feature step and gate are ``speech``'s steps fitted on the same data with
+    the same seeds, so they are reused rather than trained a second time.
+    """
+    from sklearn.pipeline import Pipeline
+
+    from .baselines import SpeechOnlyClassifier
+
+    flat = SpeechOnlyClassifier(speech)
+    if flat_hierarchy is None:
+        return flat.fit(train, y_train)
+    features, gate = flat_hierarchy.speech_features_, flat_hierarchy.speech_gate_
+    if features is not None:
+        gate = Pipeline([*features.steps, ("gate", gate)])
+    flat.speech_ = gate
+    flat.classes_ = flat_hierarchy.speech_gate_.classes_
+    return flat
 
 
 @validate_params(
@@ -884,7 +909,6 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         JSON-ready record of the run.
     """
 
-    from .baselines import SpeechOnlyClassifier
     from .metrics import (
         confusion_table,
         correction_counts,
@@ -895,7 +919,8 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     start = time.perf_counter()
     train, val, test = data["train"], data["val"], data["test"]
     y_train, y_test = (d["label"].to_numpy() for d in (train, test))
-    flat = SpeechOnlyClassifier(speech).fit(train, y_train)
+    hierarchies = _fit_gate_options(speech, text, train, config.gate_options())
+    flat = _flat_speech(hierarchies.get("flat"), speech, train, y_train)
     hierarchy, (chosen_gate, best), on_val = _hierarchy_chosen_on_validation(
         speech,
         text,
@@ -905,6 +930,7 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         config.thresholds,
         config.selection,
         config.speech_only_gates,
+        hierarchies=hierarchies,
     )
 
     thresholds = [None, *config.thresholds]
