@@ -303,12 +303,22 @@ def _linear_over(extractor_factory, C: float = 1.0):
     return build
 
 
+#: Worker processes of the LSTM seed ensembles (``n_jobs`` of
+#: :class:`~sklearn_hser.ensemble.SeedEnsembleClassifier`): every core, up to
+#: one per network. The study's networks are small, so one network keeps one
+#: core busy with Python overhead whatever torch's thread count; the members
+#: come out the same as when fitted one after another (joblib's
+#: ``LOKY_MAX_CPU_COUNT=1`` keeps them in one process).
+ENSEMBLE_N_JOBS = -1
+
+
 def _lstm_over(extractor_factory, **classifier_params):
     """Builder of an LSTM system, speaker-normalised when the config says so.
 
     ``classifier_params`` override :func:`lstm_classifier`'s defaults. With
     ``config.lstm_seeds > 1`` the classifier is a seed ensemble of LSTMs,
-    fitted on features extracted once.
+    fitted on features extracted once, its members in parallel on every core
+    (:data:`ENSEMBLE_N_JOBS`).
     """
 
     def build(config, cache_dir):
@@ -323,7 +333,10 @@ def _lstm_over(extractor_factory, **classifier_params):
         classifier = lstm_classifier(config, **classifier_params)
         if config.lstm_seeds > 1:
             classifier = SeedEnsembleClassifier(
-                classifier, n_seeds=config.lstm_seeds, random_state=config.random_state
+                classifier,
+                n_seeds=config.lstm_seeds,
+                random_state=config.random_state,
+                n_jobs=ENSEMBLE_N_JOBS,
             )
         return make_pipeline(features, classifier)
 
