@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseFeatureExtractor
+from ._warmup import wait_for_librosa_warmup
 from .audio import pad_to_length
 
 FEATURE_NAMES = (
@@ -100,6 +101,7 @@ class HandcraftedFeatures(BaseFeatureExtractor):
         return list(FEATURE_NAMES)
 
     def _extract_one(self, waveform):
+        wait_for_librosa_warmup()
         import librosa
 
         # Shorter than one 2048-sample RMS/STFT frame: pad, as librosa would,
