@@ -306,13 +306,15 @@ def _linear_over(extractor_factory, C: float = 1.0):
     return build
 
 
-#: Worker processes of the LSTM seed ensembles (``n_jobs`` of
-#: :class:`~sklearn_hser.ensemble.SeedEnsembleClassifier`): every core, up to
-#: one per network. The study's networks are small, so one network keeps one
-#: core busy with Python overhead whatever torch's thread count; the members
-#: come out the same as when fitted one after another (joblib's
-#: ``LOKY_MAX_CPU_COUNT=1`` keeps them in one process).
-ENSEMBLE_N_JOBS = -1
+#: Worker processes (``n_jobs``) of the LSTM seed ensembles
+#: (:class:`~sklearn_hser.ensemble.SeedEnsembleClassifier`) and of the
+#: GeMAPS and handcrafted feature extraction: every core. The study's networks
+#: are small, so one network keeps one core busy with Python overhead
+#: whatever torch's thread count. The members and these features come out
+#: the same as in one process (joblib's ``LOKY_MAX_CPU_COUNT=1`` keeps them
+#: there); the other feature sets lean on multithreaded libraries, whose last
+#: bits would change in a one-thread worker, and stay in the main process.
+STUDY_N_JOBS = -1
 
 
 def _lstm_over(extractor_factory, **classifier_params):
@@ -321,7 +323,7 @@ def _lstm_over(extractor_factory, **classifier_params):
     ``classifier_params`` override :func:`lstm_classifier`'s defaults. With
     ``config.lstm_seeds > 1`` the classifier is a seed ensemble of LSTMs,
     fitted on features extracted once, its members in parallel on every core
-    (:data:`ENSEMBLE_N_JOBS`).
+    (:data:`STUDY_N_JOBS`).
     """
 
     def build(config, cache_dir):
@@ -339,7 +341,7 @@ def _lstm_over(extractor_factory, **classifier_params):
                 classifier,
                 n_seeds=config.lstm_seeds,
                 random_state=config.random_state,
-                n_jobs=ENSEMBLE_N_JOBS,
+                n_jobs=STUDY_N_JOBS,
             )
         return make_pipeline(features, classifier)
 
@@ -355,13 +357,15 @@ def _mfcc(cache_dir):
 def _gemaps(cache_dir):
     from .features import GeMAPS
 
-    return GeMAPS(column="audio", cache_dir=cache_dir)
+    return GeMAPS(column="audio", cache_dir=cache_dir, n_jobs=STUDY_N_JOBS)
 
 
 def _handcrafted(cache_dir):
     from .features import HandcraftedFeatures
 
-    return HandcraftedFeatures(column="audio", cache_dir=cache_dir)
+    return HandcraftedFeatures(
+        column="audio", cache_dir=cache_dir, n_jobs=STUDY_N_JOBS
+    )
 
 
 def _egemaps(cache_dir):

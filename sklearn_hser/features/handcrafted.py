@@ -100,8 +100,12 @@ class HandcraftedFeatures(BaseFeatureExtractor):
     def _feature_names(self):
         return list(FEATURE_NAMES)
 
+    def _run(self, items, todo):
+        if todo:  # before any worker process compiles librosa's code as well
+            wait_for_librosa_warmup()
+        return super()._run(items, todo)
+
     def _extract_one(self, waveform):
-        wait_for_librosa_warmup()
         import librosa
 
         # Shorter than one 2048-sample RMS/STFT frame: pad, as librosa would,
