@@ -12,6 +12,7 @@ networks from several seeds").
 
 from __future__ import annotations
 
+import logging
 from numbers import Integral
 
 import numpy as np
@@ -29,6 +30,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d, indexable
 
+from ._config import progress_bar
 from ._routing import fit_router, routed_fit_params
 
 __all__ = ["SeedEnsembleClassifier"]
@@ -155,9 +157,16 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         if n_jobs == 1:
             self.estimators_ = [m.fit(X, y, **params["estimator"]) for m in members]
         else:
-            self.estimators_ = Parallel(n_jobs=n_jobs)(
+            fitted = Parallel(n_jobs=n_jobs, return_as="generator")(
                 delayed(_fit_member)(m, X, y, params["estimator"]) for m in members
             )
+            # The workers' own progress is not seen here: report the members.
+            description = f"{type(self).__name__} ({n_jobs} processes)"
+            with progress_bar(len(members), description, level=logging.DEBUG) as bar:
+                self.estimators_ = []
+                for member in fitted:
+                    self.estimators_.append(member)
+                    bar.update()
         self.classes_ = self.estimators_[0].classes_
         return self
 

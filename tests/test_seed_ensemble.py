@@ -147,7 +147,11 @@ def test_a_saved_ensemble_of_lstms_loads_and_predicts_the_same(tmp_path):
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_members_fitted_in_parallel_are_those_fitted_one_after_another(n_jobs):
+def test_members_fitted_in_parallel_are_those_fitted_one_after_another(
+    n_jobs, caplog
+):
+    import logging
+
     from joblib import parallel_config
 
     X, y = _data()
@@ -156,7 +160,11 @@ def test_members_fitted_in_parallel_are_those_fitted_one_after_another(n_jobs):
     )
     serial = SeedEnsembleClassifier(lstm, n_seeds=3, random_state=0).fit(X, y)
     parallel = SeedEnsembleClassifier(lstm, n_seeds=3, random_state=0, n_jobs=n_jobs)
-    parallel.fit(X, y)
+    with caplog.at_level(logging.DEBUG, logger="sklearn_hser"):
+        parallel.fit(X, y)
+    # hser -v: the members' own lines stay in the workers; the ensemble's come.
+    done = [r for r in caplog.records if r.getMessage().endswith("s)")]
+    assert any("3/3 done" in r.getMessage() for r in done) == (n_jobs > 1)
     assert parallel.seeds_.tolist() == serial.seeds_.tolist()
     for a, b in zip(parallel.estimators_, serial.estimators_):
         assert a.n_iter_ == b.n_iter_
