@@ -12,9 +12,11 @@ networks from several seeds").
 
 from __future__ import annotations
 
+import logging
 from numbers import Integral
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -25,8 +27,10 @@ from sklearn.base import (
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d, indexable
 
+from ._config import progress_bar
 from ._routing import fit_router, routed_fit_params
 
 __all__ = ["SeedEnsembleClassifier"]
@@ -48,13 +52,22 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         Has a ``random_state`` parameter and ``predict_proba``, e.g.
         :class:`~sklearn_hser.models.LSTMClassifier`. Cloned, never fitted.
     n_seeds : int, default=5
-        Number of members. Training takes ``n_seeds`` times as long as one
-        member; members are fitted one after another, since a torch model
-        already uses every core.
+        Number of members. Training takes ``n_seeds`` times the work of one
+        member.
     random_state : int, RandomState instance or None, default=None
         The members' seeds: an int ``r`` gives ``r, r + 1, ...``, so that
         ``n_seeds=1`` fits exactly ``estimator`` with ``random_state=r``;
         otherwise consecutive seeds from a random start.
+    n_jobs : int or None, default=None
+        Worker processes that fit the members (joblib), each member in one
+        process; ``None`` means 1 unless in a :func:`joblib.parallel_config`
+        context, ``-1`` all cores. The members and their predictions do not
+        depend on it. Worth it for small networks (a few hundred utterances
+        of pooled features), whose training is mostly Python overhead that
+        one core runs: each worker then gives torch one thread (joblib's
+        default for its workers). A large network that already keeps every
+        core busy gains nothing. Workers start once per process and are
+        reused, at the cost of importing torch in each.
 
     Attributes
     ----------
@@ -88,12 +101,14 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         "estimator": [HasMethods(["fit", "predict_proba"])],
         "n_seeds": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
     }
 
-    def __init__(self, estimator, n_seeds=5, random_state=None):
+    def __init__(self, estimator, n_seeds=5, random_state=None, n_jobs=None):
         self.estimator = estimator
         self.n_seeds = n_seeds
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def _member_seeds(self) -> np.ndarray:
         if isinstance(self.random_state, Integral):
@@ -134,12 +149,24 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         X = indexable(X)[0]
         params = routed_fit_params(self, X, sample_weight, fit_params, ["estimator"])
         self.seeds_ = self._member_seeds()
-        self.estimators_ = [
-            clone(self.estimator)
-            .set_params(random_state=int(seed))
-            .fit(X, y, **params["estimator"])
+        members = [
+            clone(self.estimator).set_params(random_state=int(seed))
             for seed in self.seeds_
         ]
+        n_jobs = min(effective_n_jobs(self.n_jobs), len(members))
+        if n_jobs == 1:
+            self.estimators_ = [m.fit(X, y, **params["estimator"]) for m in members]
+        else:
+            fitted = Parallel(n_jobs=n_jobs, return_as="generator")(
+                delayed(_fit_member)(m, X, y, params["estimator"]) for m in members
+            )
+            # The workers' own progress is not seen here: report the members.
+            description = f"{type(self).__name__} ({n_jobs} processes)"
+            with progress_bar(len(members), description, level=logging.DEBUG) as bar:
+                self.estimators_ = []
+                for member in fitted:
+                    self.estimators_.append(member)
+                    bar.update()
         self.classes_ = self.estimators_[0].classes_
         return self
 
@@ -194,3 +221,8 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         tags.input_tags = inner.input_tags
         tags.target_tags.required = True
         return tags
+
+
+def _fit_member(member, X, y, params):
+    """Fit one member (in a worker process); module level, so it pickles."""
+    return member.fit(X, y, **params)

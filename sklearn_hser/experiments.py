@@ -236,7 +236,9 @@ def lstm_classifier(config: ExperimentConfig, **params):
     larger step size (the comparison is in ``docs/guide/accuracy.md``).
     ``lstm-handcrafted`` overrides three of them
     (``weight_decay=1e-3``, ``dropout=0.2``, no early-stopping split): over
-    its 8 features these defaults underfit.
+    its 8 features these defaults underfit. Torch runs these small networks
+    on one thread (``torch_threads=1``), which is faster than several;
+    ``lstm-whisper``, over hundreds of 512-wide frames, keeps torch's setting.
     """
     from .models import LSTMClassifier
 
@@ -251,6 +253,7 @@ def lstm_classifier(config: ExperimentConfig, **params):
         validation_fraction=0.15,
         class_weight="balanced",
         random_state=config.random_state,
+        torch_threads=1,
     )
     return LSTMClassifier(**{**defaults, **params})
 
@@ -303,12 +306,24 @@ def _linear_over(extractor_factory, C: float = 1.0):
     return build
 
 
+#: Worker processes (``n_jobs``) of the LSTM seed ensembles
+#: (:class:`~sklearn_hser.ensemble.SeedEnsembleClassifier`) and of the
+#: GeMAPS and handcrafted feature extraction: every core. The study's networks
+#: are small, so one network keeps one core busy with Python overhead
+#: whatever torch's thread count. The members and these features come out
+#: the same as in one process (joblib's ``LOKY_MAX_CPU_COUNT=1`` keeps them
+#: there); the other feature sets lean on multithreaded libraries, whose last
+#: bits would change in a one-thread worker, and stay in the main process.
+STUDY_N_JOBS = -1
+
+
 def _lstm_over(extractor_factory, **classifier_params):
     """Builder of an LSTM system, speaker-normalised when the config says so.
 
     ``classifier_params`` override :func:`lstm_classifier`'s defaults. With
     ``config.lstm_seeds > 1`` the classifier is a seed ensemble of LSTMs,
-    fitted on features extracted once.
+    fitted on features extracted once, its members in parallel on every core
+    (:data:`STUDY_N_JOBS`).
     """
 
     def build(config, cache_dir):
@@ -323,7 +338,10 @@ def _lstm_over(extractor_factory, **classifier_params):
         classifier = lstm_classifier(config, **classifier_params)
         if config.lstm_seeds > 1:
             classifier = SeedEnsembleClassifier(
-                classifier, n_seeds=config.lstm_seeds, random_state=config.random_state
+                classifier,
+                n_seeds=config.lstm_seeds,
+                random_state=config.random_state,
+                n_jobs=STUDY_N_JOBS,
             )
         return make_pipeline(features, classifier)
 
@@ -339,13 +357,15 @@ def _mfcc(cache_dir):
 def _gemaps(cache_dir):
     from .features import GeMAPS
 
-    return GeMAPS(column="audio", cache_dir=cache_dir)
+    return GeMAPS(column="audio", cache_dir=cache_dir, n_jobs=STUDY_N_JOBS)
 
 
 def _handcrafted(cache_dir):
     from .features import HandcraftedFeatures
 
-    return HandcraftedFeatures(column="audio", cache_dir=cache_dir)
+    return HandcraftedFeatures(
+        column="audio", cache_dir=cache_dir, n_jobs=STUDY_N_JOBS
+    )
 
 
 def _egemaps(cache_dir):
@@ -441,7 +461,9 @@ SYSTEMS = {
             # ~50-200 frames of an utterance. Dropout 0.3 was chosen on the
             # validation speakers of 6 held-out-actor folds
             # (docs/guide/accuracy.md).
-            _lstm_over(_whisper_frames, pooling="mean", dropout=0.3),
+            _lstm_over(
+                _whisper_frames, pooling="mean", dropout=0.3, torch_threads=None
+            ),
             features="Whisper",
         ),
         SpeechSystem(
@@ -802,12 +824,14 @@ def _hierarchy_chosen_on_validation(
     thresholds,
     selection="one_se",
     speech_only_gates="reference",
+    hierarchies=None,
 ):
     """Fit one hierarchy per gate option; choose the gate and threshold on ``val``.
 
-    ``text`` is fitted and used frozen. Candidates are every ``thresholds``
-    value and then None (the plain text argmax), for each of ``gates``, at
-    threshold 0 as ``speech_only_gates`` says
+    ``text`` is fitted and used frozen; ``hierarchies``, when given, are
+    those of :func:`_fit_gate_options`, already fitted. Candidates are every
+    ``thresholds`` value and then None (the plain text argmax), for each of
+    ``gates``, at threshold 0 as ``speech_only_gates`` says
     (:func:`~sklearn_hser.threshold_tuning.search_candidates`); the
     first one is the reference of ``selection``
     (:func:`~sklearn_hser.selection.select_candidate`), and the first best
@@ -833,7 +857,8 @@ def _hierarchy_chosen_on_validation(
         gates, [*thresholds, None], speech_only_gates=speech_only_gates
     )
     y_val = val["label"].to_numpy()
-    hierarchies = _fit_gate_options(speech, text, train, gates)
+    if hierarchies is None:
+        hierarchies = _fit_gate_options(speech, text, train, gates)
     scores, predicted = {}, {}
     for gate_labels, hierarchy in hierarchies.items():
         candidates = [t for g, t in keys if g == gate_labels]
@@ -850,6 +875,28 @@ def _hierarchy_chosen_on_validation(
     )
     choice = keys[chosen]
     return hierarchies[choice[0]], choice, scores
+
+
+def _flat_speech(flat_hierarchy, speech, train, y_train):
+    """The S system: ``speech`` fitted on ``train``, flat.
+
+    A hierarchy with the ``"flat"`` gate holds that model already: its
+    feature step and gate are ``speech``'s steps fitted on the same data with
+    the same seeds, so they are reused rather than trained a second time.
+    """
+    from sklearn.pipeline import Pipeline
+
+    from .baselines import SpeechOnlyClassifier
+
+    flat = SpeechOnlyClassifier(speech)
+    if flat_hierarchy is None:
+        return flat.fit(train, y_train)
+    features, gate = flat_hierarchy.speech_features_, flat_hierarchy.speech_gate_
+    if features is not None:
+        gate = Pipeline([*features.steps, ("gate", gate)])
+    flat.speech_ = gate
+    flat.classes_ = flat_hierarchy.speech_gate_.classes_
+    return flat
 
 
 @validate_params(
@@ -888,7 +935,6 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         JSON-ready record of the run.
     """
 
-    from .baselines import SpeechOnlyClassifier
     from .metrics import (
         confusion_table,
         correction_counts,
@@ -899,7 +945,8 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     start = time.perf_counter()
     train, val, test = data["train"], data["val"], data["test"]
     y_train, y_test = (d["label"].to_numpy() for d in (train, test))
-    flat = SpeechOnlyClassifier(speech).fit(train, y_train)
+    hierarchies = _fit_gate_options(speech, text, train, config.gate_options())
+    flat = _flat_speech(hierarchies.get("flat"), speech, train, y_train)
     hierarchy, (chosen_gate, best), on_val = _hierarchy_chosen_on_validation(
         speech,
         text,
@@ -909,6 +956,7 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         config.thresholds,
         config.selection,
         config.speech_only_gates,
+        hierarchies=hierarchies,
     )
 
     thresholds = [None, *config.thresholds]

@@ -350,6 +350,29 @@ def _no_corpus(*args):
     raise UsageError("no corpus in this test")
 
 
+@pytest.mark.parametrize("extractor", ["MFCC", "HandcraftedFeatures"])
+def test_extraction_waits_for_the_warm_up_instead_of_compiling_beside_it(
+    extractor, monkeypatch
+):
+    import numpy as np
+
+    from sklearn_hser import features
+    from sklearn_hser.features import _warmup
+
+    class Compiling(_FakeProcess):
+        waited = False
+
+        def wait(self, timeout=None):
+            self.waited = True
+
+    process = Compiling()
+    monkeypatch.setattr(_warmup, "_started", process)
+    wave = np.random.default_rng(0).normal(0, 0.1, 4000).astype(np.float32)
+    getattr(features, extractor)().fit_transform([wave])
+    assert process.waited and _warmup._started is None
+    _warmup.wait_for_librosa_warmup()  # nothing left to wait for
+
+
 def test_librosa_cache_is_found_where_numba_writes_it(tmp_path, monkeypatch):
     from sklearn_hser.features._warmup import librosa_cache_is_warm
 

@@ -301,3 +301,25 @@ def test_without_the_text_another_gate_competes_only_when_asked():
     assert (reference.best_gate_labels_, reference.best_threshold_) == ("flat", 0.0)
     flat = SpeechOnlyClassifier(noisy_valence).fit(X, y)
     np.testing.assert_array_equal(reference.predict(X), flat.predict(X))
+
+
+@pytest.mark.parametrize("gates", [list(GATE_LABELS), ["all", "collapsed"]])
+def test_the_study_s_system_is_the_flat_gate_it_fitted_for_the_hierarchy(gates):
+    # evaluate_run takes the S system from the "flat" hierarchy instead of
+    # training the same model twice; it must predict what a fresh fit does.
+    from sklearn_hser.experiments import _fit_gate_options, _flat_speech
+
+    X, y = _corpus(300, 3)
+    X_test, _ = _corpus(100, 4)
+    speech, text = _models()
+    text = text.fit(X, y)
+    hierarchies = _fit_gate_options(speech, text, X.assign(label=y), gates)
+    flat = _flat_speech(hierarchies.get("flat"), speech, X, y)
+    if "flat" in gates:  # reused, not refitted
+        assert flat.speech_[-1] is hierarchies["flat"].speech_gate_
+    fresh = SpeechOnlyClassifier(speech).fit(X, y)
+    np.testing.assert_array_equal(flat.classes_, fresh.classes_)
+    np.testing.assert_array_equal(flat.predict(X_test), fresh.predict(X_test))
+    np.testing.assert_allclose(
+        flat.predict_proba(X_test), fresh.predict_proba(X_test), rtol=0, atol=0
+    )

@@ -25,7 +25,8 @@ FAST = dict(hidden_size=8, fc_size=8, max_epochs=20, lr=1e-2, validation_fractio
 @pytest.fixture(autouse=True, scope="module")
 def _one_torch_thread():
     # Tiny networks run faster on one thread, and much faster than on two
-    # busy ones; the estimator itself never changes torch's settings.
+    # busy ones; the estimator changes torch's setting only when told to
+    # (torch_threads).
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -322,3 +323,30 @@ def test_grid_search_over_net_params():
     ).fit(X, y)
     assert grid.best_estimator_.net_.lr in (1e-3, 1e-2)
     assert list(grid.cv_results_["param_net__lr"]) == [1e-3, 1e-2]
+
+
+def test_torch_threads_hold_while_it_fits_and_predicts_only():
+    from skorch.callbacks import Callback
+
+    class Threads(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            seen.append(torch.get_num_threads())
+
+    X, y = _blobs()
+    seen = []
+    torch.set_num_threads(2)
+    try:
+        clf = LSTMClassifier(
+            **{**FAST, "max_epochs": 2}, torch_threads=1, callbacks=[Threads()]
+        ).fit(X, y)
+        assert seen == [1, 1]
+        assert torch.get_num_threads() == 2
+        proba = clf.predict_proba(X)
+        assert torch.get_num_threads() == 2
+        # A model pickled before the parameter existed still predicts.
+        del clf.torch_threads
+        np.testing.assert_allclose(clf.predict_proba(X), proba, rtol=1e-5)
+    finally:
+        torch.set_num_threads(1)
+    with pytest.raises(ValueError, match="torch_threads"):
+        LSTMClassifier(**FAST, torch_threads=0).fit(X, y)

@@ -144,3 +144,38 @@ def test_a_saved_ensemble_of_lstms_loads_and_predicts_the_same(tmp_path):
     path = save_model(ensemble, tmp_path / "ensemble.joblib")
     loaded, _ = load_model(path)
     np.testing.assert_allclose(loaded.predict_proba(X), ensemble.predict_proba(X))
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_members_fitted_in_parallel_are_those_fitted_one_after_another(
+    n_jobs, caplog
+):
+    import logging
+
+    from joblib import parallel_config
+
+    X, y = _data()
+    lstm = LSTMClassifier(
+        hidden_size=8, fc_size=4, max_epochs=6, validation_fraction=0.2
+    )
+    serial = SeedEnsembleClassifier(lstm, n_seeds=3, random_state=0).fit(X, y)
+    parallel = SeedEnsembleClassifier(lstm, n_seeds=3, random_state=0, n_jobs=n_jobs)
+    with caplog.at_level(logging.DEBUG, logger="sklearn_hser"):
+        parallel.fit(X, y)
+    # hser -v: the members' own lines stay in the workers; the ensemble's come.
+    done = [r for r in caplog.records if r.getMessage().endswith("s)")]
+    assert any("3/3 done" in r.getMessage() for r in done) == (n_jobs > 1)
+    assert parallel.seeds_.tolist() == serial.seeds_.tolist()
+    for a, b in zip(parallel.estimators_, serial.estimators_):
+        assert a.n_iter_ == b.n_iter_
+    np.testing.assert_array_equal(parallel.predict_proba(X), serial.predict_proba(X))
+    # n_jobs=None follows joblib's parallel_config, as scikit-learn's do.
+    with parallel_config(n_jobs=2):
+        inherited = SeedEnsembleClassifier(lstm, n_seeds=3, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(inherited.predict_proba(X), serial.predict_proba(X))
+
+
+def test_n_jobs_is_validated():
+    X, y = _data()
+    with pytest.raises(ValueError, match="n_jobs"):
+        SeedEnsembleClassifier(_mlp(), n_jobs="all").fit(X, y)

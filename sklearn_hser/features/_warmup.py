@@ -9,16 +9,26 @@ compiling holds the interpreter lock. So ``hser`` starts
 :func:`start_librosa_warmup` for commands that will extract MFCC or
 handcrafted features after other work (loading the corpus, fitting the text
 model): a second process compiles and fills numba's cache on another core,
-and the extraction then loads the compiled code from the cache.
+and the extraction then loads the compiled code from the cache. Should the
+extraction come first, it waits for that process
+(:func:`wait_for_librosa_warmup`) instead of compiling the same code a second
+time beside it, which on a machine of few cores takes longer than waiting.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+#: The warm-up process this process started, while it may be running.
+_started: subprocess.Popen | None = None
+
+#: The longest wait for it (seconds); then this process compiles on its own.
+_WAIT_LIMIT = 300.0
 
 _WARM = (
     "import numpy as np\n"
@@ -55,11 +65,36 @@ def start_librosa_warmup() -> subprocess.Popen | None:
         The process (its output discarded), or None when numba's cache
         beside librosa already holds compiled code.
     """
+    global _started
     if librosa_cache_is_warm():
         return None
-    return subprocess.Popen(
+    _started = subprocess.Popen(
         [sys.executable, "-c", _WARM],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    return _started
+
+
+def wait_for_librosa_warmup() -> None:
+    """Let a warm-up process this process started finish its compiling.
+
+    Called before librosa's compiled functions are first used: they are then
+    loaded from numba's cache rather than compiled again beside the warm-up
+    process. Returns at once when there is none, or when it has ended; after
+    :data:`_WAIT_LIMIT` seconds it stops waiting.
+    """
+    global _started
+    process = _started
+    if process is None:
+        return
+    if process.poll() is None:
+        logging.getLogger("sklearn_hser").info(
+            "waiting for librosa's code to be compiled (once after installing)"
+        )
+        try:
+            process.wait(timeout=_WAIT_LIMIT)
+        except subprocess.TimeoutExpired:
+            pass
+    _started = None

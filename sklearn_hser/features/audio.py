@@ -169,6 +169,9 @@ def _to_working_format(waveform, sr, name: str) -> np.ndarray:
     if not np.isfinite(array).all():
         raise AudioInputError(f"{name}: waveform contains NaN or infinite samples.")
     if sr != SAMPLING_RATE:
+        from ._warmup import wait_for_librosa_warmup
+
+        wait_for_librosa_warmup()
         import librosa
 
         array = librosa.resample(array, orig_sr=sr, target_sr=SAMPLING_RATE)

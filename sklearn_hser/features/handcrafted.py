@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseFeatureExtractor
+from ._warmup import wait_for_librosa_warmup
 from .audio import pad_to_length
 
 FEATURE_NAMES = (
@@ -98,6 +99,11 @@ class HandcraftedFeatures(BaseFeatureExtractor):
 
     def _feature_names(self):
         return list(FEATURE_NAMES)
+
+    def _run(self, items, todo):
+        if todo:  # before any worker process compiles librosa's code as well
+            wait_for_librosa_warmup()
+        return super()._run(items, todo)
 
     def _extract_one(self, waveform):
         import librosa

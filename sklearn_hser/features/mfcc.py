@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseFeatureExtractor
+from ._warmup import wait_for_librosa_warmup
 from .audio import SAMPLING_RATE, pad_to_length
 
 
@@ -109,6 +110,7 @@ class MFCC(BaseFeatureExtractor):
 
     def frames(self, waveform: np.ndarray) -> np.ndarray:
         """Frame-level features of one 16 kHz waveform, ``(n_frames, n_values)``."""
+        wait_for_librosa_warmup()
         import librosa
 
         waveform = pad_to_length(waveform, self.n_fft)

@@ -8,6 +8,7 @@ split with early stopping, and class weights: the same for
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -63,6 +64,27 @@ def fit_seeded(net, X, y, *, device, seed: int, seeded: bool):
         if seeded:
             torch.manual_seed(seed)
         net.fit(X, y)
+
+
+@contextlib.contextmanager
+def torch_threads(n_threads):
+    """Run the block with torch on ``n_threads`` threads, then restore them.
+
+    ``None`` leaves torch's setting alone. The setting is the process's: a
+    thread that runs torch at the same time sees it too.
+    """
+    if n_threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    if before == n_threads:
+        yield
+        return
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def validation_and_early_stopping(estimator, y_encoded, seed: int):

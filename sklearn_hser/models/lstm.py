@@ -27,6 +27,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .._sequences import check_sequence_array, make_sequence_array
 from ._base import SkorchClassifierBase, WeightedLossNet, split_weights
+from ._training import torch_threads
 
 __all__ = ["LSTMClassifier", "LSTMModule", "collate_frames"]
 
@@ -231,6 +232,15 @@ class LSTMClassifier(SkorchClassifierBase):
         in :func:`torch.random.fork_rng`).  ``None`` uses torch's global RNG.
     device : str, default="cpu"
         Torch device; ``"cuda"`` raises a ValueError when CUDA is unavailable.
+    torch_threads : int or None, default=None
+        Threads torch computes with on the CPU while this estimator fits and
+        predicts (``torch.set_num_threads``, restored afterwards); ``None``
+        keeps torch's current setting (by default, every core). A network of
+        this size on a few hundred utterances runs faster on one thread: its
+        operations are too small to share, and the threads waste time
+        waiting for each other, the more so when other processes load the
+        machine. The weights may differ from another thread count's in the
+        last bits of float32, as from another machine's.
     verbose : int, default=0
         skorch's per-epoch log when positive.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
@@ -263,9 +273,8 @@ class LSTMClassifier(SkorchClassifierBase):
 
     Notes
     -----
-    Training runs with torch's current thread settings; this module never
-    changes them (call ``torch.set_num_threads`` yourself, e.g. to 1 when
-    running several fits in parallel processes).
+    Training runs with torch's current thread settings unless
+    ``torch_threads`` is given, and then only while it fits or predicts.
 
     Examples
     --------
@@ -298,6 +307,7 @@ class LSTMClassifier(SkorchClassifierBase):
         "standardize": ["boolean"],
         "random_state": ["random_state"],
         "device": [str],
+        "torch_threads": [Interval(Integral, 1, None, closed="left"), None],
         "verbose": ["verbose"],
     }
 
@@ -319,6 +329,7 @@ class LSTMClassifier(SkorchClassifierBase):
         standardize=True,
         random_state=None,
         device="cpu",
+        torch_threads=None,
         verbose=0,
         callbacks=None,
         net_params=None,
@@ -339,6 +350,7 @@ class LSTMClassifier(SkorchClassifierBase):
         self.standardize = standardize
         self.random_state = random_state
         self.device = device
+        self.torch_threads = torch_threads
         self.verbose = verbose
         self.callbacks = callbacks
         self.net_params = net_params
@@ -420,29 +432,30 @@ class LSTMClassifier(SkorchClassifierBase):
             is_sequence = False
         y_encoded = self._encode_targets(y)
         self._fit_scaler(X, is_sequence)
-        return self._train(
-            WeightedLossNet,
-            self._standardize(X, is_sequence),
-            y,
-            y_encoded,
-            sample_weight,
-            module=LSTMModule,
-            module__input_size=self.n_features_in_,
-            module__n_classes=len(self.classes_),
-            module__hidden_size=self.hidden_size,
-            module__num_layers=self.num_layers,
-            module__bidirectional=self.bidirectional,
-            module__dropout=self.dropout,
-            module__fc_size=self.fc_size,
-            module__pooling=self.pooling,
-            optimizer=torch.optim.Adam,
-            optimizer__weight_decay=self.weight_decay,
-            lr=self.lr,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            iterator_train__collate_fn=collate_frames,
-            iterator_valid__collate_fn=collate_frames,
-        )
+        with torch_threads(self.torch_threads):
+            return self._train(
+                WeightedLossNet,
+                self._standardize(X, is_sequence),
+                y,
+                y_encoded,
+                sample_weight,
+                module=LSTMModule,
+                module__input_size=self.n_features_in_,
+                module__n_classes=len(self.classes_),
+                module__hidden_size=self.hidden_size,
+                module__num_layers=self.num_layers,
+                module__bidirectional=self.bidirectional,
+                module__dropout=self.dropout,
+                module__fc_size=self.fc_size,
+                module__pooling=self.pooling,
+                optimizer=torch.optim.Adam,
+                optimizer__weight_decay=self.weight_decay,
+                lr=self.lr,
+                batch_size=self.batch_size,
+                max_epochs=self.max_epochs,
+                iterator_train__collate_fn=collate_frames,
+                iterator_valid__collate_fn=collate_frames,
+            )
 
     def predict_proba(self, X):
         """Class probabilities, ``(n_samples, n_classes)``; rows sum to 1.
@@ -458,6 +471,7 @@ class LSTMClassifier(SkorchClassifierBase):
         """
         check_is_fitted(self, "net_")
         X, is_sequence = self._check_X(X, reset=False)
-        return self._normalized(
-            self.net_.predict_proba(self._standardize(X, is_sequence))
-        )
+        # getattr: a model pickled before the parameter existed has none.
+        with torch_threads(getattr(self, "torch_threads", None)):
+            proba = self.net_.predict_proba(self._standardize(X, is_sequence))
+        return self._normalized(proba)
