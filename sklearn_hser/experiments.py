@@ -46,9 +46,6 @@ from ._atomic import atomic_write_text, exclusive_lock
 from ._fingerprint import corpus_fingerprint
 from ._labels import EMOTIONS, NEUTRAL
 from .systems import (  # noqa: F401 - the public names of the study, re-exported
-    DEFAULT_THRESHOLDS,
-    GATE_LABELS,
-    PAPER_THRESHOLDS,
     RECOMMENDED_C,
     RECOMMENDED_LAYERS,
     RECOMMENDED_SYSTEM,
@@ -60,6 +57,12 @@ from .systems import (  # noqa: F401 - the public names of the study, re-exporte
     linear_classifier,
     lstm_classifier,
     missing_checkpoint,
+)
+from .threshold_tuning import (  # noqa: F401 - re-exported
+    DEFAULT_THRESHOLDS,
+    PAPER_THRESHOLDS,
+    SEARCH_THRESHOLDS,
+    TunedThresholdHierarchyCV,
 )
 
 
@@ -134,7 +137,7 @@ def fit_system(
     config : ExperimentConfig, optional
         Epoch budgets, checkpoints, seed.
     threshold : "auto", float in [0, 1] or None, default="auto"
-        ``"auto"`` chooses it from :data:`DEFAULT_THRESHOLDS` and ``None`` by
+        ``"auto"`` chooses it from :data:`SEARCH_THRESHOLDS` by
         UA over ``n_splits`` folds of held-out speakers
         (:class:`~sklearn_hser.TunedThresholdHierarchyCV`), then refits on
         everything; a number or ``None`` is used as it is. The gate
@@ -182,7 +185,7 @@ def fit_system(
     else:
         text = _frozen_text_model(text_model, y)
     gates = config.gate_options()
-    candidates = [*DEFAULT_THRESHOLDS, None] if threshold == "auto" else [threshold]
+    candidates = list(SEARCH_THRESHOLDS) if threshold == "auto" else [threshold]
     cv, groups = speaker_folds(corpus, n_splits, config.random_state)
 
     def listening(model, info):
@@ -306,87 +309,35 @@ def _given_speakers(config: ExperimentConfig) -> bool:
     )
 
 
-def _fit_gate_options(speech, text, train, gates) -> dict:
-    """One hierarchy per gate option, fitted on ``train``; ``text`` used frozen.
+def _chosen_on_validation(speech, text, train, val, config):
+    """The tuner that chose the gate and threshold on ``val``, fitted on ``train``.
 
-    Returns ``{gate_labels: fitted HierarchicalClassifier}``.
+    :class:`~sklearn_hser.threshold_tuning.TunedThresholdHierarchyCV` over one
+    predefined split (``train`` to fit, ``val`` to score) with
+    ``refit=False``: its ``estimator_`` is the hierarchy of the chosen gate,
+    fitted on ``train``. ``text`` is fitted, and used frozen. The candidates
+    are ``config.thresholds`` and then None (the plain text argmax).
     """
     from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import PredefinedSplit
 
     from .hierarchy import make_hierarchy
 
-    y_train = train["label"].to_numpy()
-    hierarchies = {}
-    # A memory shared by the gate options fits what they have in common once:
-    # the feature step, the four-class gate ("flat", "all") and the emotion
-    # model ("all", "collapsed").
+    data = pd.concat([train, val], ignore_index=True)
+    fold = np.r_[np.full(len(train), -1), np.zeros(len(val), dtype=int)]
+    # A memory shared by the gate options fits what they have in common once.
     with tempfile.TemporaryDirectory(prefix="hser-gates-") as memory:
-        for gate_labels in gates:
-            # The two speech models share one feature extraction per sample.
-            hierarchies[gate_labels] = make_hierarchy(
-                speech, FrozenEstimator(text), gate_labels=gate_labels, memory=memory
-            ).fit(train, y_train)
-            hierarchies[gate_labels].set_params(memory=None)
-    return hierarchies
-
-
-def _hierarchy_chosen_on_validation(
-    speech,
-    text,
-    train,
-    val,
-    gates,
-    thresholds,
-    selection="one_se",
-    speech_only_gates="reference",
-):
-    """Fit one hierarchy per gate option; choose the gate and threshold on ``val``.
-
-    ``text`` is fitted and used frozen. Candidates are every ``thresholds``
-    value and then None (the plain text argmax), for each of ``gates``, at
-    threshold 0 as ``speech_only_gates`` says
-    (:func:`~sklearn_hser.threshold_tuning.search_candidates`); the
-    first one is the reference of ``selection``
-    (:func:`~sklearn_hser.selection.select_candidate`), and the first best
-    wins ties, so earlier (more cautious) thresholds and earlier gate options
-    are preferred.
-
-    Returns
-    -------
-    hierarchy : HierarchicalClassifier
-        The fitted hierarchy of the chosen gate.
-    choice : tuple
-        ``(gate_labels, threshold)``.
-    scores : dict
-        Validation UA of every ``(gate_labels, threshold)`` pair.
-    """
-    from .metrics import unweighted_accuracy
-    from .selection import SELECTIONS, select_candidate
-    from .threshold_tuning import search_candidates
-
-    if selection not in SELECTIONS:  # before any fit
-        raise ValueError(f"selection must be one of {SELECTIONS}; got {selection!r}.")
-    keys = search_candidates(
-        gates, [*thresholds, None], speech_only_gates=speech_only_gates
-    )
-    y_val = val["label"].to_numpy()
-    hierarchies = _fit_gate_options(speech, text, train, gates)
-    scores, predicted = {}, {}
-    for gate_labels, hierarchy in hierarchies.items():
-        candidates = [t for g, t in keys if g == gate_labels]
-        predictions = hierarchy.predict_for_thresholds(val, candidates)
-        for t in candidates:
-            predicted[gate_labels, t] = predictions[t]
-            scores[gate_labels, t] = unweighted_accuracy(y_val, predictions[t])
-    chosen = select_candidate(
-        [scores[k] for k in keys],
-        y_val,
-        [predicted[k] for k in keys],
-        scoring="ua",
-        selection=selection,
-    )
-    choice = keys[chosen]
-    return hierarchies[choice[0]], choice, scores
+        tuner = TunedThresholdHierarchyCV(
+            make_hierarchy(speech, FrozenEstimator(text), memory=memory),
+            thresholds=[*config.thresholds, None],
+            gate_labels=config.gate_options(),
+            cv=PredefinedSplit(fold),
+            selection=config.selection,
+            speech_only_gates=config.speech_only_gates,
+            refit=False,
+        ).fit(data, data["label"].to_numpy())
+        tuner.estimator_.set_params(memory=None)
+    return tuner
 
 
 @validate_params(
@@ -437,16 +388,9 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     train, val, test = data["train"], data["val"], data["test"]
     y_train, y_test = (d["label"].to_numpy() for d in (train, test))
     flat = SpeechOnlyClassifier(speech).fit(train, y_train)
-    hierarchy, (chosen_gate, best), on_val = _hierarchy_chosen_on_validation(
-        speech,
-        text,
-        train,
-        val,
-        config.gate_options(),
-        config.thresholds,
-        config.selection,
-        config.speech_only_gates,
-    )
+    tuner = _chosen_on_validation(speech, text, train, val, config)
+    hierarchy, best = tuner.estimator_, tuner.best_threshold_
+    results = tuner.cv_results_
 
     thresholds = [None, *config.thresholds]
     # One pass of the sub-models per set: routes, text probabilities and the
@@ -500,9 +444,15 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         "n_val": len(val),
         "n_test": len(test),
         "best_threshold_on_validation": best,
-        "gate_labels_on_validation": chosen_gate,
+        "gate_labels_on_validation": tuner.best_gate_labels_,
         "validation_ua_per_gate": {
-            g: max(v for (gate, _), v in on_val.items() if gate == g)
+            g: max(
+                v
+                for gate, v in zip(
+                    results["param_gate_labels"], results["mean_test_score"]
+                )
+                if gate == g
+            )
             for g in config.gate_options()
         },
         "rows": rows,

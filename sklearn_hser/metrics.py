@@ -29,7 +29,6 @@ scikit-learn.
 
 from __future__ import annotations
 
-import copy
 import numbers
 
 import numpy as np
@@ -64,15 +63,6 @@ __all__ = [
 
 #: Parameter constraints of the (y_true, y_pred) pair, for validate_params.
 _LABEL_PAIR = {"y_true": ["array-like"], "y_pred": ["array-like"]}
-
-#: ``scoring`` names of the study's two headline scores, short and long, and
-#: the function of this module each one names.
-SCORING_NAMES = {
-    "ua": "unweighted_accuracy",
-    "unweighted_accuracy": "unweighted_accuracy",
-    "wa": "weighted_accuracy",
-    "weighted_accuracy": "weighted_accuracy",
-}
 
 #: Names of the summary rows that :func:`per_class_report` appends.
 _SUMMARY_ROWS = ("UA", "WA")
@@ -291,13 +281,15 @@ wa_scorer = make_scorer(weighted_accuracy)
 #: ``mean_test_wa``.
 SCORERS = {"ua": ua_scorer, "wa": wa_scorer}
 
-_NAMED_SCORERS = {
-    "unweighted_accuracy": ua_scorer,
-    "ua": ua_scorer,
-    "UA": ua_scorer,
-    "weighted_accuracy": wa_scorer,
-    "wa": wa_scorer,
-    "WA": wa_scorer,
+#: The one registry of ``scoring`` names: the study's two headline scores,
+#: short and long, and the function of this module each one names.
+SCORING_NAMES = {
+    name: function
+    for function, names in (
+        (unweighted_accuracy, ("ua", "UA", "unweighted_accuracy")),
+        (weighted_accuracy, ("wa", "WA", "weighted_accuracy")),
+    )
+    for name in names
 }
 
 
@@ -338,8 +330,8 @@ def get_scorer(scoring):
     >>> scores.tolist()
     [1.0, 1.0, 1.0]
     """
-    if isinstance(scoring, str) and scoring in _NAMED_SCORERS:
-        return copy.deepcopy(_NAMED_SCORERS[scoring])
+    if isinstance(scoring, str) and scoring in SCORING_NAMES:
+        return make_scorer(SCORING_NAMES[scoring])
     return _sklearn_get_scorer(scoring)
 
 

@@ -20,29 +20,13 @@ from pathlib import Path
 
 from sklearn.utils._param_validation import validate_params
 
-from .threshold_tuning import GATE_OPTIONS
-
-#: Thresholds tried by the paper.
-PAPER_THRESHOLDS = (0.25, 0.30, 0.35, 0.40)
-
-#: Thresholds the package searches by default: the paper's, and 0.0, at which
-#: the text never overrides speech's *neutral* (the hierarchy then falls back
-#: to its two speech models). With 0.0 in the grid a validation search can
-#: keep speech's decision when the transcripts carry no emotion, where every
-#: paper threshold lies above the text model's P(neutral) and moves every
-#: speech-neutral sample to an emotion. Listed first: on a tie the search
-#: keeps the choice that trusts speech.
-DEFAULT_THRESHOLDS = (0.0, *PAPER_THRESHOLDS)
+from .hierarchy import GATE_OPTIONS
+from .threshold_tuning import DEFAULT_THRESHOLDS, PAPER_THRESHOLDS  # noqa: F401
 
 #: The system ``hser fit`` trains when none is named.
 RECOMMENDED_SYSTEM = "lr-whisper"
 
 SPLITS = ("sd", "si")
-
-#: The hierarchy's gate options, in the order a tie is broken: first the flat
-#: speech model as the gate (at threshold 0 the hierarchy is that model), then
-#: the four-class gate with its own emotion model, then the paper's.
-GATE_LABELS = GATE_OPTIONS
 
 
 @dataclass
@@ -144,10 +128,10 @@ class ExperimentConfig:
     def gate_options(self) -> list:
         """The ``gate_labels`` values the threshold search chooses among."""
         if self.gate_labels == "auto":
-            return list(GATE_LABELS)
-        if self.gate_labels not in GATE_LABELS:
+            return list(GATE_OPTIONS)
+        if self.gate_labels not in GATE_OPTIONS:
             raise ValueError(
-                f"gate_labels must be 'auto' or one of {list(GATE_LABELS)}; "
+                f"gate_labels must be 'auto' or one of {list(GATE_OPTIONS)}; "
                 f"got {self.gate_labels!r}."
             )
         return [self.gate_labels]

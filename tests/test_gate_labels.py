@@ -18,7 +18,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_hser import HierarchicalClassifier
 from sklearn_hser.baselines import SpeechOnlyClassifier
-from sklearn_hser.experiments import DEFAULT_THRESHOLDS, GATE_LABELS, ExperimentConfig
+from sklearn_hser.experiments import DEFAULT_THRESHOLDS, ExperimentConfig
+from sklearn_hser.hierarchy import GATE_OPTIONS as GATE_LABELS
 from sklearn_hser.metrics import unweighted_accuracy
 from sklearn_hser.threshold_tuning import TunedThresholdHierarchyCV
 

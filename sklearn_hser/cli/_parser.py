@@ -26,9 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
     from ..hierarchy import GATE_OPTIONS
     from ..selection import SELECTIONS
-    from ..systems import DEFAULT_THRESHOLDS, RECOMMENDED_SYSTEM, SPLITS, SYSTEMS
+    from ..systems import RECOMMENDED_SYSTEM, SPLITS, SYSTEMS
     from ..text_models import DEFAULT_TEXT_MODEL, TEXT_CORPORA, TEXT_MODELS
-    from ..threshold_tuning import SPEECH_ONLY_GATES
+    from ..threshold_tuning import DEFAULT_THRESHOLDS, SPEECH_ONLY_GATES
 
     parser = check.OneLineParser(
         prog="hser",
