@@ -1,4 +1,4 @@
-"""The modality-consistency rule of the paper's Algorithm 1, as one pure function.
+"""The modality-consistency rule of the paper's Algorithm 1, and its assembly.
 
 For a sample that the level-1 speech model routes to *neutral*, the text model
 (Model 3) gives a probability for each of the four classes.  The rule decides
@@ -10,9 +10,11 @@ whether the speech decision is kept or the text model takes over:
 
 With no threshold the final prediction is simply the text argmax.
 
-The hierarchical estimator and the evaluation helpers in
-:mod:`sklearn_hser.metrics` both call :func:`apply_threshold_rule`, so the rule
-is written down exactly once.
+:class:`HierarchyOutputs` assembles the final labels of Algorithm 1 from the
+branch outputs (the gate's routing, the emotion model's labels, the text
+model's probabilities) for any threshold; the hierarchical estimator and the
+evaluation helpers in :mod:`sklearn_hser.metrics` both use it, so the rule and
+its assembly are written down exactly once.
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import pandas as pd
 
 from ._labels import NEUTRAL
 
-__all__ = ["apply_threshold_rule", "check_threshold"]
+__all__ = ["HierarchyOutputs", "apply_threshold_rule", "check_threshold"]
+
+#: Branch names reported by :meth:`HierarchicalClassifier.route`.
+EMOTION_BRANCH = "speech_emotion"
+TEXT_BRANCH = "text"
 
 
 def check_threshold(threshold):
@@ -173,3 +180,153 @@ def apply_threshold_rule(text_proba, text_classes, threshold, neutral_label=NEUT
     if threshold is not None:
         labels[proba[:, neutral_col] >= threshold] = classes[neutral_col]
     return labels
+
+
+class HierarchyOutputs:
+    """The sub-models' outputs on a set of samples, from one pass.
+
+    Returned by :meth:`HierarchicalClassifier.outputs`; not built by hand.
+    Algorithm 1 is applied on demand, for any threshold, without running a
+    sub-model again.
+
+    Attributes
+    ----------
+    gate : ndarray of shape (n_samples,)
+        The level-1 decisions (``"neutral"`` or ``"emotional"``).
+    to_text, to_emotion : ndarray of int
+        Positions of the samples routed to the text / the emotion model.
+    text_proba : ndarray of shape (len(to_text), n_text_classes) or None
+        The text model's probabilities of the samples routed to it.
+    text_classes : ndarray
+        Their columns (the text model's ``classes_``).
+    """
+
+    def __init__(
+        self, *, hierarchy, gate, emotion_pred, emotion_proba, text_proba, text_pred
+    ):
+        self.classes_ = hierarchy.classes_
+        self.threshold = hierarchy.threshold
+        self.neutral_label = hierarchy.neutral_label
+        self.text_classes = np.asarray(hierarchy.text_.classes_)
+        self.emotion_classes = np.asarray(
+            getattr(hierarchy.speech_emotion_, "classes_", [])
+        )
+        self.gate = gate
+        self.to_text = np.flatnonzero(gate == NEUTRAL)
+        self.to_emotion = np.flatnonzero(gate != NEUTRAL)
+        self.emotion_pred = emotion_pred
+        self.emotion_proba = emotion_proba
+        self.text_proba = text_proba
+        self.text_pred = text_pred
+
+    def __len__(self):
+        return len(self.gate)
+
+    def _decide(self, threshold) -> dict:
+        """Algorithm 1 on the branch outputs, for one threshold."""
+        n, to_text, to_emotion = len(self), self.to_text, self.to_emotion
+        final = np.empty(n, dtype=self.classes_.dtype)
+        text_pred = np.full(n, None, dtype=object)
+        neutral_proba = np.full(n, np.nan)
+        kept_neutral = np.zeros(n, dtype=bool)
+        if len(to_emotion):
+            final[to_emotion] = self.emotion_pred
+        if len(to_text):
+            if self.text_proba is not None:
+                argmax = self.text_classes[np.argmax(self.text_proba, axis=1)]
+                decided = apply_threshold_rule(
+                    self.text_proba, self.text_classes, threshold, self.neutral_label
+                )
+                column = list(self.text_classes).index(self.neutral_label)
+                neutral_proba[to_text] = self.text_proba[:, column]
+            else:
+                argmax = decided = self.text_pred
+            final[to_text] = decided
+            text_pred[to_text] = argmax
+            kept_neutral[to_text] = np.asarray(decided != argmax)
+        return {
+            "final": final,
+            "text_pred": text_pred,
+            "neutral_proba": neutral_proba,
+            "kept_neutral": kept_neutral,
+        }
+
+    def _resolve(self, threshold):
+        """``threshold``, or the hierarchy's own for ``"fitted"``."""
+        if isinstance(threshold, str) and threshold == "fitted":
+            return self.threshold
+        return threshold
+
+    def predict(self, threshold="fitted"):
+        """Final labels, by Algorithm 1 at ``threshold``.
+
+        Parameters
+        ----------
+        threshold : float, None or "fitted", default="fitted"
+            ``"fitted"``: the hierarchy's own ``threshold``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self._decide(self._resolve(threshold))["final"]
+
+    def predict_for_thresholds(self, thresholds) -> dict:
+        """``{threshold: labels}`` for each of ``thresholds``, in order.
+
+        Parameters
+        ----------
+        thresholds : iterable of float or None
+
+        Returns
+        -------
+        dict
+        """
+        return {t: self._decide(t)["final"] for t in thresholds}
+
+    def predict_proba(self):
+        """Probabilities of the deciding model, columns as ``classes_``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        proba = np.zeros((len(self), len(self.classes_)))
+        if len(self.to_emotion):
+            if self.emotion_proba is None:
+                raise ValueError(
+                    "These outputs were computed with proba=False, or the "
+                    "emotion model has no predict_proba."
+                )
+            columns = np.searchsorted(self.classes_, self.emotion_classes)
+            proba[np.ix_(self.to_emotion, columns)] = self.emotion_proba
+        if len(self.to_text):
+            if self.text_proba is None:
+                raise ValueError("The text model has no predict_proba.")
+            columns = np.searchsorted(self.classes_, self.text_classes)
+            proba[np.ix_(self.to_text, columns)] = self.text_proba
+        return proba
+
+    def route(self, threshold="fitted"):
+        """How each sample was decided, as :meth:`HierarchicalClassifier.route`.
+
+        Parameters
+        ----------
+        threshold : float, None or "fitted", default="fitted"
+            As in :meth:`predict`.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        decision = self._decide(self._resolve(threshold))
+        return pd.DataFrame(
+            {
+                "speech_gate": self.gate,
+                "branch": np.where(self.gate == NEUTRAL, TEXT_BRANCH, EMOTION_BRANCH),
+                "text_neutral_proba": decision["neutral_proba"],
+                "text_prediction": decision["text_pred"],
+                "kept_neutral": decision["kept_neutral"],
+                "prediction": decision["final"],
+            }
+        )

@@ -34,7 +34,12 @@ from sklearn.utils.validation import (
     indexable,
 )
 
-from ._algorithm import apply_threshold_rule, check_threshold
+from ._algorithm import (  # noqa: F401 - HierarchyOutputs, the branches: public here
+    EMOTION_BRANCH,
+    TEXT_BRANCH,
+    HierarchyOutputs,
+    check_threshold,
+)
 from ._fingerprint import data_fingerprint
 from ._labels import EMOTIONAL, NEUTRAL
 from ._routing import routed_fit_params
@@ -42,10 +47,6 @@ from ._routing import routed_fit_params
 #: The ``gate_labels`` options of :class:`HierarchicalClassifier`, the flat
 #: speech model first (the reference of a search among them).
 GATE_OPTIONS = ("flat", "all", "collapsed")
-
-#: Branch names reported by :meth:`HierarchicalClassifier.route`.
-EMOTION_BRANCH = "speech_emotion"
-TEXT_BRANCH = "text"
 
 
 def _fit_clone(estimator, X, y, params=None, data_key=None):
@@ -615,156 +616,6 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         proba = np.asarray(self.speech_gate_.predict_proba(X_speech))
         gate_pred = np.asarray(self.speech_gate_.classes_)[np.argmax(proba, axis=1)]
         return gate_pred, proba.max(axis=1) < self.speech_confidence
-
-
-class HierarchyOutputs:
-    """The sub-models' outputs on a set of samples, from one pass.
-
-    Returned by :meth:`HierarchicalClassifier.outputs`; not built by hand.
-    Algorithm 1 is applied on demand, for any threshold, without running a
-    sub-model again.
-
-    Attributes
-    ----------
-    gate : ndarray of shape (n_samples,)
-        The level-1 decisions (``"neutral"`` or ``"emotional"``).
-    to_text, to_emotion : ndarray of int
-        Positions of the samples routed to the text / the emotion model.
-    text_proba : ndarray of shape (len(to_text), n_text_classes) or None
-        The text model's probabilities of the samples routed to it.
-    text_classes : ndarray
-        Their columns (the text model's ``classes_``).
-    """
-
-    def __init__(
-        self, *, hierarchy, gate, emotion_pred, emotion_proba, text_proba, text_pred
-    ):
-        self.classes_ = hierarchy.classes_
-        self.threshold = hierarchy.threshold
-        self.neutral_label = hierarchy.neutral_label
-        self.text_classes = np.asarray(hierarchy.text_.classes_)
-        self.emotion_classes = np.asarray(
-            getattr(hierarchy.speech_emotion_, "classes_", [])
-        )
-        self.gate = gate
-        self.to_text = np.flatnonzero(gate == NEUTRAL)
-        self.to_emotion = np.flatnonzero(gate != NEUTRAL)
-        self.emotion_pred = emotion_pred
-        self.emotion_proba = emotion_proba
-        self.text_proba = text_proba
-        self.text_pred = text_pred
-
-    def __len__(self):
-        return len(self.gate)
-
-    def _decide(self, threshold) -> dict:
-        """Algorithm 1 on the branch outputs, for one threshold."""
-        n, to_text, to_emotion = len(self), self.to_text, self.to_emotion
-        final = np.empty(n, dtype=self.classes_.dtype)
-        text_pred = np.full(n, None, dtype=object)
-        neutral_proba = np.full(n, np.nan)
-        kept_neutral = np.zeros(n, dtype=bool)
-        if len(to_emotion):
-            final[to_emotion] = self.emotion_pred
-        if len(to_text):
-            if self.text_proba is not None:
-                argmax = self.text_classes[np.argmax(self.text_proba, axis=1)]
-                decided = apply_threshold_rule(
-                    self.text_proba, self.text_classes, threshold, self.neutral_label
-                )
-                column = list(self.text_classes).index(self.neutral_label)
-                neutral_proba[to_text] = self.text_proba[:, column]
-            else:
-                argmax = decided = self.text_pred
-            final[to_text] = decided
-            text_pred[to_text] = argmax
-            kept_neutral[to_text] = np.asarray(decided != argmax)
-        return {
-            "final": final,
-            "text_pred": text_pred,
-            "neutral_proba": neutral_proba,
-            "kept_neutral": kept_neutral,
-        }
-
-    def _resolve(self, threshold):
-        """``threshold``, or the hierarchy's own for ``"fitted"``."""
-        if isinstance(threshold, str) and threshold == "fitted":
-            return self.threshold
-        return threshold
-
-    def predict(self, threshold="fitted"):
-        """Final labels, by Algorithm 1 at ``threshold``.
-
-        Parameters
-        ----------
-        threshold : float, None or "fitted", default="fitted"
-            ``"fitted"``: the hierarchy's own ``threshold``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        return self._decide(self._resolve(threshold))["final"]
-
-    def predict_for_thresholds(self, thresholds) -> dict:
-        """``{threshold: labels}`` for each of ``thresholds``, in order.
-
-        Parameters
-        ----------
-        thresholds : iterable of float or None
-
-        Returns
-        -------
-        dict
-        """
-        return {t: self._decide(t)["final"] for t in thresholds}
-
-    def predict_proba(self):
-        """Probabilities of the deciding model, columns as ``classes_``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        proba = np.zeros((len(self), len(self.classes_)))
-        if len(self.to_emotion):
-            if self.emotion_proba is None:
-                raise ValueError(
-                    "These outputs were computed with proba=False, or the "
-                    "emotion model has no predict_proba."
-                )
-            columns = np.searchsorted(self.classes_, self.emotion_classes)
-            proba[np.ix_(self.to_emotion, columns)] = self.emotion_proba
-        if len(self.to_text):
-            if self.text_proba is None:
-                raise ValueError("The text model has no predict_proba.")
-            columns = np.searchsorted(self.classes_, self.text_classes)
-            proba[np.ix_(self.to_text, columns)] = self.text_proba
-        return proba
-
-    def route(self, threshold="fitted"):
-        """How each sample was decided, as :meth:`HierarchicalClassifier.route`.
-
-        Parameters
-        ----------
-        threshold : float, None or "fitted", default="fitted"
-            As in :meth:`predict`.
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
-        decision = self._decide(self._resolve(threshold))
-        return pd.DataFrame(
-            {
-                "speech_gate": self.gate,
-                "branch": np.where(self.gate == NEUTRAL, TEXT_BRANCH, EMOTION_BRANCH),
-                "text_neutral_proba": decision["neutral_proba"],
-                "text_prediction": decision["text_pred"],
-                "kept_neutral": decision["kept_neutral"],
-                "prediction": decision["final"],
-            }
-        )
 
 
 @validate_params(
