@@ -185,32 +185,60 @@ def apply_threshold_rule(text_proba, text_classes, threshold, neutral_label=NEUT
 class HierarchyOutputs:
     """The sub-models' outputs on a set of samples, from one pass.
 
-    Returned by :meth:`HierarchicalClassifier.outputs`; not built by hand.
-    Algorithm 1 is applied on demand, for any threshold, without running a
-    sub-model again.
+    Returned by :meth:`HierarchicalClassifier.outputs`, and built by
+    :func:`~sklearn_hser.metrics.neutral_precision_recall` from given branch
+    outputs. Algorithm 1 is applied on demand, for any threshold, without
+    running a sub-model again.
+
+    Parameters
+    ----------
+    gate : ndarray of shape (n_samples,)
+        The level-1 routing, ``"neutral"`` (to the text model) or
+        ``"emotional"``.
+    classes : ndarray
+        The classes of the hierarchy (the dtype of the final labels).
+    text_classes : array-like
+        The columns of ``text_proba`` (the text model's ``classes_``).
+    emotion_pred : array-like of shape (n_emotional,) or None
+        The labels of the samples routed to the emotion model.
+    emotion_proba : ndarray or None
+        Their probabilities, columns ``emotion_classes``.
+    text_proba : ndarray of shape (n_neutral, n_text_classes) or None
+        The text model's probabilities of the samples routed to it.
+    text_pred : array-like of shape (n_neutral,) or None
+        The text model's labels, when it has no ``predict_proba``.
+    emotion_classes : array-like, default=()
+        The columns of ``emotion_proba``.
+    threshold : float or None, default=None
+        The threshold of ``predict(threshold="fitted")``.
+    neutral_label : object, default="neutral"
+        The label of the neutral class.
 
     Attributes
     ----------
-    gate : ndarray of shape (n_samples,)
-        The level-1 decisions (``"neutral"`` or ``"emotional"``).
     to_text, to_emotion : ndarray of int
         Positions of the samples routed to the text / the emotion model.
-    text_proba : ndarray of shape (len(to_text), n_text_classes) or None
-        The text model's probabilities of the samples routed to it.
-    text_classes : ndarray
-        Their columns (the text model's ``classes_``).
     """
 
     def __init__(
-        self, *, hierarchy, gate, emotion_pred, emotion_proba, text_proba, text_pred
+        self,
+        *,
+        gate,
+        classes,
+        text_classes,
+        emotion_pred=None,
+        emotion_proba=None,
+        text_proba=None,
+        text_pred=None,
+        emotion_classes=(),
+        threshold=None,
+        neutral_label=NEUTRAL,
     ):
-        self.classes_ = hierarchy.classes_
-        self.threshold = hierarchy.threshold
-        self.neutral_label = hierarchy.neutral_label
-        self.text_classes = np.asarray(hierarchy.text_.classes_)
-        self.emotion_classes = np.asarray(
-            getattr(hierarchy.speech_emotion_, "classes_", [])
-        )
+        self.classes_ = np.asarray(classes)
+        self.threshold = threshold
+        self.neutral_label = neutral_label
+        self.text_classes = np.asarray(text_classes)
+        self.emotion_classes = np.asarray(emotion_classes)
         self.gate = gate
         self.to_text = np.flatnonzero(gate == NEUTRAL)
         self.to_emotion = np.flatnonzero(gate != NEUTRAL)
@@ -270,19 +298,6 @@ class HierarchyOutputs:
         ndarray of shape (n_samples,)
         """
         return self._decide(self._resolve(threshold))["final"]
-
-    def predict_for_thresholds(self, thresholds) -> dict:
-        """``{threshold: labels}`` for each of ``thresholds``, in order.
-
-        Parameters
-        ----------
-        thresholds : iterable of float or None
-
-        Returns
-        -------
-        dict
-        """
-        return {t: self._decide(t)["final"] for t in thresholds}
 
     def predict_proba(self):
         """Probabilities of the deciding model, columns as ``classes_``.

@@ -396,7 +396,7 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     # One pass of the sub-models per set: routes, text probabilities and the
     # predictions at every threshold all come from it.
     outputs = hierarchy.outputs(test, proba=False)
-    on_test = outputs.predict_for_thresholds(thresholds)
+    on_test = {t: outputs.predict(t) for t in thresholds}
     gate = outputs.gate
     text_proba = outputs.text_proba  # rows of the speech-neutral samples
     if text_proba is None:  # the gate routed nothing to the text model

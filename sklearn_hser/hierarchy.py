@@ -507,8 +507,12 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             else:
                 text_pred = np.asarray(self.text_.predict(X_text))
         return HierarchyOutputs(
-            hierarchy=self,
             gate=gate,
+            classes=self.classes_,
+            text_classes=self.text_.classes_,
+            emotion_classes=getattr(self.speech_emotion_, "classes_", ()),
+            threshold=self.threshold,
+            neutral_label=self.neutral_label,
             emotion_pred=emotion_pred,
             emotion_proba=emotion_proba,
             text_proba=text_proba,
@@ -549,7 +553,8 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         dict
             ``{threshold: ndarray of shape (n_samples,)}``, in the given order.
         """
-        return self.outputs(X, proba=False).predict_for_thresholds(thresholds)
+        outputs = self.outputs(X, proba=False)
+        return {t: outputs.predict(t) for t in thresholds}
 
     @available_if(_all_have("predict_proba"))
     def predict_proba(self, X):
@@ -672,7 +677,7 @@ def make_hierarchy(speech, text, **params) -> HierarchicalClassifier:
 
 
 @validate_params(
-    {"model": [HasMethods(["route"])], "X": ["array-like"]},
+    {"model": [HasMethods(["predict"])], "X": ["array-like"]},
     prefer_skip_nested_validation=True,
 )
 def route_and_proba(model, X):
@@ -681,16 +686,19 @@ def route_and_proba(model, X):
     A :class:`HierarchicalClassifier` runs its sub-models once
     (:meth:`HierarchicalClassifier.outputs`); any other model with ``route``
     (the baselines, :class:`~sklearn_hser.threshold_tuning.TunedThresholdHierarchyCV`)
-    is asked twice.
+    is asked twice; a model without ``route`` (a flat classifier or pipeline)
+    decides every sample itself, on one ``"flat"`` branch.
 
     Parameters
     ----------
-    model : fitted estimator with ``route``
+    model : fitted classifier
     X : DataFrame, array-like or sequence
 
     Returns
     -------
     route : pandas.DataFrame
+        With at least the columns ``branch``, ``kept_neutral`` and
+        ``prediction``.
     proba : ndarray of shape (n_samples, n_classes) or None
         ``None`` when the model has no ``predict_proba``.
     """
@@ -698,7 +706,14 @@ def route_and_proba(model, X):
     if hasattr(model, "outputs"):
         outputs = model.outputs(X, proba=has_proba)
         return outputs.route(), outputs.predict_proba() if has_proba else None
-    return model.route(X), model.predict_proba(X) if has_proba else None
+    if hasattr(model, "route"):
+        route = model.route(X)
+    else:
+        prediction = np.asarray(model.predict(X))
+        route = pd.DataFrame(
+            {"branch": "flat", "kept_neutral": False, "prediction": prediction}
+        )
+    return route, model.predict_proba(X) if has_proba else None
 
 
 def _indexable(X):

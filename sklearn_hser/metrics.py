@@ -43,7 +43,7 @@ from sklearn.metrics import get_scorer as _sklearn_get_scorer
 from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.multiclass import unique_labels
 
-from ._algorithm import apply_threshold_rule, check_threshold
+from ._algorithm import HierarchyOutputs, check_threshold
 from ._labels import EMOTIONAL, EMOTIONS, NEUTRAL
 
 __all__ = [
@@ -805,25 +805,25 @@ def neutral_precision_recall(
     points = [None, *_thresholds_list(thresholds)]
     true_neutral = y_true == neutral_label
     n_true_neutral = int(np.count_nonzero(true_neutral))
-
+    classes = [neutral_label, *np.asarray(text_classes).tolist()]
+    outputs = HierarchyOutputs(
+        gate=np.where(routed, NEUTRAL, EMOTIONAL),
+        classes=np.asarray(classes, dtype=object),
+        text_classes=text_classes,
+        emotion_pred=emotion,
+        text_proba=proba,
+        neutral_label=neutral_label,
+    )
     rows = []
     for threshold in points:
-        text_final = apply_threshold_rule(proba, text_classes, threshold, neutral_label)
-        pred_neutral = np.zeros(n_samples, dtype=bool)
-        pred_neutral[routed] = text_final == neutral_label
-        if emotion is not None:
-            pred_neutral[~routed] = emotion == neutral_label
+        final = outputs.predict(threshold)
+        pred_neutral = final == neutral_label
         tp = int(np.count_nonzero(pred_neutral & true_neutral))
         n_pred_neutral = int(np.count_nonzero(pred_neutral))
-
         ua = wa = np.nan
         if emotion is not None:
-            final = np.empty(n_samples, dtype=object)
-            final[routed] = text_final
-            final[~routed] = emotion
             ua = unweighted_accuracy(y_true, final)
             wa = weighted_accuracy(y_true, final)
-
         rows.append(
             {
                 "threshold": np.nan if threshold is None else threshold,

@@ -193,7 +193,7 @@ BAD_CALLS = {
     make_hierarchy: ("text", lambda tmp: make_hierarchy(LogisticRegression(), "x")),
     route_and_proba: (
         "model",
-        lambda tmp: route_and_proba(LogisticRegression(), X),
+        lambda tmp: route_and_proba("model", X),
     ),
     # datasets
     datasets.load_emodb: ("root", lambda tmp: datasets.load_emodb(3)),

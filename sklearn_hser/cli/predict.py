@@ -85,27 +85,6 @@ def _recognise_missing_text(table) -> None:
     table.loc[empty, "text_source"] = "asr"
 
 
-def _route_and_proba(model, X):
-    """Route and probabilities of any fitted classifier (see route_and_proba).
-
-    A model without ``route`` (a pipeline saved with ``save_model``) is one
-    flat model: its ``predict`` decides every sample.
-    """
-    import numpy as np
-    import pandas as pd
-
-    from ..hierarchy import route_and_proba
-
-    if hasattr(model, "route"):
-        return route_and_proba(model, X)
-    prediction = np.asarray(model.predict(X))
-    route = pd.DataFrame(
-        {"branch": "flat", "kept_neutral": False, "prediction": prediction}
-    )
-    proba = model.predict_proba(X) if hasattr(model, "predict_proba") else None
-    return route, proba
-
-
 def run_predict(args) -> int:
     """Label recordings with a saved system."""
     import json
@@ -113,6 +92,7 @@ def run_predict(args) -> int:
     import numpy as np
 
     from .._deciding import deciding_proba
+    from ..hierarchy import route_and_proba
     from ..persistence import load_model
 
     # The inputs first: a typo must not wait for the model to load.
@@ -140,7 +120,7 @@ def run_predict(args) -> int:
     if len(rows):
         X = classified.drop(columns=["note"])  # every column the CSV gave
         try:
-            route, proba = _route_and_proba(model, X)
+            route, proba = route_and_proba(model, X)
         except (TypeError, ValueError) as exc:
             if isinstance(exc, _audio_error()):
                 raise
