@@ -12,10 +12,7 @@ from sklearn.base import (
     ClassifierMixin,
     MetaEstimatorMixin,
     _fit_context,
-    clone,
 )
-from sklearn.dummy import DummyClassifier
-from sklearn.frozen import FrozenEstimator
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -29,7 +26,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_method_params,
     check_is_fitted,
-    check_memory,
     column_or_1d,
     indexable,
 )
@@ -40,64 +36,18 @@ from ._algorithm import (  # noqa: F401 - HierarchyOutputs, the branches: public
     HierarchyOutputs,
     check_threshold,
 )
-from ._fingerprint import data_fingerprint
 from ._labels import EMOTIONAL, NEUTRAL
-from ._routing import routed_fit_params
+from ._routing import (
+    _cached,
+    _fit_clone,
+    _fit_or_constant,
+    _fit_transform_clone,
+    routed_fit_params,
+)
 
 #: The ``gate_labels`` options of :class:`HierarchicalClassifier`, the flat
 #: speech model first (the reference of a search among them).
 GATE_OPTIONS = ("flat", "all", "collapsed")
-
-
-def _fit_clone(estimator, X, y, params=None, data_key=None):
-    """Fit a clone; module level so that ``joblib.Memory`` can cache it.
-
-    Under a memory, the cache key is ``(estimator, data_key)``: ``X``, ``y``
-    and ``params`` are left out of joblib's hashing and stand in as
-    ``data_key``, a cheaper digest of their content.
-    """
-    return clone(estimator).fit(X, y, **(params or {}))
-
-
-def _fit_transform_clone(transformer, X, y, params=None, data_key=None):
-    """Fit a clone of the shared feature step; return it and its output."""
-    fitted = clone(transformer)
-    return fitted, fitted.fit_transform(X, y, **(params or {}))
-
-
-def _cached(function, memory):
-    """``function(estimator, X, y, params)`` reading and filling ``memory``."""
-    memory = check_memory(memory)
-    if memory.location is None:
-        return function
-    cached = memory.cache(function, ignore=["X", "y", "params"])
-
-    def run(estimator, X, y, params=None):
-        if isinstance(estimator, FrozenEstimator):
-            # Nothing to fit; caching would only hash and pickle the model.
-            return function(estimator, X, y, params)
-        params = params or {}
-        key = (
-            data_fingerprint(X),
-            data_fingerprint(np.asarray(y)),
-            {k: data_fingerprint(v) for k, v in sorted(params.items())},
-        )
-        return cached(estimator, X, y, params, data_key=key)
-
-    return run
-
-
-def _fit_or_constant(fit, estimator, X, y, params):
-    """Fit ``estimator``, or a constant predictor when ``y`` has one class.
-
-    A level of the hierarchy can see a single class (e.g. one emotional
-    class, or no neutral sample); a classifier cannot be trained on that,
-    and the level's answer is then certain anyway.
-    """
-    if len(np.unique(y)) > 1:
-        return fit(estimator, X, y, params)
-    weight = (params or {}).get("sample_weight")
-    return DummyClassifier(strategy="most_frequent").fit(X, y, sample_weight=weight)
 
 
 #: The sub-estimator parameters, in the order they are fitted.
