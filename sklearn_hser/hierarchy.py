@@ -20,7 +20,6 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_params,
 )
-from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -42,6 +41,7 @@ from ._routing import (
     _fit_clone,
     _fit_or_constant,
     _fit_transform_clone,
+    fit_router,
     routed_fit_params,
 )
 
@@ -358,16 +358,9 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         routing : MetadataRouter
             ``fit`` metadata go to each sub-estimator's ``fit``.
         """
-        router = MetadataRouter(owner=self)
-        for name in _SUB_MODELS:
-            estimator = getattr(self, name)
-            if estimator is None:
-                continue
-            router.add(
-                **{name: estimator},
-                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
-            )
-        return router
+        return fit_router(
+            self, [n for n in _SUB_MODELS if getattr(self, n) is not None]
+        )
 
     def _check_text_method(self):
         if self.threshold is not None and not hasattr(self.text, "predict_proba"):

@@ -449,61 +449,21 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         check_is_fitted(self, "estimator_")
         return self.estimator_
 
+    # Prediction is the chosen hierarchy's: ``estimator_``'s methods, whose
+    # docstrings say what they return.
     def predict(self, X):
-        """Predict with the refitted hierarchy at the best threshold.
-
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
+        """``estimator_.predict(X)``: Algorithm 1 at the best threshold."""
         return self._fitted().predict(X)
 
     @available_if(lambda self: hasattr(self.estimator, "predict_proba"))
     def predict_proba(self, X):
-        """Routed probabilities of the refitted hierarchy.
-
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
+        """``estimator_.predict_proba(X)``: the routed class probabilities."""
         return self._fitted().predict_proba(X)
 
     def outputs(self, X, *, proba=True):
-        """The refitted hierarchy's outputs from one pass (see its ``outputs``).
-
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Samples.
-        proba : bool, default=True
-            Also keep the emotion model's probabilities.
-
-        Returns
-        -------
-        HierarchyOutputs
-        """
+        """``estimator_.outputs(X, proba=proba)``: its outputs from one pass."""
         return self._fitted().outputs(X, proba=proba)
 
     def route(self, X):
-        """How each sample was decided (see ``HierarchicalClassifier.route``).
-
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Samples.
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
+        """``estimator_.route(X)``: how each sample was decided."""
         return self._fitted().route(X)

@@ -190,6 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--si-test-speakers", default=None, help=held_out)
 
     lstm_systems = ",".join(DEMO_SYSTEMS)
+
+    def saved_model_args(p):
+        p.add_argument("model", help="file written by hser fit")
+        p.add_argument(
+            "--trust",
+            action="store_true",
+            help="load the model without safety checks (runs code it names)",
+        )
+
     out_dir = dict(type=check.output_dir)
 
     reproduce = add_command("reproduce", "the paper's study on a corpus")
@@ -269,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.set_defaults(run=run_fit)
 
     predict = add_command("predict", "label audio files with a saved system")
-    predict.add_argument("model", help="file written by hser fit")
+    saved_model_args(predict)
     predict.add_argument("audio", nargs="*", help="audio files")
     predict.add_argument("--text", action="append", help="transcript (once per file)")
     predict.add_argument(
@@ -279,24 +288,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("--json", action="store_true", help="print JSON")
     predict.add_argument(
-        "--trust",
-        action="store_true",
-        help="load the model without safety checks (runs code it names)",
-    )
-    predict.add_argument(
         "--no-asr", action="store_true", help="no offline ASR for missing --text"
     )
     predict.set_defaults(run=run_predict)
 
     evaluate = add_command("evaluate", "score a saved system on a corpus")
-    evaluate.add_argument("model", help="file written by hser fit")
+    saved_model_args(evaluate)
     corpus_args(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
-    evaluate.add_argument(
-        "--trust",
-        action="store_true",
-        help="load the model without safety checks (runs code it names)",
-    )
     evaluate.set_defaults(run=run_evaluate)
 
     feats = add_command("features", "extract feature sets of a corpus")
@@ -328,16 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     cache.set_defaults(run=run_cache)
 
     timeline = add_command("timeline", "emotions over time in a recording")
-    timeline.add_argument("model", help="file written by hser fit")
+    saved_model_args(timeline)
     timeline.add_argument("recording", help="audio file of any length")
     timeline.add_argument("--transcript", help=".srt, .vtt or start,end,text .csv")
     timeline.add_argument(
         "--out", default="hser-output/timeline", help="output folder", **out_dir
-    )
-    timeline.add_argument(
-        "--trust",
-        action="store_true",
-        help="load the model without safety checks (runs code it names)",
     )
     timeline.add_argument(
         "--no-asr", action="store_true", help="no words without a transcript"
