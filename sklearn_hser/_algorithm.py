@@ -213,6 +213,12 @@ class HierarchyOutputs:
         The threshold of ``predict(threshold="fitted")``.
     neutral_label : object, default="neutral"
         The label of the neutral class.
+    familiarity : ndarray of shape (n_samples,) or None, default=None
+        Each sample's voice familiarity, reported by :meth:`route`; ``None``
+        when the hierarchy does not use it.
+    words_decide : ndarray of bool of shape (n_samples,) or None, default=None
+        Where the voice was not trusted: there the text model's most probable
+        class is the answer, whatever the threshold.
 
     Attributes
     ----------
@@ -233,6 +239,8 @@ class HierarchyOutputs:
         emotion_classes=(),
         threshold=None,
         neutral_label=NEUTRAL,
+        familiarity=None,
+        words_decide=None,
     ):
         self.classes_ = np.asarray(classes)
         self.threshold = threshold
@@ -246,6 +254,10 @@ class HierarchyOutputs:
         self.emotion_proba = emotion_proba
         self.text_proba = text_proba
         self.text_pred = text_pred
+        self.familiarity = familiarity
+        self.words_decide = (
+            np.zeros(len(gate), dtype=bool) if words_decide is None else words_decide
+        )
 
     def __len__(self):
         return len(self.gate)
@@ -265,6 +277,9 @@ class HierarchyOutputs:
                 decided = apply_threshold_rule(
                     self.text_proba, self.text_classes, threshold, self.neutral_label
                 )
+                # The threshold keeps neutral what the voice called neutral;
+                # where the voice was not trusted, the words decide outright.
+                decided = np.where(self.words_decide[to_text], argmax, decided)
                 column = list(self.text_classes).index(self.neutral_label)
                 neutral_proba[to_text] = self.text_proba[:, column]
             else:
@@ -298,6 +313,19 @@ class HierarchyOutputs:
         ndarray of shape (n_samples,)
         """
         return self._decide(self._resolve(threshold))["final"]
+
+    def predict_for_thresholds(self, thresholds) -> dict:
+        """``{threshold: labels}`` for each of ``thresholds``, in order.
+
+        Parameters
+        ----------
+        thresholds : iterable of float or None
+
+        Returns
+        -------
+        dict
+        """
+        return {t: self._decide(t)["final"] for t in thresholds}
 
     def predict_proba(self):
         """Probabilities of the deciding model, columns as ``classes_``.
@@ -335,7 +363,7 @@ class HierarchyOutputs:
         pandas.DataFrame
         """
         decision = self._decide(self._resolve(threshold))
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "speech_gate": self.gate,
                 "branch": np.where(self.gate == NEUTRAL, TEXT_BRANCH, EMOTION_BRANCH),
@@ -345,3 +373,6 @@ class HierarchyOutputs:
                 "prediction": decision["final"],
             }
         )
+        if self.familiarity is not None:
+            table["voice_familiarity"] = self.familiarity
+        return table

@@ -156,11 +156,11 @@ def fit_system(
     routing_validation : pandas.DataFrame or None, default=None
         Labelled utterances whose words carry the emotion (e.g. voiced
         text-corpus sentences, :func:`~sklearn_hser.datasets.voice_texts`).
-        When given, the hierarchy's ``speech_confidence`` (when the words
-        decide though the voice named an emotion) is chosen with the
-        threshold, on these and on held-out speakers of ``corpus``
-        (:func:`~sklearn_hser.word_routing.choose_speech_confidence`), after
-        the gate is chosen; otherwise the paper's routing is kept.
+        When given, the hierarchy's ``speech_confidence`` and
+        ``voice_familiarity`` (when the words decide though the voice named an
+        emotion) are chosen with the threshold, on these and on held-out
+        speakers of ``corpus`` (:func:`~sklearn_hser.word_routing.choose_routing`),
+        after the gate is chosen; otherwise the paper's routing is kept.
 
     Returns
     -------
@@ -192,18 +192,22 @@ def fit_system(
         """``model`` and ``info`` with the routing chosen, when asked for."""
         if routing_validation is None:
             return model, info
-        from .word_routing import choose_speech_confidence
+        from .word_routing import choose_routing
 
         _, held_out = next(cv.split(corpus, y, groups))
-        (confidence, chosen), scores = choose_speech_confidence(
+        choice, scores = choose_routing(
             model, corpus, routing_validation, held_out=held_out, thresholds=candidates
         )
-        model.set_params(speech_confidence=confidence, threshold=chosen)
+        model.set_params(**choice)
+        if choice["voice_familiarity"] is not None:
+            # The familiarity is learnt in fit, from the training voices.
+            model.fit(corpus, y)
         return model, {
             **info,
-            "threshold": chosen,
-            "speech_confidence": confidence,
-            "routing_scores": {f"{c}@{t}": v for (c, t), v in scores.items()},
+            **choice,
+            "routing_scores": {
+                "@".join(map(str, key)): value for key, value in scores.items()
+            },
         }
 
     if threshold != "auto" and len(gates) == 1:
@@ -396,7 +400,7 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     # One pass of the sub-models per set: routes, text probabilities and the
     # predictions at every threshold all come from it.
     outputs = hierarchy.outputs(test, proba=False)
-    on_test = {t: outputs.predict(t) for t in thresholds}
+    on_test = outputs.predict_for_thresholds(thresholds)
     gate = outputs.gate
     text_proba = outputs.text_proba  # rows of the speech-neutral samples
     if text_proba is None:  # the gate routed nothing to the text model

@@ -145,14 +145,29 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         Lets the words decide where the voice is unsure (not in the paper).
         A sample whose gate probability for the gate's own decision is below
         ``speech_confidence`` takes the text route too, however the gate
-        decided; there the text model decides by the threshold rule. Needs a
+        decided; there the text model's most probable class is the answer
+        (the threshold rule keeps neutral only what the voice called
+        neutral). Needs a
         gate with ``predict_proba``. ``None`` (default): the paper's routing,
         on the gate's decision alone. Used only at prediction time.
+    voice_familiarity : float in (0, 1) or None, default=None
+        Lets the words decide where the voice is unfamiliar (not in the
+        paper). A sample whose speech features are less familiar than this
+        (:class:`~sklearn_hser.familiarity.VoiceFamiliarity`: a conformal
+        p-value against the training speakers, taken leave one speaker out)
+        takes the text route, however the gate decided, and the text model's
+        most probable class is the answer; e.g. ``0.01`` sends
+        about 1% of the utterances of new speakers like the training ones.
+        Needs ``speech_features`` with numeric output and a ``speaker``
+        column in ``X`` at ``fit``. ``None`` (default): not used.
 
     Attributes
     ----------
     speech_features_ : transformer or None
         The fitted shared feature step (``None`` without one).
+    familiarity_ : VoiceFamiliarity or None
+        Fitted on the shared features of the training utterances when
+        ``voice_familiarity`` is set, else ``None``.
     speech_gate_ : estimator
         The fitted level-1 model.
     speech_emotion_ : estimator
@@ -213,6 +228,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         "memory": [None, str, HasMethods(["cache"])],
         "speech_features": [HasMethods(["fit", "transform"]), None],
         "speech_confidence": [Interval(Real, 0, 1, closed="both"), None],
+        "voice_familiarity": [Interval(Real, 0, 1, closed="neither"), None],
     }
 
     def __init__(
@@ -227,6 +243,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         memory=None,
         speech_features=None,
         speech_confidence=None,
+        voice_familiarity=None,
     ):
         self.speech_gate = speech_gate
         self.speech_emotion = speech_emotion
@@ -237,6 +254,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         self.memory = memory
         self.speech_features = speech_features
         self.speech_confidence = speech_confidence
+        self.voice_familiarity = voice_familiarity
 
     # -- fitting ---------------------------------------------------------
     @_fit_context(
@@ -317,6 +335,9 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
                 _fit_transform_clone, self.memory
             )(self.speech_features, X, y, params["speech_features"])
             X_speech = _indexable(X_speech)
+        self.familiarity_ = None
+        if self.voice_familiarity is not None:
+            self.familiarity_ = _fit_familiarity(X, X_speech)
         # The paper's gate learns neutral vs emotional; "all" and "flat",
         # every class.
         gate_y = (
@@ -416,16 +437,20 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         """
         self._check_predict_params()
         X = _indexable(X)
-        X_speech = X
+        return self._outputs(X, self._speech_input(X), proba)
+
+    def _speech_input(self, X):
+        """What the speech models see: the shared features of ``X``, or ``X``."""
         features = self.speech_features_
-        if features is not None:
-            X_speech = _indexable(features.transform(X))
-        gate_pred, unsure = self._gate_decisions(X_speech)
+        return X if features is None else _indexable(features.transform(X))
+
+    def _outputs(self, X, X_speech, proba):
+        gate_pred, unsure, familiarity = self._gate_decisions(X_speech)
         gate_labels = self.gate_labels
         gate = gate_pred
         if gate_labels != "collapsed":
             gate = np.where(gate_pred == self.neutral_label, NEUTRAL, EMOTIONAL)
-        # The words decide where the voice is unsure (speech_confidence).
+        # The words decide where the voice is unsure or unfamiliar.
         gate = np.where(unsure, NEUTRAL, gate)
         to_text = np.flatnonzero(gate == NEUTRAL)
         to_emotion = np.flatnonzero(gate != NEUTRAL)
@@ -449,17 +474,27 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
                 text_proba = self.text_.predict_proba(X_text)
             else:
                 text_pred = np.asarray(self.text_.predict(X_text))
-        return HierarchyOutputs(
+        return self._branch_outputs(
             gate=gate,
+            emotion_pred=emotion_pred,
+            emotion_proba=emotion_proba,
+            text_proba=text_proba,
+            text_pred=text_pred,
+            familiarity=familiarity,
+            words_decide=unsure,
+        )
+
+    def _branch_outputs(self, **outputs):
+        """:class:`HierarchyOutputs` of these branch ``outputs`` and this model."""
+        familiarity = outputs.pop("familiarity", None)
+        return HierarchyOutputs(
             classes=self.classes_,
             text_classes=self.text_.classes_,
             emotion_classes=getattr(self.speech_emotion_, "classes_", ()),
             threshold=self.threshold,
             neutral_label=self.neutral_label,
-            emotion_pred=emotion_pred,
-            emotion_proba=emotion_proba,
-            text_proba=text_proba,
-            text_pred=text_pred,
+            familiarity=None if self.voice_familiarity is None else familiarity,
+            **outputs,
         )
 
     def predict(self, X):
@@ -496,8 +531,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         dict
             ``{threshold: ndarray of shape (n_samples,)}``, in the given order.
         """
-        outputs = self.outputs(X, proba=False)
-        return {t: outputs.predict(t) for t in thresholds}
+        return self.outputs(X, proba=False).predict_for_thresholds(thresholds)
 
     @available_if(_all_have("predict_proba"))
     def predict_proba(self, X):
@@ -533,7 +567,11 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             (the text model's P(neutral), NaN on the emotional route),
             ``text_prediction`` (the text argmax, missing on the emotional
             route), ``kept_neutral`` (True where the threshold kept neutral a
-            sample whose text argmax is emotional) and ``prediction``.
+            sample whose text argmax is emotional) and ``prediction``; with
+            ``voice_familiarity`` set, also ``voice_familiarity``, each
+            sample's familiarity (a sample below the parameter took the text
+            route). ``speech_gate`` is ``"neutral"`` for every sample on the
+            text route.
         """
         return self.outputs(X, proba=False).route()
 
@@ -552,18 +590,77 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         return tags
 
     def _gate_decisions(self, X_speech):
-        """The gate's decisions, and where they fall below ``speech_confidence``."""
+        """The gate's decisions, and where the voice is too unsure or unfamiliar.
+
+        Returns the gate's labels, a mask of the samples that take the text
+        route whatever the gate said (``_words_decide``), and each
+        sample's familiarity (NaN unless ``voice_familiarity`` is set).
+        """
+        n = _num_samples(X_speech)
+        familiarity = confidence = np.full(n, np.nan)
+        if self.voice_familiarity is not None:
+            if getattr(self, "familiarity_", None) is None:
+                raise ValueError(
+                    "voice_familiarity was set after fit; refit the hierarchy "
+                    "so that it learns how its training voices sound."
+                )
+            familiarity = self.familiarity_.score_samples(X_speech)
         if self.speech_confidence is None:
             gate_pred = np.asarray(self.speech_gate_.predict(X_speech))
-            return gate_pred, np.zeros(len(gate_pred), dtype=bool)
-        if not hasattr(self.speech_gate_, "predict_proba"):
-            raise ValueError(
-                "speech_confidence needs a speech gate with predict_proba; "
-                f"{type(self.speech_gate_).__name__} has none."
-            )
-        proba = np.asarray(self.speech_gate_.predict_proba(X_speech))
-        gate_pred = np.asarray(self.speech_gate_.classes_)[np.argmax(proba, axis=1)]
-        return gate_pred, proba.max(axis=1) < self.speech_confidence
+        else:
+            gate_pred, confidence = _gate_confidence(self.speech_gate_, X_speech)
+        unsure = _words_decide(
+            confidence, familiarity, self.speech_confidence, self.voice_familiarity
+        )
+        return gate_pred, unsure, familiarity
+
+
+def _gate_confidence(gate, X_speech):
+    """The gate's decisions and its probability for each of them."""
+    if not hasattr(gate, "predict_proba"):
+        raise ValueError(
+            "speech_confidence needs a speech gate with predict_proba; "
+            f"{type(gate).__name__} has none."
+        )
+    proba = np.asarray(gate.predict_proba(X_speech))
+    return np.asarray(gate.classes_)[np.argmax(proba, axis=1)], proba.max(axis=1)
+
+
+def _words_decide(confidence, familiarity, speech_confidence, voice_familiarity):
+    """Where the text route is taken whatever the gate said.
+
+    A sample takes it when the gate's probability for its own decision
+    (``confidence``) is below ``speech_confidence``, or its voice's
+    familiarity is below ``voice_familiarity``; a ``None`` setting never
+    sends a sample.
+    """
+    unsure = np.zeros(len(confidence), dtype=bool)
+    if speech_confidence is not None:
+        unsure |= confidence < speech_confidence
+    if voice_familiarity is not None:
+        unsure |= familiarity < voice_familiarity
+    return unsure
+
+
+def _fit_familiarity(X, X_speech):
+    """A :class:`VoiceFamiliarity` of the training utterances' speech features."""
+    from .familiarity import VoiceFamiliarity
+
+    if not (isinstance(X, pd.DataFrame) and "speaker" in X.columns):
+        raise ValueError(
+            "voice_familiarity needs the training speakers: X must be a "
+            "DataFrame with a 'speaker' column."
+        )
+    try:
+        features = np.asarray(X_speech, dtype=np.float64)
+    except (TypeError, ValueError):
+        features = None
+    if features is None or features.ndim != 2:
+        raise ValueError(
+            "voice_familiarity needs a speech_features step that outputs one "
+            "numeric vector per utterance."
+        )
+    return VoiceFamiliarity().fit(features, groups=X["speaker"].astype(str))
 
 
 @validate_params(

@@ -1,15 +1,17 @@
-"""Choosing when the words decide: the hierarchy's ``speech_confidence``.
+"""Choosing when the words decide: the hierarchy's routing settings.
 
 The paper's rule sends to the text model only the samples that the speech
-gate calls neutral. On a voice unlike the training speakers the gate is
-often unsure, and its decision is then little better than chance. With
-``speech_confidence`` set, such samples take the text route too
-(:class:`~sklearn_hser.HierarchicalClassifier`). Whether that pays depends on
-the words: a choice made only on a speech corpus whose transcripts carry no
-emotion (RAVDESS, EmoDB) always keeps the paper's rule. It is therefore made
-on two kinds of validation data at once: held-out speakers of the speech
-corpus, where the voice carries the emotion, and a routing-validation set
-(for example text-corpus sentences voiced by
+gate calls neutral. On a voice unlike the training speakers the gate can be
+unsure, or sure and wrong, and its decision is then little better than
+chance. Two settings of :class:`~sklearn_hser.HierarchicalClassifier` send
+such samples to the text route: ``speech_confidence`` (the gate's own
+probability is low) and ``voice_familiarity`` (the voice lies far from the
+training speakers, :class:`~sklearn_hser.familiarity.VoiceFamiliarity`).
+Whether that pays depends on the words: a choice made only on a speech corpus
+whose transcripts carry no emotion (RAVDESS, EmoDB) always keeps the paper's
+rule. It is therefore made on two kinds of validation data at once: held-out
+speakers of the speech corpus, where the voice carries the emotion, and a
+routing-validation set (for example text-corpus sentences voiced by
 :func:`~sklearn_hser.datasets.voice_texts`), where the words do. Each kind
 counts for half of the score, and no choice may cost the held-out speakers
 more than :data:`MAX_SPEECH_LOSS` of UA against the paper's routing.
@@ -25,13 +27,24 @@ from sklearn.base import clone
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
+from ._labels import NEUTRAL
+from .hierarchy import _gate_confidence, _indexable, _words_decide
+
 #: The ``speech_confidence`` values searched: the paper's routing first.
 SPEECH_CONFIDENCES = (None, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+#: The ``voice_familiarity`` values searched: not used first. A value is
+#: about the share of utterances of new speakers like the training ones that
+#: are sent to the words, so none is above :data:`MAX_SPEECH_LOSS`.
+VOICE_FAMILIARITIES = (None, 0.005, 0.01)
 
 #: How much UA on held-out speakers of the speech corpus a routing may give
 #: up for the words: where the voice carries the emotion, listening to the
 #: words must not cost more than this.
 MAX_SPEECH_LOSS = 0.01
+
+#: The hierarchy's parameters a routing sets, in the order of a choice.
+ROUTING_PARAMETERS = ("speech_confidence", "voice_familiarity", "threshold")
 
 
 @validate_params(
@@ -42,11 +55,12 @@ MAX_SPEECH_LOSS = 0.01
         "held_out": ["array-like"],
         "thresholds": [list, tuple],
         "confidences": [list, tuple],
+        "familiarities": [list, tuple],
         "max_speech_loss": [Interval(Real, 0, 1, closed="both")],
     },
     prefer_skip_nested_validation=False,
 )
-def choose_speech_confidence(
+def choose_routing(
     hierarchy,
     corpus,
     routing_validation,
@@ -54,25 +68,27 @@ def choose_speech_confidence(
     held_out,
     thresholds,
     confidences=SPEECH_CONFIDENCES,
+    familiarities=VOICE_FAMILIARITIES,
     max_speech_loss=MAX_SPEECH_LOSS,
 ):
-    """Choose ``speech_confidence`` and ``threshold`` on two kinds of data.
+    """Choose the routing settings and the threshold on two kinds of data.
 
-    ``hierarchy`` (unfitted, or fitted: it is cloned) is fitted on the rows
-    of ``corpus`` outside ``held_out``; every pair of ``confidences`` and
-    ``thresholds`` is scored on the held-out rows of ``corpus`` and on
-    ``routing_validation``. Pairs whose UA on the held-out speakers falls
-    more than ``max_speech_loss`` below that of the hierarchy's own routing
-    (``speech_confidence=None`` at its ``threshold``) are not candidates;
-    among the others the best mean of the two UAs wins, the first on a tie,
-    so that the paper's routing (``None``, listed first) and the earlier
-    threshold are kept.
+    ``hierarchy`` (unfitted, or fitted: it is cloned) is fitted once on the
+    rows of ``corpus`` outside ``held_out``; every combination of
+    ``confidences``, ``familiarities`` and ``thresholds`` is scored on the
+    held-out rows of ``corpus`` and on ``routing_validation``, from one pass
+    of each sub-model over each. Combinations whose UA on the held-out
+    speakers falls more than ``max_speech_loss`` below that of the paper's
+    routing (both settings ``None``, at the hierarchy's ``threshold``) are
+    not candidates; among the others the best mean of the two UAs wins, the
+    first on a tie, so that the paper's routing (listed first) and the
+    earlier threshold are kept.
 
     Parameters
     ----------
     hierarchy : HierarchicalClassifier
         The hierarchy whose routing is chosen; its text model is typically
-        frozen (fitted on a text corpus).
+        frozen (fitted on a text corpus) and needs ``predict_proba``.
     corpus : pandas.DataFrame
         The speech corpus the hierarchy is trained on, with ``label``.
     routing_validation : pandas.DataFrame
@@ -83,40 +99,103 @@ def choose_speech_confidence(
     thresholds : list or tuple of float or None
         Thresholds of the modality-consistency rule to try.
     confidences : list or tuple of float or None, default=SPEECH_CONFIDENCES
-        ``speech_confidence`` values to try, the reference first.
+        ``speech_confidence`` values to try, ``None`` first.
+    familiarities : list or tuple of float or None, default=VOICE_FAMILIARITIES
+        ``voice_familiarity`` values to try, ``None`` first; only ``None``
+        for a hierarchy without ``speech_features``.
     max_speech_loss : float in [0, 1], default=MAX_SPEECH_LOSS
-        The most UA on the held-out speakers a chosen pair may lose against
-        the hierarchy's own routing.
+        The most UA on the held-out speakers a chosen combination may lose
+        against the paper's routing.
 
     Returns
     -------
-    choice : tuple
-        ``(speech_confidence, threshold)``.
+    choice : dict
+        The chosen ``speech_confidence``, ``voice_familiarity`` and
+        ``threshold`` (:data:`ROUTING_PARAMETERS`).
     scores : dict
-        ``{(speech_confidence, threshold): (UA on held-out speakers, UA on
-        routing_validation)}``.
+        ``{(speech_confidence, voice_familiarity, threshold): (UA on
+        held-out speakers, UA on routing_validation)}``.
     """
     held_out = np.asarray(held_out)
     if len(held_out) == 0 or len(routing_validation) == 0:
         raise ValueError("Both kinds of validation data need at least one sample.")
     train = np.setdiff1d(np.arange(len(corpus)), held_out)
     y = corpus["label"].to_numpy()
-    model = clone(hierarchy).set_params(speech_confidence=None)
+    if hierarchy.speech_features is None:
+        # Familiarity is measured on the shared speech features.
+        familiarities = [None]
+    # Fitted with the strictest familiarity searched, so that it learns the
+    # training voices; every setting is then applied to the same outputs.
+    strictest = max((f for f in familiarities if f is not None), default=None)
+    model = clone(hierarchy).set_params(
+        speech_confidence=None, voice_familiarity=strictest
+    )
     model.fit(corpus.iloc[train], y[train])
-    speech_part = corpus.iloc[held_out]
-    parts = [(speech_part, y[held_out])]
-    parts.append((routing_validation, routing_validation["label"].to_numpy()))
+    parts = [
+        (corpus.iloc[held_out], y[held_out]),
+        (routing_validation, routing_validation["label"].to_numpy()),
+    ]
+    routes = [_RoutingOutputs(model, X) for X, _ in parts]
     scores = {}
     for confidence in confidences:
-        model.set_params(speech_confidence=confidence)
-        predicted = [model.predict_for_thresholds(X, thresholds) for X, _ in parts]
-        for t in thresholds:
-            scores[confidence, t] = tuple(
-                float(balanced_accuracy_score(truth, p[t]))
-                for (_, truth), p in zip(parts, predicted)
-            )
-    reference = scores.get((None, hierarchy.threshold))
+        for familiarity in familiarities:
+            predicted = [
+                r.outputs(confidence, familiarity).predict_for_thresholds(thresholds)
+                for r in routes
+            ]
+            for t in thresholds:
+                scores[confidence, familiarity, t] = tuple(
+                    float(balanced_accuracy_score(truth, p[t]))
+                    for (_, truth), p in zip(parts, predicted)
+                )
+    reference = scores.get((None, None, hierarchy.threshold))
     floor = -np.inf if reference is None else reference[0] - max_speech_loss
     allowed = [k for k in scores if scores[k][0] >= floor]
     choice = max(allowed, key=lambda k: np.mean(scores[k]))
-    return choice, scores
+    return dict(zip(ROUTING_PARAMETERS, choice)), scores
+
+
+class _RoutingOutputs:
+    """A fitted hierarchy's outputs on ``X`` under any routing settings.
+
+    The sub-models run once: the paper's routing gives the gate's decisions
+    and the emotion model's labels of the samples the gate calls emotional;
+    the gate's probabilities, the familiarity and the text model's
+    probabilities are taken for every sample. A routing setting only moves
+    samples from the emotional route to the text route, so its outputs are
+    read from these.
+    """
+
+    def __init__(self, model, X):
+        X = _indexable(X)
+        X_speech = model._speech_input(X)
+        paper = model.set_params(speech_confidence=None, voice_familiarity=None)
+        self.paper = paper._outputs(X, X_speech, proba=False)
+        self.model = model
+        _, self.confidence = _gate_confidence(model.speech_gate_, X_speech)
+        self.familiarity = np.full(len(self.paper), np.nan)
+        if model.familiarity_ is not None:
+            self.familiarity = model.familiarity_.score_samples(X_speech)
+        self.text_proba = model.text_.predict_proba(X)
+
+    def outputs(self, confidence, familiarity):
+        paper = self.paper
+        unsure = _words_decide(
+            self.confidence, self.familiarity, confidence, familiarity
+        )
+        gate = np.where(unsure, NEUTRAL, paper.gate)
+        stays = ~unsure[paper.to_emotion]
+        self.model.set_params(
+            speech_confidence=confidence, voice_familiarity=familiarity
+        )
+        return self.model._branch_outputs(
+            gate=gate,
+            emotion_pred=None
+            if paper.emotion_pred is None
+            else paper.emotion_pred[stays],
+            emotion_proba=None,
+            text_proba=self.text_proba[gate == NEUTRAL],
+            text_pred=None,
+            familiarity=self.familiarity,
+            words_decide=unsure,
+        )

@@ -292,8 +292,9 @@ def test_outputs_give_every_view_from_one_pass():
     pd.testing.assert_frame_equal(out.route(), clf.route(X_IDS))
     np.testing.assert_array_equal(out.predict(), clf.predict(X_IDS))
     np.testing.assert_allclose(out.predict_proba(), clf.predict_proba(X_IDS))
-    assert out.predict(None).tolist() == _expected(None)
-    assert out.predict(0.35).tolist() == _expected(0.35)
+    many = out.predict_for_thresholds([None, 0.35])
+    assert many[None].tolist() == _expected(None)
+    assert many[0.35].tolist() == _expected(0.35)
     assert out.to_text.tolist() == [0, 1, 2, 4, 5]
 
 

@@ -427,9 +427,9 @@ BAD_CALLS = {
         "name",
         lambda tmp: text_models.load_text_corpus("iemocap", tmp),
     ),
-    word_routing.choose_speech_confidence: (
+    word_routing.choose_routing: (
         "max_speech_loss",
-        lambda tmp: word_routing.choose_speech_confidence(
+        lambda tmp: word_routing.choose_routing(
             make_hierarchy(LogisticRegression(), LogisticRegression()),
             pd.DataFrame(),
             pd.DataFrame(),

@@ -1,4 +1,4 @@
-"""The words decide where the voice is unsure: speech_confidence and its choice."""
+"""The words decide where the voice is unsure or unfamiliar, and the choice of when."""
 
 import numpy as np
 import pandas as pd
@@ -9,7 +9,11 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.pipeline import make_pipeline
 
 from sklearn_hser import HierarchicalClassifier
-from sklearn_hser.word_routing import SPEECH_CONFIDENCES, choose_speech_confidence
+from sklearn_hser.word_routing import (
+    SPEECH_CONFIDENCES,
+    VOICE_FAMILIARITIES,
+    choose_routing,
+)
 
 CLASSES = np.array(["angry", "happy", "neutral", "sad"])
 CORNERS = np.array([[4, 4], [4, -4], [-4, -4], [-4, 4]], dtype=float)
@@ -96,25 +100,25 @@ def test_the_choice_listens_only_when_the_words_help(data):
     train, voice, words = data
     held_out = np.flatnonzero(train["speaker"].isin(["voice0", "words0"]))
     thresholds = [0.0, None]
-    choice, scores = choose_speech_confidence(
+    choice, scores = choose_routing(
         _model(), train, words, held_out=held_out, thresholds=thresholds
     )
-    assert choice[0] is not None
-    assert set(scores) == {(c, t) for c in SPEECH_CONFIDENCES for t in thresholds}
+    assert choice["speech_confidence"] is not None
+    # No shared speech features: nothing to measure familiarity on.
+    assert set(scores) == {(c, None, t) for c in SPEECH_CONFIDENCES for t in thresholds}
     # Validation whose words say nothing keeps the paper's routing.
     voice_only = np.flatnonzero(train["speaker"] == "voice0")
-    choice, _ = choose_speech_confidence(
+    choice, _ = choose_routing(
         _model(), train, voice, held_out=voice_only, thresholds=thresholds
     )
-    assert choice[0] is None
+    assert choice["speech_confidence"] is None
+    assert choice["voice_familiarity"] is None
 
 
 def test_empty_validation_is_refused(data):
     train, voice, _ = data
     with pytest.raises(ValueError, match="at least one sample"):
-        choose_speech_confidence(
-            _model(), train, voice.iloc[:0], held_out=[0], thresholds=[None]
-        )
+        choose_routing(_model(), train, voice.iloc[:0], held_out=[0], thresholds=[None])
 
 
 def test_no_choice_costs_the_voice_more_than_allowed():
@@ -126,13 +130,98 @@ def test_no_choice_costs_the_voice_more_than_allowed():
     words = _part("words", 25, rng)
     held_out = np.flatnonzero(train["speaker"].isin(["voice0", "voice1"]))
     kwargs = dict(held_out=held_out, thresholds=[None])
-    free, scores = choose_speech_confidence(
-        _model(), train, words, max_speech_loss=1.0, **kwargs
-    )
-    reference = scores[None, None][0]
+    free, scores = choose_routing(_model(), train, words, max_speech_loss=1.0, **kwargs)
+    reference = scores[None, None, None][0]
+    free = tuple(free.values())
     assert scores[free][0] < reference - 0.01  # the words win, at a cost
-    bound, _ = choose_speech_confidence(
-        _model(), train, words, max_speech_loss=0.01, **kwargs
-    )
+    bound, _ = choose_routing(_model(), train, words, max_speech_loss=0.01, **kwargs)
+    bound = tuple(bound.values())
     assert scores[bound][0] >= reference - 0.01
     assert bound != free
+
+
+def _familiar_model(**params):
+    """Speech over shared numeric features, so that familiarity applies."""
+    pick = make_column_transformer(("passthrough", ["s0", "s1"]))
+    text = make_pipeline(
+        make_column_transformer(("passthrough", ["t0", "t1"])), LogisticRegression()
+    )
+    return HierarchicalClassifier(
+        LogisticRegression(),
+        LogisticRegression(),
+        text,
+        gate_labels="flat",
+        speech_features=pick,
+        **params,
+    )
+
+
+def _unfamiliar(frame, shift=30.0):
+    """The same utterances heard through another voice: far from any training one."""
+    return frame.assign(s0=frame["s0"] + shift, s1=frame["s1"] - shift)
+
+
+def test_unfamiliar_voices_are_decided_by_the_words(data):
+    train, voice, words = data
+    paper = _familiar_model().fit(train, train["label"])
+    listening = _familiar_model(voice_familiarity=0.01).fit(train, train["label"])
+    far = _unfamiliar(words)
+    assert _ua(paper, far) < 0.5  # the gate is sure, and wrong
+    assert _ua(listening, far) > 0.9
+    route = listening.route(far)
+    assert (route["branch"] == "text").all()
+    assert (route["voice_familiarity"] < 0.01).all()
+    # New speakers like the training ones keep the voice's decision: about
+    # 1% of them take the text route.
+    assert (listening.route(voice)["branch"] == "text").mean() <= (
+        paper.route(voice)["branch"] == "text"
+    ).mean() + 0.04
+    assert _ua(listening, voice) == pytest.approx(_ua(paper, voice), abs=0.03)
+    assert "voice_familiarity" not in paper.route(voice)
+    # The threshold keeps neutral only what the voice called neutral: a
+    # voice that is not trusted called nothing, and the words decide.
+    listening.set_params(threshold=0.0)
+    assert _ua(listening, far) > 0.9
+    assert not listening.route(far)["kept_neutral"].any()
+
+
+def test_voice_familiarity_needs_what_it_measures(data):
+    train, voice, _ = data
+    with pytest.raises(ValueError, match="'speaker' column"):
+        _familiar_model(voice_familiarity=0.05).fit(
+            train.drop(columns="speaker"), train["label"]
+        )
+    with pytest.raises(ValueError, match="numeric vector per utterance"):
+        _model(voice_familiarity=0.05).fit(train, train["label"])
+    model = _familiar_model().fit(train, train["label"])
+    model.set_params(voice_familiarity=0.05)
+    with pytest.raises(ValueError, match="refit the hierarchy"):
+        model.predict(voice)
+
+
+def test_the_choice_turns_to_familiarity_for_unfamiliar_voices(data):
+    train, voice, words = data
+    # The speech corpus has only voices; the words come from elsewhere.
+    speech_corpus = train[train["speaker"].str.startswith("voice")]
+    speech_corpus = speech_corpus.reset_index(drop=True)
+    text = make_pipeline(
+        make_column_transformer(("passthrough", ["t0", "t1"])), LogisticRegression()
+    ).fit(words, words["label"])
+    from sklearn.frozen import FrozenEstimator
+
+    hierarchy = _familiar_model().set_params(text=FrozenEstimator(text))
+    held_out = np.flatnonzero(speech_corpus["speaker"] == "voice0")
+    choice, scores = choose_routing(
+        hierarchy,
+        speech_corpus,
+        _unfamiliar(words),
+        held_out=held_out,
+        thresholds=[None],
+        confidences=[None],
+    )
+    assert choice["voice_familiarity"] is not None
+    assert {f for _, f, _ in scores} == set(VOICE_FAMILIARITIES)
+    reference = scores[None, None, None]
+    chosen = scores[tuple(choice.values())]
+    assert chosen[1] > reference[1] + 0.3
+    assert chosen[0] >= reference[0] - 0.01

@@ -262,8 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="manifest CSV of utterances whose words carry the emotion (e.g. "
         "voiced text-corpus sentences): choose when the words decide though the "
-        "voice named an emotion (speech_confidence) on these and on held-out "
-        "speakers",
+        "voice named an emotion (speech_confidence, voice_familiarity) on these "
+        "and on held-out speakers",
     )
     fit.add_argument(
         "--cache-dir", default=".hser-cache", help="feature cache", **out_dir

@@ -85,6 +85,7 @@ def run_fit(args) -> int:
             print(
                 f"Routing chosen on held-out speakers and {args.routing_validation}:"
                 f" speech_confidence={info['speech_confidence']}, "
+                f"voice_familiarity={info['voice_familiarity']}, "
                 f"threshold={info['threshold']}"
             )
         if "threshold_scores" in info:
