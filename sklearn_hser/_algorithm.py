@@ -23,10 +23,29 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import Interval
 
 from ._labels import NEUTRAL
 
 __all__ = ["HierarchyOutputs", "apply_threshold_rule", "check_threshold"]
+
+
+class _Threshold(Interval):
+    """``Interval(Real, 0, 1, closed="both")`` without the booleans.
+
+    What :func:`check_threshold` accepts, for ``_parameter_constraints``
+    (a plain ``Interval`` of reals lets ``True`` through).
+    """
+
+    def __init__(self):
+        super().__init__(numbers.Real, 0, 1, closed="both")
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
+
+
+#: The constraint of a ``threshold`` parameter.
+THRESHOLD = [_Threshold(), None]
 
 #: Branch names reported by :meth:`HierarchicalClassifier.route`.
 EMOTION_BRANCH = "speech_emotion"

@@ -30,7 +30,7 @@ import os
 import tempfile
 import time
 from dataclasses import asdict
-from numbers import Integral, Real
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
+from ._algorithm import THRESHOLD
 from ._atomic import atomic_write_text, exclusive_lock
 from ._fingerprint import corpus_fingerprint
 from ._labels import EMOTIONS, NEUTRAL
@@ -102,11 +103,7 @@ def speaker_folds(corpus, n_splits: int = 3, random_state: int = 0):
         "corpus": [pd.DataFrame],
         "system": [StrOptions(set(SYSTEMS))],
         "config": [ExperimentConfig, None],
-        "threshold": [
-            StrOptions({"auto"}),
-            Interval(Real, 0, 1, closed="both"),
-            None,
-        ],
+        "threshold": [StrOptions({"auto"}), *THRESHOLD],
         "cache_dir": [str, os.PathLike, None],
         "n_splits": [Interval(Integral, 2, None, closed="left")],
         "text_model": [HasMethods(["predict_proba"]), None],

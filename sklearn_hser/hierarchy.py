@@ -24,6 +24,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_method_params,
+    _num_samples,
     check_is_fitted,
     column_or_1d,
     indexable,
@@ -32,9 +33,11 @@ from sklearn.utils.validation import (
 from ._algorithm import (  # noqa: F401 - HierarchyOutputs, the branches: public here
     EMOTION_BRANCH,
     TEXT_BRANCH,
+    THRESHOLD,
     HierarchyOutputs,
     check_threshold,
 )
+from ._deciding import route_and_proba  # noqa: F401 - public here
 from ._labels import EMOTIONAL, NEUTRAL
 from ._routing import (
     _cached,
@@ -52,16 +55,6 @@ GATE_OPTIONS = ("flat", "all", "collapsed")
 
 #: The sub-estimator parameters, in the order they are fitted.
 _SUB_MODELS = ("speech_features", "speech_gate", "speech_emotion", "text")
-
-
-def _all_have(method):
-    def check(self):
-        return all(
-            hasattr(est, method)
-            for est in (self.speech_gate, self.speech_emotion, self.text)
-        )
-
-    return check
 
 
 class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -222,7 +215,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         "speech_gate": [HasMethods(["fit", "predict"])],
         "speech_emotion": [HasMethods(["fit", "predict"])],
         "text": [HasMethods(["fit", "predict"])],
-        "threshold": [Interval(Real, 0, 1, closed="both"), None],
+        "threshold": THRESHOLD,
         "neutral_label": [str, int, np.integer],
         "gate_labels": [StrOptions(set(GATE_OPTIONS))],
         "memory": [None, str, HasMethods(["cache"])],
@@ -287,7 +280,6 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         -------
         self : object
         """
-        check_threshold(self.threshold)
         self._check_text_method()
         X = _indexable(X)
         y = column_or_1d(y, warn=True)
@@ -337,6 +329,8 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             X_speech = _indexable(X_speech)
         self.familiarity_ = None
         if self.voice_familiarity is not None:
+            from .familiarity import _fit_familiarity
+
             self.familiarity_ = _fit_familiarity(X, X_speech)
         # The paper's gate learns neutral vs emotional; "all" and "flat",
         # every class.
@@ -533,7 +527,12 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         """
         return self.outputs(X, proba=False).predict_for_thresholds(thresholds)
 
-    @available_if(_all_have("predict_proba"))
+    @available_if(
+        lambda self: all(
+            hasattr(est, "predict_proba")
+            for est in (self.speech_gate, self.speech_emotion, self.text)
+        )
+    )
     def predict_proba(self, X):
         """Class probabilities from the model that decides each sample.
 
@@ -642,27 +641,6 @@ def _words_decide(confidence, familiarity, speech_confidence, voice_familiarity)
     return unsure
 
 
-def _fit_familiarity(X, X_speech):
-    """A :class:`VoiceFamiliarity` of the training utterances' speech features."""
-    from .familiarity import VoiceFamiliarity
-
-    if not (isinstance(X, pd.DataFrame) and "speaker" in X.columns):
-        raise ValueError(
-            "voice_familiarity needs the training speakers: X must be a "
-            "DataFrame with a 'speaker' column."
-        )
-    try:
-        features = np.asarray(X_speech, dtype=np.float64)
-    except (TypeError, ValueError):
-        features = None
-    if features is None or features.ndim != 2:
-        raise ValueError(
-            "voice_familiarity needs a speech_features step that outputs one "
-            "numeric vector per utterance."
-        )
-    return VoiceFamiliarity().fit(features, groups=X["speaker"].astype(str))
-
-
 @validate_params(
     {
         "speech": [HasMethods(["fit", "predict"])],
@@ -716,52 +694,6 @@ def make_hierarchy(speech, text, **params) -> HierarchicalClassifier:
     return HierarchicalClassifier(speech, speech, text, **params)
 
 
-@validate_params(
-    {"model": [HasMethods(["predict"])], "X": ["array-like"]},
-    prefer_skip_nested_validation=True,
-)
-def route_and_proba(model, X):
-    """``model.route(X)`` and ``model.predict_proba(X)`` from one pass when possible.
-
-    A :class:`HierarchicalClassifier` runs its sub-models once
-    (:meth:`HierarchicalClassifier.outputs`); any other model with ``route``
-    (the baselines, :class:`~sklearn_hser.threshold_tuning.TunedThresholdHierarchyCV`)
-    is asked twice; a model without ``route`` (a flat classifier or pipeline)
-    decides every sample itself, on one ``"flat"`` branch.
-
-    Parameters
-    ----------
-    model : fitted classifier
-    X : DataFrame, array-like or sequence
-
-    Returns
-    -------
-    route : pandas.DataFrame
-        With at least the columns ``branch``, ``kept_neutral`` and
-        ``prediction``.
-    proba : ndarray of shape (n_samples, n_classes) or None
-        ``None`` when the model has no ``predict_proba``.
-    """
-    has_proba = hasattr(model, "predict_proba")
-    if hasattr(model, "outputs"):
-        outputs = model.outputs(X, proba=has_proba)
-        return outputs.route(), outputs.predict_proba() if has_proba else None
-    if hasattr(model, "route"):
-        route = model.route(X)
-    else:
-        prediction = np.asarray(model.predict(X))
-        route = pd.DataFrame(
-            {"branch": "flat", "kept_neutral": False, "prediction": prediction}
-        )
-    return route, model.predict_proba(X) if has_proba else None
-
-
 def _indexable(X):
     """Make ``X`` sliceable by rows (sparse -> CSR, array-likes -> ndarray)."""
     return indexable(X)[0]
-
-
-def _num_samples(X) -> int:
-    from sklearn.utils.validation import _num_samples as count
-
-    return count(X)
