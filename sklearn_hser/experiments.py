@@ -43,7 +43,7 @@ from sklearn.utils._param_validation import (
 )
 
 from ._algorithm import THRESHOLD
-from ._atomic import atomic_write_text, exclusive_lock
+from ._atomic import atomic_write_text, exclusive_lock, strict_json
 from ._fingerprint import corpus_fingerprint
 from ._labels import EMOTIONS, NEUTRAL
 from .systems import (  # noqa: F401 - the public names of the study, re-exported
@@ -544,7 +544,7 @@ def run_experiment(corpus, config: ExperimentConfig, out_dir, *, log=print) -> d
                 speech = system.build(config, cache_dir)
                 record = evaluate_run(system, split, speech, text, data, config)
                 record["digest"] = digest
-                text_record = _strict_json(record)
+                text_record = strict_json(record)
                 atomic_write_text(path, text_record)
                 # What a resumed study would read: NaN as None, no numpy types.
                 record = json.loads(text_record)
@@ -583,22 +583,3 @@ def _read_run_record(path, digest: str, *, log=print) -> dict | None:
 
 def _f3(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
-
-
-def _strict_json(record) -> str:
-    """``record`` as strict JSON: numpy values unwrapped, NaN and inf as null."""
-    return json.dumps(_finite(record), indent=1, allow_nan=False)
-
-
-def _finite(value):
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _finite(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value

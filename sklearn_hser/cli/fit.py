@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._common import UsageError, _model_config, corpus_counts, load_corpora, load_corpus
+from . import _common
+from ._common import UsageError, _model_config, corpus_counts, load_corpora
 
 
 def run_fit(args) -> int:
@@ -29,7 +30,7 @@ def run_fit(args) -> int:
     text_corpus = _load_text_corpus(args)
     routing_validation = None
     if args.routing_validation is not None:
-        routing_validation = load_corpus("manifest", args.routing_validation)
+        routing_validation = _common.load_corpus("manifest", args.routing_validation)
     # The text model and the routing data are part of what is fitted.
     data = [corpus_fingerprint(corpus)]
     if text_corpus is not None:

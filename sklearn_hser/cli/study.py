@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 import time
 
+from . import _common
 from ._common import (
     UsageError,
     _experiment_config,
     corpus_counts,
     load_corpora,
-    load_corpus,
 )
 
 
@@ -64,7 +64,7 @@ def run_evaluate(args) -> int:
     from ..evaluation import evaluate_model, format_evaluation
     from ..persistence import load_model
 
-    corpus = load_corpus(args.corpus, args.root)
+    corpus = _common.load_corpus(args.corpus, args.root)
     try:
         model, info = load_model(args.model, trusted=args.trust)
     except ValueError as exc:
