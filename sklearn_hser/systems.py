@@ -287,53 +287,23 @@ def _lstm_over(extractor_factory, **classifier_params):
     return build
 
 
-def _mfcc(cache_dir):
-    from .features import MFCC
+def _features(name, **params):
+    """Factory of ``sklearn_hser.features.<name>`` over the ``audio`` column."""
 
-    return MFCC(column="audio", cache_dir=cache_dir)
+    def make(cache_dir):
+        from . import features
 
+        return getattr(features, name)(column="audio", cache_dir=cache_dir, **params)
 
-def _gemaps(cache_dir):
-    from .features import GeMAPS
-
-    return GeMAPS(column="audio", cache_dir=cache_dir)
-
-
-def _handcrafted(cache_dir):
-    from .features import HandcraftedFeatures
-
-    return HandcraftedFeatures(column="audio", cache_dir=cache_dir)
-
-
-def _egemaps(cache_dir):
-    from .features import GeMAPS
-
-    return GeMAPS(feature_set="eGeMAPSv02", column="audio", cache_dir=cache_dir)
+    return make
 
 
 def _whisper_speaker_normalised(cache_dir):
-    from .features import SpeakerNormalizer, WhisperEmbeddings
+    from .features import SpeakerNormalizer
 
-    whisper = WhisperEmbeddings(
-        layer=RECOMMENDED_LAYERS, column="audio", cache_dir=cache_dir
-    )
+    whisper = _features("WhisperEmbeddings", layer=RECOMMENDED_LAYERS)(cache_dir)
     # Class-balanced training centres: corpora differ in their emotion mix.
     return SpeakerNormalizer(whisper, class_balanced=True)
-
-
-def _whisper_frames(cache_dir):
-    from .features import WhisperEmbeddings
-
-    # 25 Hz frames: half the LSTM steps of Whisper's 50 Hz, little lost.
-    return WhisperEmbeddings(
-        pooling=None, frame_stride=2, column="audio", cache_dir=cache_dir
-    )
-
-
-def _wakehubert(cache_dir):
-    from .features import WakeHuBERTEmbeddings
-
-    return WakeHuBERTEmbeddings(column="audio", cache_dir=cache_dir)
 
 
 def _wav2vec2(checkpoint_field):
@@ -358,14 +328,14 @@ SYSTEMS = {
             "lstm-mfcc",
             "LSTM",
             "MFCC-39 mean (librosa)",
-            _lstm_over(_mfcc),
+            _lstm_over(_features("MFCC")),
             features="MFCC",
         ),
         SpeechSystem(
             "lstm-gemaps",
             "LSTM",
             "GeMAPSv01b functionals (openSMILE)",
-            _lstm_over(_gemaps),
+            _lstm_over(_features("GeMAPS")),
             features="GeMAPS",
         ),
         SpeechSystem(
@@ -378,7 +348,10 @@ SYSTEMS = {
             # Chosen on the validation speakers of 6 held-out-actor folds
             # among 26 settings (docs/guide/accuracy.md).
             _lstm_over(
-                _handcrafted, weight_decay=1e-3, dropout=0.2, validation_fraction=None
+                _features("HandcraftedFeatures"),
+                weight_decay=1e-3,
+                dropout=0.2,
+                validation_fraction=None,
             ),
             features="HC",
         ),
@@ -386,7 +359,7 @@ SYSTEMS = {
             "lstm-wakehubert",
             "LSTM",
             "WakeHuBERT-tiny mean embeddings (frozen, packaged ONNX)",
-            _lstm_over(_wakehubert),
+            _lstm_over(_features("WakeHuBERTEmbeddings")),
             features="WakeHuBERT",
         ),
         SpeechSystem(
@@ -398,7 +371,12 @@ SYSTEMS = {
             # ~50-200 frames of an utterance. Dropout 0.3 was chosen on the
             # validation speakers of 6 held-out-actor folds
             # (docs/guide/accuracy.md).
-            _lstm_over(_whisper_frames, pooling="mean", dropout=0.3),
+            # 25 Hz frames: half the LSTM steps of Whisper's 50 Hz, little lost.
+            _lstm_over(
+                _features("WhisperEmbeddings", pooling=None, frame_stride=2),
+                pooling="mean",
+                dropout=0.3,
+            ),
             features="Whisper",
         ),
         SpeechSystem(
@@ -413,7 +391,7 @@ SYSTEMS = {
             "lr-egemaps",
             "LR",
             "eGeMAPSv02 functionals (openSMILE); plain baseline",
-            _linear_over(_egemaps),
+            _linear_over(_features("GeMAPS", feature_set="eGeMAPSv02")),
             features="eGeMAPS",
         ),
         SpeechSystem(

@@ -34,7 +34,6 @@ from pathlib import Path
 
 from .. import _optional
 from ._common import (  # noqa: F401 - importable from sklearn_hser.cli
-    CORPORA,
     DEMO_SYSTEMS,
     FEATURE_SET_NEEDS,
     SYSTEM_NEEDS,
@@ -49,7 +48,6 @@ from ._common import (  # noqa: F401 - importable from sklearn_hser.cli
     logger,
 )
 from ._parser import build_parser
-from .features import extract_all  # noqa: F401
 from .fit import run_fit
 from .study import run_reproduce
 
