@@ -21,7 +21,7 @@ from pathlib import Path
 from sklearn.utils._param_validation import validate_params
 
 from .hierarchy import GATE_OPTIONS
-from .threshold_tuning import DEFAULT_THRESHOLDS, PAPER_THRESHOLDS  # noqa: F401
+from .threshold_tuning import DEFAULT_THRESHOLDS
 
 #: The system ``hser fit`` trains when none is named.
 RECOMMENDED_SYSTEM = "lr-whisper"
