@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ..systems import RECOMMENDED_SYSTEM, SPLITS, SYSTEMS
     from ..text_models import DEFAULT_TEXT_MODEL, TEXT_CORPORA, TEXT_MODELS
     from ..threshold_tuning import DEFAULT_THRESHOLDS, SPEECH_ONLY_GATES
+    from ..timeline.segmentation import VADS
 
     parser = check.OneLineParser(
         prog="hser",
@@ -338,8 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     timeline.add_argument(
         "--vad",
-        choices=("silero", "energy"),
-        default="silero",
+        choices=VADS,
+        default=VADS[0],
         help="how speech segments are found without a transcript",
     )
     timeline.add_argument(
