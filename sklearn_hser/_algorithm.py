@@ -237,7 +237,8 @@ class HierarchyOutputs:
         when the hierarchy does not use it.
     words_decide : ndarray of bool of shape (n_samples,) or None, default=None
         Where the voice was not trusted: there the text model's most probable
-        class is the answer, whatever the threshold.
+        class is the answer, whatever the threshold. Reported by :meth:`route`
+        when given (the hierarchy routes by the voice's trust).
 
     Attributes
     ----------
@@ -274,6 +275,7 @@ class HierarchyOutputs:
         self.text_proba = text_proba
         self.text_pred = text_pred
         self.familiarity = familiarity
+        self.routes_by_voice = words_decide is not None
         self.words_decide = (
             np.zeros(len(gate), dtype=bool) if words_decide is None else words_decide
         )
@@ -392,6 +394,8 @@ class HierarchyOutputs:
                 "prediction": decision["final"],
             }
         )
+        if self.routes_by_voice:
+            table["words_decide"] = self.words_decide
         if self.familiarity is not None:
             table["voice_familiarity"] = self.familiarity
         return table

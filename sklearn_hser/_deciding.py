@@ -26,14 +26,16 @@ def deciding_model(model, route):
 
     On the text branch the text model decides unless the threshold rule kept
     the gate's neutral: where the text model's argmax is an emotion
-    (``kept_neutral``), and everywhere at threshold 0, where the text model
-    is never consulted.
+    (``kept_neutral``), and at threshold 0, where the text model is never
+    consulted, except where the voice was not trusted (``words_decide``).
     """
     branch = route["branch"].to_numpy(dtype=object)
     kept = np.zeros(len(route), dtype=bool)
     if "kept_neutral" in route:
         kept = route["kept_neutral"].to_numpy(dtype=bool)
     never_text = getattr(model, "threshold", None) == 0
+    if "words_decide" in route:  # where the voice was not trusted
+        never_text = never_text & ~route["words_decide"].to_numpy(dtype=bool)
     decided = np.where(branch == "text", "text", branch).astype(object)
     decided[(branch == "text") & (kept | never_text)] = "speech_gate"
     return decided

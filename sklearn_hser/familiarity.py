@@ -50,8 +50,8 @@ class VoiceFamiliarity(BaseEstimator):
     ----------
     scaler_ : StandardScaler
         Standardises the features before distances are taken.
-    neighbors_ : NearestNeighbors
-        Fitted on the (standardised) reference utterances.
+    reference_features_ : ndarray of shape (n_reference, n_features)
+        The (standardised) training utterances kept as neighbours, float32.
     reference_distances_ : ndarray of shape (n_reference,)
         Each training utterance's mean distance to its nearest utterances of
         *other* speakers, sorted: the scale against which a new utterance's
@@ -116,17 +116,21 @@ class VoiceFamiliarity(BaseEstimator):
             keep = np.sort(rng.choice(len(X), self.max_reference, replace=False))
             X, groups = X[keep], groups[keep]
         self.scaler_ = StandardScaler().fit(X)
-        Z = self.scaler_.transform(X)
+        Z = self.scaler_.transform(X).astype(np.float32)
         distances = np.empty(len(Z))
         for rest, speaker in LeaveOneGroupOut().split(Z, groups=groups):
-            k = min(self.n_neighbors, len(rest))
-            others = NearestNeighbors(n_neighbors=k).fit(Z[rest])
-            distances[speaker] = others.kneighbors(Z[speaker])[0].mean(axis=1)
+            distances[speaker] = self._mean_distance(Z[speaker], Z[rest])
         self.reference_distances_ = np.sort(distances)
-        self.neighbors_ = NearestNeighbors(
-            n_neighbors=min(self.n_neighbors, len(Z))
-        ).fit(Z)
+        self.reference_features_ = Z
         return self
+
+    def _mean_distance(self, queries, reference):
+        """Each query's mean distance to its ``n_neighbors`` nearest references."""
+        # Brute force: no tree object in the fitted state, which keeps it
+        # loadable by the safe model loader.
+        k = min(self.n_neighbors, len(reference))
+        search = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(reference)
+        return search.kneighbors(queries)[0].mean(axis=1)
 
     def score_samples(self, X):
         """Familiarity of each utterance: a conformal p-value in (0, 1].
@@ -146,7 +150,9 @@ class VoiceFamiliarity(BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        distance = self.neighbors_.kneighbors(self.scaler_.transform(X))[0].mean(axis=1)
+        distance = self._mean_distance(
+            self.scaler_.transform(X).astype(np.float32), self.reference_features_
+        )
         reference = self.reference_distances_
         farther = len(reference) - np.searchsorted(reference, distance, side="left")
         return (1.0 + farther) / (len(reference) + 1.0)

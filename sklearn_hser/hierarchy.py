@@ -399,13 +399,6 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         return self._first_step().feature_names_in_
 
     # -- prediction ------------------------------------------------------
-    def _check_predict_params(self):
-        # Parameters may have changed since fit (set_params): refuse a bad
-        # threshold here, before any sub-model runs, whatever the routes.
-        check_is_fitted(self)
-        check_threshold(self.threshold)
-        self._check_text_method()
-
     def outputs(self, X, *, proba=True):
         """Run each sub-model once, on the samples routed to it.
 
@@ -429,7 +422,11 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             The sub-models' outputs, with ``predict``, ``predict_proba``,
             ``route`` and ``predict_for_thresholds`` methods.
         """
-        self._check_predict_params()
+        check_is_fitted(self)
+        # The threshold may have changed since fit (set_params): refuse a bad
+        # one here, before any sub-model runs, whatever the routes.
+        check_threshold(self.threshold)
+        self._check_text_method()
         X = _indexable(X)
         return self._outputs(X, self._speech_input(X), proba)
 
@@ -478,16 +475,18 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             words_decide=unsure,
         )
 
-    def _branch_outputs(self, **outputs):
+    def _branch_outputs(self, *, familiarity, words_decide, **outputs):
         """:class:`HierarchyOutputs` of these branch ``outputs`` and this model."""
-        familiarity = outputs.pop("familiarity", None)
+        familiar = self.voice_familiarity is not None
+        by_voice = familiar or self.speech_confidence is not None
         return HierarchyOutputs(
             classes=self.classes_,
             text_classes=self.text_.classes_,
             emotion_classes=getattr(self.speech_emotion_, "classes_", ()),
             threshold=self.threshold,
             neutral_label=self.neutral_label,
-            familiarity=None if self.voice_familiarity is None else familiarity,
+            familiarity=familiarity if familiar else None,
+            words_decide=words_decide if by_voice else None,
             **outputs,
         )
 
@@ -566,11 +565,13 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             (the text model's P(neutral), NaN on the emotional route),
             ``text_prediction`` (the text argmax, missing on the emotional
             route), ``kept_neutral`` (True where the threshold kept neutral a
-            sample whose text argmax is emotional) and ``prediction``; with
-            ``voice_familiarity`` set, also ``voice_familiarity``, each
-            sample's familiarity (a sample below the parameter took the text
-            route). ``speech_gate`` is ``"neutral"`` for every sample on the
-            text route.
+            sample whose text argmax is emotional) and ``prediction``. With
+            ``speech_confidence`` or ``voice_familiarity`` set, also
+            ``words_decide`` (True where the voice was not trusted and the
+            text model's argmax is the answer); with ``voice_familiarity``
+            set, also ``voice_familiarity``, each sample's familiarity.
+            ``speech_gate`` is ``"neutral"`` for every sample on the text
+            route.
         """
         return self.outputs(X, proba=False).route()
 

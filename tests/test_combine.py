@@ -172,7 +172,9 @@ def test_fit_with_a_text_corpus_uses_its_text_model_frozen(tmp_path, capsys):
     model, info = load_model(model_path)
     metadata = info["metadata"]
     assert model.speech_confidence == metadata["speech_confidence"]
-    assert len(metadata["routing_scores"]) == 6  # confidences x one threshold
+    assert model.voice_familiarity == metadata["voice_familiarity"]
+    # confidences x familiarities x one threshold
+    assert len(metadata["routing_scores"]) == 6 * 3
     assert metadata["text_corpus"] == "manifest"
     assert metadata["text_model"] == "tfidf-lr"
     assert isinstance(model.text_, FrozenEstimator)

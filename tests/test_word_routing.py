@@ -183,6 +183,12 @@ def test_unfamiliar_voices_are_decided_by_the_words(data):
     listening.set_params(threshold=0.0)
     assert _ua(listening, far) > 0.9
     assert not listening.route(far)["kept_neutral"].any()
+    # ... and the reports name the text model as the one that decided.
+    from sklearn_hser._deciding import deciding_model
+
+    route = listening.route(far)
+    assert route["words_decide"].all()
+    assert set(deciding_model(listening, route)) == {"text"}
 
 
 def test_voice_familiarity_needs_what_it_measures(data):
@@ -225,3 +231,15 @@ def test_the_choice_turns_to_familiarity_for_unfamiliar_voices(data):
     chosen = scores[tuple(choice.values())]
     assert chosen[1] > reference[1] + 0.3
     assert chosen[0] >= reference[0] - 0.01
+
+
+def test_a_saved_hierarchy_keeps_its_familiarity(data, tmp_path):
+    from sklearn_hser.persistence import load_model, save_model
+
+    train, _, words = data
+    model = _familiar_model(voice_familiarity=0.01).fit(train, train["label"])
+    save_model(model, tmp_path / "model.joblib")
+    loaded, _ = load_model(tmp_path / "model.joblib")  # the safe loader
+    far = _unfamiliar(words)
+    np.testing.assert_array_equal(loaded.predict(far), model.predict(far))
+    pd.testing.assert_frame_equal(loaded.route(far), model.route(far))
