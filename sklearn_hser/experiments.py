@@ -392,6 +392,12 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     tuner = _chosen_on_validation(speech, text, train, val, config)
     hierarchy, best = tuner.estimator_, tuner.best_threshold_
     results = tuner.cv_results_
+    # Each gate's validation UA at its best threshold.
+    per_gate = (
+        pd.Series(results["mean_test_score"])
+        .groupby(results["param_gate_labels"])
+        .max()
+    )
 
     thresholds = [None, *config.thresholds]
     # One pass of the sub-models per set: routes, text probabilities and the
@@ -446,16 +452,7 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         "n_test": len(test),
         "best_threshold_on_validation": best,
         "gate_labels_on_validation": tuner.best_gate_labels_,
-        "validation_ua_per_gate": {
-            g: max(
-                v
-                for gate, v in zip(
-                    results["param_gate_labels"], results["mean_test_score"]
-                )
-                if gate == g
-            )
-            for g in config.gate_options()
-        },
+        "validation_ua_per_gate": {g: per_gate[g] for g in config.gate_options()},
         "rows": rows,
         "confusion": {
             kind: {"labels": list(t.index), "matrix": t.to_numpy().tolist()}

@@ -124,11 +124,6 @@ def search_candidates(gate_options, thresholds, *, speech_only_gates="reference"
     ]
 
 
-def _metric(scoring):
-    """The ``score(y_true, y_pred)`` function ``scoring`` names (or is)."""
-    return scoring if callable(scoring) else SCORING_NAMES[scoring]
-
-
 def _fold_scores(estimator, X, y, train, test, candidates, metric, fit_params):
     """Fit on ``train`` (once per gate option); score every candidate on ``test``.
 
@@ -351,7 +346,8 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         for t in thresholds:  # what a constraint cannot say of each element
             check_threshold(t)
         candidates = self._candidates(thresholds)
-        metric = _metric(self.scoring)
+        scoring = self.scoring
+        metric = scoring if callable(scoring) else SCORING_NAMES[scoring]
         X = indexable(X)[0]
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
