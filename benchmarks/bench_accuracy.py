@@ -16,10 +16,10 @@ Protocol (RAVDESS by default: the 18 actors here, 6 folds of 3 actors):
   the training transcripts and shared by every system;
 * per system, the flat speech model (S) and the hierarchy (gate, emotion
   model, text) are fitted on the training speakers; the hierarchy's
-  threshold, among :data:`~sklearn_hser.experiments.DEFAULT_THRESHOLDS` and
-  ``None``, and its gate (the flat speech model, four-class with a separate
-  emotion model, or the paper's neutral vs emotional; ``--gate-labels
-  auto``) are chosen together by the one-standard-error rule against the
+  threshold, among :data:`~sklearn_hser.threshold_tuning.SEARCH_THRESHOLDS`,
+  and its gate (the flat speech model, four-class with a separate emotion
+  model, or the paper's neutral vs emotional; ``--gate-labels auto``) are
+  chosen together by the one-standard-error rule against the
   flat speech model (``--selection``), then applied to the test speakers
   (ST); at threshold 0, where the text never overrides speech, only the flat
   speech model is a candidate (``--speech-only-gates reference``; ``every_gate``
@@ -208,6 +208,28 @@ def _linear_twin_features(speech, corpus):
     return np.asarray(features, dtype=np.float32)
 
 
+def _fit_gate_options(speech, text, train, gates) -> dict:
+    """``{gate_labels: hierarchy}``, one per gate option, fitted on ``train``.
+
+    ``text`` is fitted and used frozen; a memory shared by the gate options
+    fits what they have in common once.
+    """
+    import tempfile
+
+    from sklearn.frozen import FrozenEstimator
+
+    from sklearn_hser import make_hierarchy
+
+    hierarchies = {}
+    with tempfile.TemporaryDirectory(prefix="hser-gates-") as memory:
+        for gate in gates:
+            hierarchies[gate] = make_hierarchy(
+                speech, FrozenEstimator(text), gate_labels=gate, memory=memory
+            ).fit(train, train["label"].to_numpy())
+            hierarchies[gate].set_params(memory=None)
+    return hierarchies
+
+
 def fit_held_out_models(
     corpus, systems, config, cache_dir, groups, pairs, log, test_view
 ):
@@ -227,17 +249,12 @@ def fit_held_out_models(
     Fold ``k``'s test model is the one without groups ``k`` and ``k + 1``.
     """
     from sklearn_hser.baselines import SpeechOnlyClassifier
-    from sklearn_hser.experiments import (
-        DEFAULT_THRESHOLDS,
-        SYSTEMS,
-        _fit_gate_options,
-        build_text_model,
-        linear_classifier,
-    )
+    from sklearn_hser.systems import SYSTEMS, build_text_model, linear_classifier
+    from sklearn_hser.threshold_tuning import SEARCH_THRESHOLDS
 
     y = corpus["label"].to_numpy()
     n = len(groups)
-    candidates = [*DEFAULT_THRESHOLDS, None]
+    candidates = list(SEARCH_THRESHOLDS)
     test_source = corpus if test_view is None else test_view
     store = {
         key: {name: {} for name in systems}

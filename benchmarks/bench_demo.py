@@ -193,7 +193,7 @@ def _print(results: dict, reference: str) -> None:
     row("rest (text, start, ...)", lambda r: r["wall"] - sum(r["systems"].values()))
     for variant, r in results.items():
         same = "identical" if r["outputs"] == ref["outputs"] else "DIFFERENT"
-        load = "load average %.1f -> %.1f" % r["load"]
+        load = "load average {:.1f} -> {:.1f}".format(*r["load"])
         print(f"{variant}: {load}; outputs {same} to {reference}'s")
 
 

@@ -1,4 +1,4 @@
-"""The modality-consistency rule of the paper's Algorithm 1, as one pure function.
+"""The modality-consistency rule of the paper's Algorithm 1, and its assembly.
 
 For a sample that the level-1 speech model routes to *neutral*, the text model
 (Model 3) gives a probability for each of the four classes.  The rule decides
@@ -10,9 +10,11 @@ whether the speech decision is kept or the text model takes over:
 
 With no threshold the final prediction is simply the text argmax.
 
-The hierarchical estimator and the evaluation helpers in
-:mod:`sklearn_hser.metrics` both call :func:`apply_threshold_rule`, so the rule
-is written down exactly once.
+:class:`HierarchyOutputs` assembles the final labels of Algorithm 1 from the
+branch outputs (the gate's routing, the emotion model's labels, the text
+model's probabilities) for any threshold; the hierarchical estimator and the
+evaluation helpers in :mod:`sklearn_hser.metrics` both use it, so the rule and
+its assembly are written down exactly once.
 """
 
 from __future__ import annotations
@@ -20,10 +22,34 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import pandas as pd
+from sklearn.utils._param_validation import Interval
 
 from ._labels import NEUTRAL
 
-__all__ = ["apply_threshold_rule", "check_threshold"]
+__all__ = ["HierarchyOutputs", "apply_threshold_rule", "check_threshold"]
+
+
+class _Threshold(Interval):
+    """``Interval(Real, 0, 1, closed="both")`` without the booleans.
+
+    What :func:`check_threshold` accepts, for ``_parameter_constraints``
+    (a plain ``Interval`` of reals lets ``True`` through).
+    """
+
+    def __init__(self):
+        super().__init__(numbers.Real, 0, 1, closed="both")
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
+
+
+#: The constraint of a ``threshold`` parameter.
+THRESHOLD = [_Threshold(), None]
+
+#: Branch names reported by :meth:`HierarchicalClassifier.route`.
+EMOTION_BRANCH = "speech_emotion"
+TEXT_BRANCH = "text"
 
 
 def check_threshold(threshold):
@@ -173,3 +199,203 @@ def apply_threshold_rule(text_proba, text_classes, threshold, neutral_label=NEUT
     if threshold is not None:
         labels[proba[:, neutral_col] >= threshold] = classes[neutral_col]
     return labels
+
+
+class HierarchyOutputs:
+    """The sub-models' outputs on a set of samples, from one pass.
+
+    Returned by :meth:`HierarchicalClassifier.outputs`, and built by
+    :func:`~sklearn_hser.metrics.neutral_precision_recall` from given branch
+    outputs. Algorithm 1 is applied on demand, for any threshold, without
+    running a sub-model again.
+
+    Parameters
+    ----------
+    gate : ndarray of shape (n_samples,)
+        The level-1 routing, ``"neutral"`` (to the text model) or
+        ``"emotional"``.
+    classes : ndarray
+        The classes of the hierarchy (the dtype of the final labels).
+    text_classes : array-like
+        The columns of ``text_proba`` (the text model's ``classes_``).
+    emotion_pred : array-like of shape (n_emotional,) or None
+        The labels of the samples routed to the emotion model.
+    emotion_proba : ndarray or None
+        Their probabilities, columns ``emotion_classes``.
+    text_proba : ndarray of shape (n_neutral, n_text_classes) or None
+        The text model's probabilities of the samples routed to it.
+    text_pred : array-like of shape (n_neutral,) or None
+        The text model's labels, when it has no ``predict_proba``.
+    emotion_classes : array-like, default=()
+        The columns of ``emotion_proba``.
+    threshold : float or None, default=None
+        The threshold of ``predict(threshold="fitted")``.
+    neutral_label : object, default="neutral"
+        The label of the neutral class.
+    familiarity : ndarray of shape (n_samples,) or None, default=None
+        Each sample's voice familiarity, reported by :meth:`route`; ``None``
+        when the hierarchy does not use it.
+    words_decide : ndarray of bool of shape (n_samples,) or None, default=None
+        Where the voice was not trusted: there the text model's most probable
+        class is the answer, whatever the threshold. Reported by :meth:`route`
+        when given (the hierarchy routes by the voice's trust).
+
+    Attributes
+    ----------
+    to_text, to_emotion : ndarray of int
+        Positions of the samples routed to the text / the emotion model.
+    """
+
+    def __init__(
+        self,
+        *,
+        gate,
+        classes,
+        text_classes,
+        emotion_pred=None,
+        emotion_proba=None,
+        text_proba=None,
+        text_pred=None,
+        emotion_classes=(),
+        threshold=None,
+        neutral_label=NEUTRAL,
+        familiarity=None,
+        words_decide=None,
+    ):
+        self.classes_ = np.asarray(classes)
+        self.threshold = threshold
+        self.neutral_label = neutral_label
+        self.text_classes = np.asarray(text_classes)
+        self.emotion_classes = np.asarray(emotion_classes)
+        self.gate = gate
+        self.to_text = np.flatnonzero(gate == NEUTRAL)
+        self.to_emotion = np.flatnonzero(gate != NEUTRAL)
+        self.emotion_pred = emotion_pred
+        self.emotion_proba = emotion_proba
+        self.text_proba = text_proba
+        self.text_pred = text_pred
+        self.familiarity = familiarity
+        self.routes_by_voice = words_decide is not None
+        self.words_decide = (
+            np.zeros(len(gate), dtype=bool) if words_decide is None else words_decide
+        )
+
+    def __len__(self):
+        return len(self.gate)
+
+    def _decide(self, threshold) -> dict:
+        """Algorithm 1 on the branch outputs, for one threshold."""
+        n, to_text, to_emotion = len(self), self.to_text, self.to_emotion
+        final = np.empty(n, dtype=self.classes_.dtype)
+        text_pred = np.full(n, None, dtype=object)
+        neutral_proba = np.full(n, np.nan)
+        kept_neutral = np.zeros(n, dtype=bool)
+        if len(to_emotion):
+            final[to_emotion] = self.emotion_pred
+        if len(to_text):
+            if self.text_proba is not None:
+                argmax = self.text_classes[np.argmax(self.text_proba, axis=1)]
+                decided = apply_threshold_rule(
+                    self.text_proba, self.text_classes, threshold, self.neutral_label
+                )
+                # The threshold keeps neutral what the voice called neutral;
+                # where the voice was not trusted, the words decide outright.
+                decided = np.where(self.words_decide[to_text], argmax, decided)
+                column = list(self.text_classes).index(self.neutral_label)
+                neutral_proba[to_text] = self.text_proba[:, column]
+            else:
+                argmax = decided = self.text_pred
+            final[to_text] = decided
+            text_pred[to_text] = argmax
+            kept_neutral[to_text] = np.asarray(decided != argmax)
+        return {
+            "final": final,
+            "text_pred": text_pred,
+            "neutral_proba": neutral_proba,
+            "kept_neutral": kept_neutral,
+        }
+
+    def _resolve(self, threshold):
+        """``threshold``, or the hierarchy's own for ``"fitted"``."""
+        if isinstance(threshold, str) and threshold == "fitted":
+            return self.threshold
+        return threshold
+
+    def predict(self, threshold="fitted"):
+        """Final labels, by Algorithm 1 at ``threshold``.
+
+        Parameters
+        ----------
+        threshold : float, None or "fitted", default="fitted"
+            ``"fitted"``: the hierarchy's own ``threshold``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self._decide(self._resolve(threshold))["final"]
+
+    def predict_for_thresholds(self, thresholds) -> dict:
+        """``{threshold: labels}`` for each of ``thresholds``, in order.
+
+        Parameters
+        ----------
+        thresholds : iterable of float or None
+
+        Returns
+        -------
+        dict
+        """
+        return {t: self._decide(t)["final"] for t in thresholds}
+
+    def predict_proba(self):
+        """Probabilities of the deciding model, columns as ``classes_``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        proba = np.zeros((len(self), len(self.classes_)))
+        if len(self.to_emotion):
+            if self.emotion_proba is None:
+                raise ValueError(
+                    "These outputs were computed with proba=False, or the "
+                    "emotion model has no predict_proba."
+                )
+            columns = np.searchsorted(self.classes_, self.emotion_classes)
+            proba[np.ix_(self.to_emotion, columns)] = self.emotion_proba
+        if len(self.to_text):
+            if self.text_proba is None:
+                raise ValueError("The text model has no predict_proba.")
+            columns = np.searchsorted(self.classes_, self.text_classes)
+            proba[np.ix_(self.to_text, columns)] = self.text_proba
+        return proba
+
+    def route(self, threshold="fitted"):
+        """How each sample was decided, as :meth:`HierarchicalClassifier.route`.
+
+        Parameters
+        ----------
+        threshold : float, None or "fitted", default="fitted"
+            As in :meth:`predict`.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        decision = self._decide(self._resolve(threshold))
+        table = pd.DataFrame(
+            {
+                "speech_gate": self.gate,
+                "branch": np.where(self.gate == NEUTRAL, TEXT_BRANCH, EMOTION_BRANCH),
+                "text_neutral_proba": decision["neutral_proba"],
+                "text_prediction": decision["text_pred"],
+                "kept_neutral": decision["kept_neutral"],
+                "prediction": decision["final"],
+            }
+        )
+        if self.routes_by_voice:
+            table["words_decide"] = self.words_decide
+        if self.familiarity is not None:
+            table["voice_familiarity"] = self.familiarity
+        return table

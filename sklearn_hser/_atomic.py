@@ -19,11 +19,14 @@ locks on POSIX and Windows alike.
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import secrets
 from pathlib import Path
 
 import filelock
+import numpy as np
 
 #: Flags of a new temporary file: exclusive creation, binary on Windows.
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -89,6 +92,32 @@ def atomic_write_bytes(path, data: bytes) -> Path:
 def atomic_write_text(path, text: str) -> Path:
     """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_write`)."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def jsonable(value):
+    """``value`` as strict JSON data: numpy values unwrapped, NaN and inf as None.
+
+    Dict keys become strings, tuples and sets lists; a value of another type
+    becomes its ``str``.
+    """
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def strict_json(value) -> str:
+    """``value`` as strict JSON text (:func:`jsonable`), as every record is written."""
+    return json.dumps(jsonable(value), indent=1, allow_nan=False)
 
 
 @contextlib.contextmanager

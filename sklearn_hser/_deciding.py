@@ -14,9 +14,11 @@ as the more probable one.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods, validate_params
 
-__all__ = ["deciding_model", "deciding_proba"]
+__all__ = ["deciding_model", "deciding_proba", "route_and_proba"]
 
 
 def deciding_model(model, route):
@@ -86,3 +88,43 @@ def deciding_proba(model, X, route, proba):
     if len(rows):
         proba[rows] = _gate_proba(model, X, rows, list(model.classes_))
     return decided_by, proba
+
+
+@validate_params(
+    {"model": [HasMethods(["predict"])], "X": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
+def route_and_proba(model, X):
+    """``model.route(X)`` and ``model.predict_proba(X)`` from one pass when possible.
+
+    A :class:`HierarchicalClassifier` runs its sub-models once
+    (:meth:`HierarchicalClassifier.outputs`); any other model with ``route``
+    (the baselines, :class:`~sklearn_hser.threshold_tuning.TunedThresholdHierarchyCV`)
+    is asked twice; a model without ``route`` (a flat classifier or pipeline)
+    decides every sample itself, on one ``"flat"`` branch.
+
+    Parameters
+    ----------
+    model : fitted classifier
+    X : DataFrame, array-like or sequence
+
+    Returns
+    -------
+    route : pandas.DataFrame
+        With at least the columns ``branch``, ``kept_neutral`` and
+        ``prediction``.
+    proba : ndarray of shape (n_samples, n_classes) or None
+        ``None`` when the model has no ``predict_proba``.
+    """
+    has_proba = hasattr(model, "predict_proba")
+    if hasattr(model, "outputs"):
+        outputs = model.outputs(X, proba=has_proba)
+        return outputs.route(), outputs.predict_proba() if has_proba else None
+    if hasattr(model, "route"):
+        route = model.route(X)
+    else:
+        prediction = np.asarray(model.predict(X))
+        route = pd.DataFrame(
+            {"branch": "flat", "kept_neutral": False, "prediction": prediction}
+        )
+    return route, model.predict_proba(X) if has_proba else None

@@ -1,4 +1,4 @@
-"""Metadata (``sample_weight``, ...) for the sub-estimators of a meta-estimator.
+"""Fitting the sub-estimators of a meta-estimator: their metadata, a fit cache.
 
 The package's meta-estimators route ``fit`` metadata as scikit-learn's own
 do: with metadata routing enabled, each sub-estimator gets what it requests
@@ -9,6 +9,10 @@ estimators.
 
 from __future__ import annotations
 
+import numpy as np
+from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -16,7 +20,9 @@ from sklearn.utils.metadata_routing import (
     _routing_enabled,
     process_routing,
 )
-from sklearn.utils.validation import _check_method_params
+from sklearn.utils.validation import _check_method_params, check_memory
+
+from ._fingerprint import data_fingerprint
 
 
 def routed_fit_params(owner, X, sample_weight, fit_params, names, *, transformers=()):
@@ -74,3 +80,54 @@ def fit_router(owner, names):
             method_mapping=MethodMapping().add(caller="fit", callee="fit"),
         )
     return router
+
+
+def _fit_clone(estimator, X, y, params=None, data_key=None):
+    """Fit a clone; module level so that ``joblib.Memory`` can cache it.
+
+    Under a memory, the cache key is ``(estimator, data_key)``: ``X``, ``y``
+    and ``params`` are left out of joblib's hashing and stand in as
+    ``data_key``, a cheaper digest of their content.
+    """
+    return clone(estimator).fit(X, y, **(params or {}))
+
+
+def _fit_transform_clone(transformer, X, y, params=None, data_key=None):
+    """Fit a clone of the shared feature step; return it and its output."""
+    fitted = clone(transformer)
+    return fitted, fitted.fit_transform(X, y, **(params or {}))
+
+
+def _cached(function, memory):
+    """``function(estimator, X, y, params)`` reading and filling ``memory``."""
+    memory = check_memory(memory)
+    if memory.location is None:
+        return function
+    cached = memory.cache(function, ignore=["X", "y", "params"])
+
+    def run(estimator, X, y, params=None):
+        if isinstance(estimator, FrozenEstimator):
+            # Nothing to fit; caching would only hash and pickle the model.
+            return function(estimator, X, y, params)
+        params = params or {}
+        key = (
+            data_fingerprint(X),
+            data_fingerprint(np.asarray(y)),
+            {k: data_fingerprint(v) for k, v in sorted(params.items())},
+        )
+        return cached(estimator, X, y, params, data_key=key)
+
+    return run
+
+
+def _fit_or_constant(fit, estimator, X, y, params):
+    """Fit ``estimator``, or a constant predictor when ``y`` has one class.
+
+    A level of the hierarchy can see a single class (e.g. one emotional
+    class, or no neutral sample); a classifier cannot be trained on that,
+    and the level's answer is then certain anyway.
+    """
+    if len(np.unique(y)) > 1:
+        return fit(estimator, X, y, params)
+    weight = (params or {}).get("sample_weight")
+    return DummyClassifier(strategy="most_frequent").fit(X, y, sample_weight=weight)

@@ -99,33 +99,13 @@ class _FlatClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return self.speech_.n_features_in_
 
     def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
+        """Predict class labels of the samples ``X``."""
         check_is_fitted(self)
         return self._predict(indexable(X)[0])
 
     @available_if(_models_have_proba)
     def predict_proba(self, X):
-        """Class probabilities, columns as ``classes_``.
-
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
+        """Class probabilities of the samples ``X``, columns as ``classes_``."""
         check_is_fitted(self)
         return self._predict_proba(indexable(X)[0])
 

@@ -11,14 +11,13 @@ is its command line.  :func:`format_evaluation` renders the result as text.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix
 from sklearn.utils._param_validation import HasMethods, validate_params
 from sklearn.utils.validation import check_is_fitted
 
+from ._atomic import jsonable
 from .hierarchy import TEXT_BRANCH, HierarchicalClassifier
 from .metrics import (
     ordered_labels,
@@ -39,12 +38,6 @@ def _hierarchy_of(model):
     return inner if isinstance(inner, HierarchicalClassifier) else None
 
 
-def _number(value):
-    """A JSON-safe float: None where the metric is undefined (0 / 0)."""
-    value = float(value)
-    return None if math.isnan(value) else value
-
-
 def _scores(y_true, y_pred, labels) -> dict:
     report = per_class_report(y_true, y_pred, labels=labels)
     per_class = {}
@@ -55,14 +48,14 @@ def _scores(y_true, y_pred, labels) -> dict:
         recall = report.at[label, "recall"] if support else np.nan
         f1 = report.at[label, "f1"] if n_predicted and support else np.nan
         per_class[str(label)] = {
-            "precision": _number(precision),
-            "recall": _number(recall),
-            "f1": _number(f1),
+            "precision": float(precision),
+            "recall": float(recall),
+            "f1": float(f1),
             "support": support,
         }
     return {
-        "UA": _number(unweighted_accuracy(y_true, y_pred)),
-        "WA": _number(weighted_accuracy(y_true, y_pred)),
+        "UA": unweighted_accuracy(y_true, y_pred),
+        "WA": weighted_accuracy(y_true, y_pred),
         "per_class": per_class,
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
     }
@@ -211,7 +204,7 @@ def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
     result.update({f"text_only_{key}": text[key] for key in ("UA", "WA")})
     result["routes"] = routes
     result["note"] = note
-    return result
+    return jsonable(result)  # None where a value is undefined, never NaN
 
 
 def _fmt(value) -> str:

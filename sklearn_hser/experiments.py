@@ -25,18 +25,17 @@ where it stopped.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from numbers import Integral, Real
+from dataclasses import asdict
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -44,487 +43,29 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
-from ._atomic import atomic_write_text, exclusive_lock
+from ._algorithm import THRESHOLD
+from ._atomic import atomic_write_text, exclusive_lock, strict_json
 from ._fingerprint import corpus_fingerprint
 from ._labels import EMOTIONS, NEUTRAL
-from .threshold_tuning import GATE_OPTIONS
-
-#: Thresholds tried by the paper.
-PAPER_THRESHOLDS = (0.25, 0.30, 0.35, 0.40)
-
-#: Thresholds the package searches by default: the paper's, and 0.0, at which
-#: the text never overrides speech's *neutral* (the hierarchy then falls back
-#: to its two speech models). With 0.0 in the grid a validation search can
-#: keep speech's decision when the transcripts carry no emotion, where every
-#: paper threshold lies above the text model's P(neutral) and moves every
-#: speech-neutral sample to an emotion. Listed first: on a tie the search
-#: keeps the choice that trusts speech.
-DEFAULT_THRESHOLDS = (0.0, *PAPER_THRESHOLDS)
-
-#: The system ``hser fit`` trains when none is named.
-RECOMMENDED_SYSTEM = "lr-whisper"
-
-SPLITS = ("sd", "si")
-
-#: The hierarchy's gate options, in the order a tie is broken: first the flat
-#: speech model as the gate (at threshold 0 the hierarchy is that model), then
-#: the four-class gate with its own emotion model, then the paper's.
-GATE_LABELS = GATE_OPTIONS
-
-
-@dataclass
-class ExperimentConfig:
-    """Everything that determines a study's numbers.
-
-    Parameters
-    ----------
-    corpus : str
-        ``"demo"``, ``"iemocap"``, ``"ravdess"``, ``"emodb"`` or ``"manifest"``
-        (reported, and picks the speaker-independent split).
-    systems : list of str
-        Names from :data:`SYSTEMS`.
-    splits : list of str
-        ``"sd"`` and/or ``"si"``.
-    thresholds : list of float
-        Thresholds of the modality-consistency rule.
-    max_epochs : int
-        Epoch budget of every LSTM (early stopping may end sooner).
-    w2v_epochs : int
-        Epoch budget of the wav2vec2 fine-tuning.
-    w2v_path, w2v_asr_path : str or None
-        Local wav2vec2-base and wav2vec2-base-960h checkpoints; their systems
-        are skipped (and the report says so) when missing.
-    bert_path : str or None
-        Local BERT-family model for the text branch; ``None``: packaged MiniLM.
-    random_state : int
-        Seed of the splits and of every model.
-    si_validation_speakers, si_test_speakers : list of str or None
-        Held-out speakers of the speaker-independent split; ``None`` (both):
-        the corpus's default (see :func:`split_indices`).
-    speaker_normalization : bool
-        Whether the LSTM systems subtract each speaker's mean feature vector
-        (:class:`~sklearn_hser.features.SpeakerNormalizer`; from every frame
-        for ``lstm-whisper``) before the classifier. Not in the paper;
-        ``False`` reproduces its inputs exactly. On by default, for the
-        held-out-speaker results in ``docs/guide/accuracy.md``.
-        ``lr-whisper`` always normalises; the plain ``lr-egemaps`` baseline
-        never does.
-    gate_labels : {"auto", "flat", "all", "collapsed"}
-        What the hierarchy's level-1 speech model learns
-        (:class:`~sklearn_hser.HierarchicalClassifier`'s ``gate_labels``):
-        ``"collapsed"`` is the paper's neutral-vs-emotional gate, ``"all"`` a
-        four-class gate that routes to the text branch what it calls neutral
-        and the rest to the paper's emotion model, ``"flat"`` the same gate
-        naming the emotion too (the flat speech model, whose neutral
-        decisions the text model may revise). ``"auto"`` (default) chooses
-        among them with the threshold, on the same held-out speakers, by
-        ``selection``. The collapsed gate sends more samples to the text
-        model, which pays when words carry emotion; the four-class gates keep
-        the flat speech model's neutral decisions, which is safer when they
-        do not (see ``docs/guide/accuracy.md``).
-    lstm_seeds : int
-        Networks, one per seed, whose class probabilities each LSTM system
-        averages (:class:`~sklearn_hser.ensemble.SeedEnsembleClassifier`);
-        ``1`` trains the single network of the paper. Not in the paper. The
-        default 5 makes training five times longer and removes most of the
-        seed-to-seed spread of single networks (measured in
-        ``docs/guide/accuracy.md``).
-    selection : {"one_se", "best"}
-        How the gate and threshold are chosen on held-out speakers
-        (:func:`~sklearn_hser.selection.select_candidate`). ``"one_se"``
-        (default) keeps the first candidate (with the default gates and
-        thresholds, the ``"flat"`` gate at threshold 0: the flat speech
-        model) unless the best candidate beats it by more than one standard
-        error of their UA difference; ``"best"`` takes the highest validation
-        UA.
-    speech_only_gates : {"reference", "every_gate"}
-        Which gate options the search scores at threshold 0, where the text
-        never overrides speech
-        (:func:`~sklearn_hser.threshold_tuning.search_candidates`):
-        ``"reference"`` (default), the first option alone (with ``"auto"``,
-        the flat speech model), so that when the text is useless the chosen
-        hierarchy predicts what the flat speech model predicts; the other
-        gates compete with the text in use. ``"every_gate"`` also scores the
-        four-class and the paper's gate without the text: two-stage speech
-        models, whose gain over the flat one did not carry from some
-        held-out speakers to others (see ``docs/guide/accuracy.md``).
-    """
-
-    corpus: str = "demo"
-    systems: list = field(default_factory=lambda: ["lstm-mfcc"])
-    splits: list = field(default_factory=lambda: list(SPLITS))
-    thresholds: list = field(default_factory=lambda: list(DEFAULT_THRESHOLDS))
-    max_epochs: int = 60
-    w2v_epochs: int = 3
-    w2v_path: str | None = None
-    w2v_asr_path: str | None = None
-    bert_path: str | None = None
-    random_state: int = 0
-    si_validation_speakers: list | None = None
-    si_test_speakers: list | None = None
-    speaker_normalization: bool = True
-    gate_labels: str = "auto"
-    lstm_seeds: int = 5
-    selection: str = "one_se"
-    speech_only_gates: str = "reference"
-
-    def gate_options(self) -> list:
-        """The ``gate_labels`` values the threshold search chooses among."""
-        if self.gate_labels == "auto":
-            return list(GATE_LABELS)
-        if self.gate_labels not in GATE_LABELS:
-            raise ValueError(
-                f"gate_labels must be 'auto' or one of {list(GATE_LABELS)}; "
-                f"got {self.gate_labels!r}."
-            )
-        return [self.gate_labels]
-
-    def digest(self, system: str, split: str, data: str = "") -> str:
-        """A key of everything that affects one run's numbers.
-
-        ``data`` is the corpus fingerprint
-        (:func:`sklearn_hser._fingerprint.corpus_fingerprint`), so that a run
-        on one corpus is never read back as a run on another.
-        """
-        relevant = asdict(self)
-        relevant.update(systems=[system], splits=[split], data=data)
-        text = json.dumps(relevant, sort_keys=True, default=str)
-        return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
-
-
-@dataclass(frozen=True)
-class SpeechSystem:
-    """One speech classifier kind of the study.
-
-    Parameters
-    ----------
-    name : str
-        Command-line name, e.g. ``"lstm-mfcc"``.
-    family : str
-        The paper's prefix: ``"LSTM"``, ``"w2v"`` or ``"w2vASR"``.
-    encoder : str
-        What turns audio into the classifier's input, for the report.
-    build : callable
-        ``build(config, cache_dir) -> estimator``: an unfitted speech
-        classifier reading the ``audio`` column.
-    checkpoint : str or None
-        Name of the :class:`ExperimentConfig` field holding the local
-        checkpoint the system needs, if any.
-    features : str or None
-        Short name of the LSTM's input features, shown in system names.
-    """
-
-    name: str
-    family: str
-    encoder: str
-    build: Callable
-    checkpoint: str | None = None
-    features: str | None = None
-
-    def label(self, kind: str, split: str) -> str:
-        """Paper-style system name, e.g. ``LSTM[MFCC]-ST-D`` or ``w2v-S-I``."""
-        tag = f"{self.family}[{self.features}]" if self.features else self.family
-        return f"{tag}-{kind}-{'D' if split == 'sd' else 'I'}"
-
-
-def lstm_classifier(config: ExperimentConfig, **params):
-    """The paper's LSTM + 2 FC classifier with this study's speech defaults.
-
-    The paper tunes these with Optuna per corpus; these defaults were chosen
-    on folds of held-out RAVDESS speakers for speech inputs of a few hundred
-    utterances: strong regularisation (dropout 0.5, weight decay 0.01) and a
-    larger step size (the comparison is in ``docs/guide/accuracy.md``).
-    ``lstm-handcrafted`` overrides three of them
-    (``weight_decay=1e-3``, ``dropout=0.2``, no early-stopping split): over
-    its 8 features these defaults underfit. Torch runs these small networks
-    on one thread (``torch_threads=1``), which is faster than several;
-    ``lstm-whisper``, over hundreds of 512-wide frames, keeps torch's setting.
-    """
-    from .models import LSTMClassifier
-
-    defaults = dict(
-        hidden_size=128,
-        fc_size=64,
-        dropout=0.5,
-        weight_decay=1e-2,
-        lr=3e-3,
-        max_epochs=config.max_epochs,
-        patience=15,
-        validation_fraction=0.15,
-        class_weight="balanced",
-        random_state=config.random_state,
-        torch_threads=1,
-    )
-    return LSTMClassifier(**{**defaults, **params})
-
-
-#: Inverse regularisation strength of the recommended system's logistic
-#: regression: strong, so that it leans on what many speakers and corpora
-#: share (see ``docs/guide/own-recordings.md``).
-RECOMMENDED_C = 0.003
-
-#: The Whisper-base blocks whose states the recommended system averages: the
-#: middle ones, which carry more of how a thing is said than of the words
-#: and the language (see ``docs/guide/own-recordings.md``).
-RECOMMENDED_LAYERS = (2, 3, 4)
-
-
-def linear_classifier(config: ExperimentConfig, C: float = 1.0):
-    """Standardised features -> class-balanced logistic regression.
-
-    The plain model a practitioner reaches for first; the recommended
-    system's classifier over Whisper embeddings (with ``C`` set to
-    :data:`RECOMMENDED_C`), and the drop-in baseline over eGeMAPS
-    functionals (scikit-learn's default ``C=1``).
-    """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    return make_pipeline(
-        StandardScaler(),
-        LogisticRegression(
-            C=C,
-            class_weight="balanced",
-            max_iter=5000,
-            random_state=config.random_state,
-        ),
-    )
-
-
-def _linear_over(extractor_factory, C: float = 1.0):
-    def build(config, cache_dir):
-        from sklearn.pipeline import Pipeline
-
-        return Pipeline(
-            [
-                ("features", extractor_factory(cache_dir)),
-                ("classifier", linear_classifier(config, C=C)),
-            ]
-        )
-
-    return build
-
-
-#: Worker processes (``n_jobs``) of the LSTM seed ensembles
-#: (:class:`~sklearn_hser.ensemble.SeedEnsembleClassifier`) and of the
-#: GeMAPS and handcrafted feature extraction: every core. The study's networks
-#: are small, so one network keeps one core busy with Python overhead
-#: whatever torch's thread count. The members and these features come out
-#: the same as in one process (joblib's ``LOKY_MAX_CPU_COUNT=1`` keeps them
-#: there); the other feature sets lean on multithreaded libraries, whose last
-#: bits would change in a one-thread worker, and stay in the main process.
-STUDY_N_JOBS = -1
-
-
-def _lstm_over(extractor_factory, **classifier_params):
-    """Builder of an LSTM system, speaker-normalised when the config says so.
-
-    ``classifier_params`` override :func:`lstm_classifier`'s defaults. With
-    ``config.lstm_seeds > 1`` the classifier is a seed ensemble of LSTMs,
-    fitted on features extracted once, its members in parallel on every core
-    (:data:`STUDY_N_JOBS`).
-    """
-
-    def build(config, cache_dir):
-        from sklearn.pipeline import make_pipeline
-
-        from .ensemble import SeedEnsembleClassifier
-        from .features import SpeakerNormalizer
-
-        features = extractor_factory(cache_dir)
-        if config.speaker_normalization:
-            features = SpeakerNormalizer(features)
-        classifier = lstm_classifier(config, **classifier_params)
-        if config.lstm_seeds > 1:
-            classifier = SeedEnsembleClassifier(
-                classifier,
-                n_seeds=config.lstm_seeds,
-                random_state=config.random_state,
-                n_jobs=STUDY_N_JOBS,
-            )
-        return make_pipeline(features, classifier)
-
-    return build
-
-
-def _mfcc(cache_dir):
-    from .features import MFCC
-
-    return MFCC(column="audio", cache_dir=cache_dir)
-
-
-def _gemaps(cache_dir):
-    from .features import GeMAPS
-
-    return GeMAPS(column="audio", cache_dir=cache_dir, n_jobs=STUDY_N_JOBS)
-
-
-def _handcrafted(cache_dir):
-    from .features import HandcraftedFeatures
-
-    return HandcraftedFeatures(
-        column="audio", cache_dir=cache_dir, n_jobs=STUDY_N_JOBS
-    )
-
-
-def _egemaps(cache_dir):
-    from .features import GeMAPS
-
-    return GeMAPS(feature_set="eGeMAPSv02", column="audio", cache_dir=cache_dir)
-
-
-def _whisper_speaker_normalised(cache_dir):
-    from .features import SpeakerNormalizer, WhisperEmbeddings
-
-    whisper = WhisperEmbeddings(
-        layer=RECOMMENDED_LAYERS, column="audio", cache_dir=cache_dir
-    )
-    # Class-balanced training centres: corpora differ in their emotion mix.
-    return SpeakerNormalizer(whisper, class_balanced=True)
-
-
-def _whisper_frames(cache_dir):
-    from .features import WhisperEmbeddings
-
-    # 25 Hz frames: half the LSTM steps of Whisper's 50 Hz, little lost.
-    return WhisperEmbeddings(
-        pooling=None, frame_stride=2, column="audio", cache_dir=cache_dir
-    )
-
-
-def _wakehubert(cache_dir):
-    from .features import WakeHuBERTEmbeddings
-
-    return WakeHuBERTEmbeddings(column="audio", cache_dir=cache_dir)
-
-
-def _wav2vec2(checkpoint_field):
-    def build(config, cache_dir):
-        from .models import Wav2Vec2Classifier
-
-        return Wav2Vec2Classifier(
-            model_path=getattr(config, checkpoint_field),
-            column="audio",
-            max_epochs=config.w2v_epochs,
-            random_state=config.random_state,
-        )
-
-    return build
-
-
-#: The speech classifier kinds of the study, by command-line name.
-SYSTEMS = {
-    s.name: s
-    for s in [
-        SpeechSystem(
-            "lstm-mfcc",
-            "LSTM",
-            "MFCC-39 mean (librosa)",
-            _lstm_over(_mfcc),
-            features="MFCC",
-        ),
-        SpeechSystem(
-            "lstm-gemaps",
-            "LSTM",
-            "GeMAPSv01b functionals (openSMILE)",
-            _lstm_over(_gemaps),
-            features="GeMAPS",
-        ),
-        SpeechSystem(
-            "lstm-handcrafted",
-            "LSTM",
-            "8 handcrafted features (Sahu 2019)",
-            # Eight inputs leave little to regularise: the default weight
-            # decay and dropout, right for 39-128 inputs, underfit them, and
-            # the early-stopping split costs 15% of a small training set.
-            # Chosen on the validation speakers of 6 held-out-actor folds
-            # among 26 settings (docs/guide/accuracy.md).
-            _lstm_over(
-                _handcrafted, weight_decay=1e-3, dropout=0.2, validation_fraction=None
-            ),
-            features="HC",
-        ),
-        SpeechSystem(
-            "lstm-wakehubert",
-            "LSTM",
-            "WakeHuBERT-tiny mean embeddings (frozen, packaged ONNX)",
-            _lstm_over(_wakehubert),
-            features="WakeHuBERT",
-        ),
-        SpeechSystem(
-            "lstm-whisper",
-            "LSTM",
-            "Whisper-base encoder frames, mean of layers, 25 Hz (frozen, packaged); "
-            "LSTM outputs mean-pooled",
-            # Mean of the LSTM's outputs: a final state forgets most of the
-            # ~50-200 frames of an utterance. Dropout 0.3 was chosen on the
-            # validation speakers of 6 held-out-actor folds
-            # (docs/guide/accuracy.md).
-            _lstm_over(
-                _whisper_frames, pooling="mean", dropout=0.3, torch_threads=None
-            ),
-            features="Whisper",
-        ),
-        SpeechSystem(
-            "lr-whisper",
-            "LR",
-            "Whisper-base encoder, mean of blocks 2-4 and of frames, "
-            "speaker-normalised (frozen, packaged); recommended",
-            _linear_over(_whisper_speaker_normalised, C=RECOMMENDED_C),
-            features="Whisper+SN",
-        ),
-        SpeechSystem(
-            "lr-egemaps",
-            "LR",
-            "eGeMAPSv02 functionals (openSMILE); plain baseline",
-            _linear_over(_egemaps),
-            features="eGeMAPS",
-        ),
-        SpeechSystem(
-            "w2v",
-            "w2v",
-            "wav2vec2-base, fine-tuned, CNN frozen",
-            _wav2vec2("w2v_path"),
-            checkpoint="w2v_path",
-        ),
-        SpeechSystem(
-            "w2v-asr",
-            "w2vASR",
-            "wav2vec2-base-960h encoder, fine-tuned, CNN frozen",
-            _wav2vec2("w2v_asr_path"),
-            checkpoint="w2v_asr_path",
-        ),
-    ]
-}
-
-
-@validate_params(
-    {"config": [ExperimentConfig], "cache_dir": [str, os.PathLike, None]},
-    # The models are built from the config's values: let them check those.
-    prefer_skip_nested_validation=False,
+from .systems import (  # noqa: F401 - the public names of the study, re-exported
+    RECOMMENDED_C,
+    RECOMMENDED_LAYERS,
+    RECOMMENDED_SYSTEM,
+    SPLITS,
+    SYSTEMS,
+    ExperimentConfig,
+    SpeechSystem,
+    build_text_model,
+    linear_classifier,
+    lstm_classifier,
+    missing_checkpoint,
 )
-def build_text_model(config: ExperimentConfig, cache_dir):
-    """BERT token embeddings -> LSTM -> 2 FC layers (the paper's Model 3)."""
-    from sklearn.pipeline import make_pipeline
-
-    from .features import BertTokenEmbeddings
-
-    return make_pipeline(
-        BertTokenEmbeddings(
-            column="text", model_path=config.bert_path, cache_dir=cache_dir
-        ),
-        # The text model keeps the settings it was validated with on MELD.
-        lstm_classifier(
-            config,
-            hidden_size=128,
-            fc_size=64,
-            dropout=0.0,
-            weight_decay=0.0,
-            lr=1e-3,
-            patience=8,
-        ),
-    )
+from .threshold_tuning import (  # noqa: F401 - re-exported
+    DEFAULT_THRESHOLDS,
+    PAPER_THRESHOLDS,
+    SEARCH_THRESHOLDS,
+    TunedThresholdHierarchyCV,
+)
 
 
 @validate_params(
@@ -563,11 +104,7 @@ def speaker_folds(corpus, n_splits: int = 3, random_state: int = 0):
         "corpus": [pd.DataFrame],
         "system": [StrOptions(set(SYSTEMS))],
         "config": [ExperimentConfig, None],
-        "threshold": [
-            StrOptions({"auto"}),
-            Interval(Real, 0, 1, closed="both"),
-            None,
-        ],
+        "threshold": [StrOptions({"auto"}), *THRESHOLD],
         "cache_dir": [str, os.PathLike, None],
         "n_splits": [Interval(Integral, 2, None, closed="left")],
         "text_model": [HasMethods(["predict_proba"]), None],
@@ -598,7 +135,7 @@ def fit_system(
     config : ExperimentConfig, optional
         Epoch budgets, checkpoints, seed.
     threshold : "auto", float in [0, 1] or None, default="auto"
-        ``"auto"`` chooses it from :data:`DEFAULT_THRESHOLDS` and ``None`` by
+        ``"auto"`` chooses it from :data:`SEARCH_THRESHOLDS` by
         UA over ``n_splits`` folds of held-out speakers
         (:class:`~sklearn_hser.TunedThresholdHierarchyCV`), then refits on
         everything; a number or ``None`` is used as it is. The gate
@@ -646,7 +183,7 @@ def fit_system(
     else:
         text = _frozen_text_model(text_model, y)
     gates = config.gate_options()
-    candidates = [*DEFAULT_THRESHOLDS, None] if threshold == "auto" else [threshold]
+    candidates = list(SEARCH_THRESHOLDS) if threshold == "auto" else [threshold]
     cv, groups = speaker_folds(corpus, n_splits, config.random_state)
 
     def listening(model, info):
@@ -774,128 +311,61 @@ def _given_speakers(config: ExperimentConfig) -> bool:
     )
 
 
-@validate_params(
-    {"system": [SpeechSystem], "config": [ExperimentConfig]},
-    prefer_skip_nested_validation=True,
-)
-def missing_checkpoint(system: SpeechSystem, config: ExperimentConfig) -> str | None:
-    """Why ``system`` cannot run with ``config``, or None when it can."""
-    if system.checkpoint is None:
-        return None
-    path = getattr(config, system.checkpoint)
-    if path is None:
-        flag = "--" + system.checkpoint.replace("_path", "").replace("_", "-")
-        return f"no local checkpoint given ({flag})"
-    if not Path(path, "config.json").is_file():
-        return f"{path} is not a local checkpoint directory (no config.json)"
-    return None
+def _chosen_on_validation(speech, text, train, val, config):
+    """The gate and threshold chosen on ``val``, and the flat speech model.
 
+    :class:`~sklearn_hser.threshold_tuning.TunedThresholdHierarchyCV` over one
+    predefined split (``train`` to fit, ``val`` to score) with
+    ``refit=False``: its ``estimator_`` is the hierarchy of the chosen gate,
+    fitted on ``train``. ``text`` is fitted, and used frozen. The candidates
+    are ``config.thresholds`` and then None (the plain text argmax).
 
-def _fit_gate_options(speech, text, train, gates) -> dict:
-    """One hierarchy per gate option, fitted on ``train``; ``text`` used frozen.
-
-    Returns ``{gate_labels: fitted HierarchicalClassifier}``.
+    Returns the tuner and the S system (``speech`` fitted on ``train``, flat):
+    the four-class gate the search fitted, read back from the search's cache
+    of sub-model fits rather than trained a second time.
     """
     from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import PredefinedSplit
 
     from .hierarchy import make_hierarchy
 
-    y_train = train["label"].to_numpy()
-    hierarchies = {}
-    # A memory shared by the gate options fits what they have in common once:
-    # the feature step, the four-class gate ("flat", "all") and the emotion
-    # model ("all", "collapsed").
+    data = pd.concat([train, val], ignore_index=True)
+    fold = np.r_[np.full(len(train), -1), np.zeros(len(val), dtype=int)]
+    y = data["label"].to_numpy()
+    # A memory shared by the gate options fits what they have in common once.
     with tempfile.TemporaryDirectory(prefix="hser-gates-") as memory:
-        for gate_labels in gates:
-            # The two speech models share one feature extraction per sample.
-            hierarchies[gate_labels] = make_hierarchy(
-                speech, FrozenEstimator(text), gate_labels=gate_labels, memory=memory
-            ).fit(train, y_train)
-            hierarchies[gate_labels].set_params(memory=None)
-    return hierarchies
+        hierarchy = make_hierarchy(speech, FrozenEstimator(text), memory=memory)
+        tuner = TunedThresholdHierarchyCV(
+            hierarchy,
+            thresholds=[*config.thresholds, None],
+            gate_labels=config.gate_options(),
+            cv=PredefinedSplit(fold),
+            selection=config.selection,
+            speech_only_gates=config.speech_only_gates,
+            refit=False,
+        ).fit(data, y)
+        tuner.estimator_.set_params(memory=None)
+        # The same rows the search fitted on, so that the memory answers.
+        flat = clone(hierarchy).set_params(gate_labels="flat")
+        flat.fit(data.iloc[: len(train)], y[: len(train)])
+    return tuner, _flat_speech(flat, speech)
 
 
-def _hierarchy_chosen_on_validation(
-    speech,
-    text,
-    train,
-    val,
-    gates,
-    thresholds,
-    selection="one_se",
-    speech_only_gates="reference",
-    hierarchies=None,
-):
-    """Fit one hierarchy per gate option; choose the gate and threshold on ``val``.
+def _flat_speech(flat_hierarchy, speech):
+    """The S system, from a fitted hierarchy with the ``"flat"`` gate.
 
-    ``text`` is fitted and used frozen; ``hierarchies``, when given, are
-    those of :func:`_fit_gate_options`, already fitted. Candidates are every
-    ``thresholds`` value and then None (the plain text argmax), for each of
-    ``gates``, at threshold 0 as ``speech_only_gates`` says
-    (:func:`~sklearn_hser.threshold_tuning.search_candidates`); the
-    first one is the reference of ``selection``
-    (:func:`~sklearn_hser.selection.select_candidate`), and the first best
-    wins ties, so earlier (more cautious) thresholds and earlier gate options
-    are preferred.
-
-    Returns
-    -------
-    hierarchy : HierarchicalClassifier
-        The fitted hierarchy of the chosen gate.
-    choice : tuple
-        ``(gate_labels, threshold)``.
-    scores : dict
-        Validation UA of every ``(gate_labels, threshold)`` pair.
-    """
-    from .metrics import unweighted_accuracy
-    from .selection import SELECTIONS, select_candidate
-    from .threshold_tuning import search_candidates
-
-    if selection not in SELECTIONS:  # before any fit
-        raise ValueError(f"selection must be one of {SELECTIONS}; got {selection!r}.")
-    keys = search_candidates(
-        gates, [*thresholds, None], speech_only_gates=speech_only_gates
-    )
-    y_val = val["label"].to_numpy()
-    if hierarchies is None:
-        hierarchies = _fit_gate_options(speech, text, train, gates)
-    scores, predicted = {}, {}
-    for gate_labels, hierarchy in hierarchies.items():
-        candidates = [t for g, t in keys if g == gate_labels]
-        predictions = hierarchy.predict_for_thresholds(val, candidates)
-        for t in candidates:
-            predicted[gate_labels, t] = predictions[t]
-            scores[gate_labels, t] = unweighted_accuracy(y_val, predictions[t])
-    chosen = select_candidate(
-        [scores[k] for k in keys],
-        y_val,
-        [predicted[k] for k in keys],
-        scoring="ua",
-        selection=selection,
-    )
-    choice = keys[chosen]
-    return hierarchies[choice[0]], choice, scores
-
-
-def _flat_speech(flat_hierarchy, speech, train, y_train):
-    """The S system: ``speech`` fitted on ``train``, flat.
-
-    A hierarchy with the ``"flat"`` gate holds that model already: its
-    feature step and gate are ``speech``'s steps fitted on the same data with
-    the same seeds, so they are reused rather than trained a second time.
+    Its feature step and gate are ``speech``'s steps fitted on the same data
+    with the same seeds: together they are the flat speech model.
     """
     from sklearn.pipeline import Pipeline
 
     from .baselines import SpeechOnlyClassifier
 
-    flat = SpeechOnlyClassifier(speech)
-    if flat_hierarchy is None:
-        return flat.fit(train, y_train)
     features, gate = flat_hierarchy.speech_features_, flat_hierarchy.speech_gate_
-    if features is not None:
-        gate = Pipeline([*features.steps, ("gate", gate)])
-    flat.speech_ = gate
-    flat.classes_ = flat_hierarchy.speech_gate_.classes_
+    model = gate if features is None else Pipeline([*features.steps, ("gate", gate)])
+    flat = SpeechOnlyClassifier(speech)
+    flat.speech_ = model
+    flat.classes_ = gate.classes_
     return flat
 
 
@@ -945,18 +415,14 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     start = time.perf_counter()
     train, val, test = data["train"], data["val"], data["test"]
     y_train, y_test = (d["label"].to_numpy() for d in (train, test))
-    hierarchies = _fit_gate_options(speech, text, train, config.gate_options())
-    flat = _flat_speech(hierarchies.get("flat"), speech, train, y_train)
-    hierarchy, (chosen_gate, best), on_val = _hierarchy_chosen_on_validation(
-        speech,
-        text,
-        train,
-        val,
-        config.gate_options(),
-        config.thresholds,
-        config.selection,
-        config.speech_only_gates,
-        hierarchies=hierarchies,
+    tuner, flat = _chosen_on_validation(speech, text, train, val, config)
+    hierarchy, best = tuner.estimator_, tuner.best_threshold_
+    results = tuner.cv_results_
+    # Each gate's validation UA at its best threshold.
+    per_gate = (
+        pd.Series(results["mean_test_score"])
+        .groupby(results["param_gate_labels"])
+        .max()
     )
 
     thresholds = [None, *config.thresholds]
@@ -1011,11 +477,8 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         "n_val": len(val),
         "n_test": len(test),
         "best_threshold_on_validation": best,
-        "gate_labels_on_validation": chosen_gate,
-        "validation_ua_per_gate": {
-            g: max(v for (gate, _), v in on_val.items() if gate == g)
-            for g in config.gate_options()
-        },
+        "gate_labels_on_validation": tuner.best_gate_labels_,
+        "validation_ua_per_gate": {g: per_gate[g] for g in config.gate_options()},
         "rows": rows,
         "confusion": {
             kind: {"labels": list(t.index), "matrix": t.to_numpy().tolist()}
@@ -1104,7 +567,7 @@ def run_experiment(corpus, config: ExperimentConfig, out_dir, *, log=print) -> d
                 speech = system.build(config, cache_dir)
                 record = evaluate_run(system, split, speech, text, data, config)
                 record["digest"] = digest
-                text_record = _strict_json(record)
+                text_record = strict_json(record)
                 atomic_write_text(path, text_record)
                 # What a resumed study would read: NaN as None, no numpy types.
                 record = json.loads(text_record)
@@ -1143,22 +606,3 @@ def _read_run_record(path, digest: str, *, log=print) -> dict | None:
 
 def _f3(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
-
-
-def _strict_json(record) -> str:
-    """``record`` as strict JSON: numpy values unwrapped, NaN and inf as null."""
-    return json.dumps(_finite(record), indent=1, allow_nan=False)
-
-
-def _finite(value):
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _finite(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value

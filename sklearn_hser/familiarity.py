@@ -20,6 +20,7 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.model_selection import LeaveOneGroupOut
 from sklearn.neighbors import NearestNeighbors
@@ -155,3 +156,22 @@ class VoiceFamiliarity(BaseEstimator):
         reference = self.reference_distances_
         farther = len(reference) - np.searchsorted(reference, distance, side="left")
         return (1.0 + farther) / (len(reference) + 1.0)
+
+
+def _fit_familiarity(X, X_speech):
+    """A :class:`VoiceFamiliarity` of the training utterances' speech features."""
+    if not (isinstance(X, pd.DataFrame) and "speaker" in X.columns):
+        raise ValueError(
+            "voice_familiarity needs the training speakers: X must be a "
+            "DataFrame with a 'speaker' column."
+        )
+    try:
+        features = np.asarray(X_speech, dtype=np.float64)
+    except (TypeError, ValueError):
+        features = None
+    if features is None or features.ndim != 2:
+        raise ValueError(
+            "voice_familiarity needs a speech_features step that outputs one "
+            "numeric vector per utterance."
+        )
+    return VoiceFamiliarity().fit(features, groups=X["speaker"].astype(str))

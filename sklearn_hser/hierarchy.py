@@ -12,10 +12,7 @@ from sklearn.base import (
     ClassifierMixin,
     MetaEstimatorMixin,
     _fit_context,
-    clone,
 )
-from sklearn.dummy import DummyClassifier
-from sklearn.frozen import FrozenEstimator
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -23,94 +20,41 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_params,
 )
-from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_method_params,
+    _num_samples,
     check_is_fitted,
-    check_memory,
     column_or_1d,
     indexable,
 )
 
-from ._algorithm import apply_threshold_rule, check_threshold
-from ._fingerprint import data_fingerprint
+from ._algorithm import (  # noqa: F401 - HierarchyOutputs, the branches: public here
+    EMOTION_BRANCH,
+    TEXT_BRANCH,
+    THRESHOLD,
+    HierarchyOutputs,
+    check_threshold,
+)
+from ._deciding import route_and_proba  # noqa: F401 - public here
 from ._labels import EMOTIONAL, NEUTRAL
-from ._routing import routed_fit_params
+from ._routing import (
+    _cached,
+    _fit_clone,
+    _fit_or_constant,
+    _fit_transform_clone,
+    fit_router,
+    routed_fit_params,
+)
 
 #: The ``gate_labels`` options of :class:`HierarchicalClassifier`, the flat
 #: speech model first (the reference of a search among them).
 GATE_OPTIONS = ("flat", "all", "collapsed")
 
-#: Branch names reported by :meth:`HierarchicalClassifier.route`.
-EMOTION_BRANCH = "speech_emotion"
-TEXT_BRANCH = "text"
-
-
-def _fit_clone(estimator, X, y, params=None, data_key=None):
-    """Fit a clone; module level so that ``joblib.Memory`` can cache it.
-
-    Under a memory, the cache key is ``(estimator, data_key)``: ``X``, ``y``
-    and ``params`` are left out of joblib's hashing and stand in as
-    ``data_key``, a cheaper digest of their content.
-    """
-    return clone(estimator).fit(X, y, **(params or {}))
-
-
-def _fit_transform_clone(transformer, X, y, params=None, data_key=None):
-    """Fit a clone of the shared feature step; return it and its output."""
-    fitted = clone(transformer)
-    return fitted, fitted.fit_transform(X, y, **(params or {}))
-
-
-def _cached(function, memory):
-    """``function(estimator, X, y, params)`` reading and filling ``memory``."""
-    memory = check_memory(memory)
-    if memory.location is None:
-        return function
-    cached = memory.cache(function, ignore=["X", "y", "params"])
-
-    def run(estimator, X, y, params=None):
-        if isinstance(estimator, FrozenEstimator):
-            # Nothing to fit; caching would only hash and pickle the model.
-            return function(estimator, X, y, params)
-        params = params or {}
-        key = (
-            data_fingerprint(X),
-            data_fingerprint(np.asarray(y)),
-            {k: data_fingerprint(v) for k, v in sorted(params.items())},
-        )
-        return cached(estimator, X, y, params, data_key=key)
-
-    return run
-
-
-def _fit_or_constant(fit, estimator, X, y, params):
-    """Fit ``estimator``, or a constant predictor when ``y`` has one class.
-
-    A level of the hierarchy can see a single class (e.g. one emotional
-    class, or no neutral sample); a classifier cannot be trained on that,
-    and the level's answer is then certain anyway.
-    """
-    if len(np.unique(y)) > 1:
-        return fit(estimator, X, y, params)
-    weight = (params or {}).get("sample_weight")
-    return DummyClassifier(strategy="most_frequent").fit(X, y, sample_weight=weight)
-
 
 #: The sub-estimator parameters, in the order they are fitted.
 _SUB_MODELS = ("speech_features", "speech_gate", "speech_emotion", "text")
-
-
-def _all_have(method):
-    def check(self):
-        return all(
-            hasattr(est, method)
-            for est in (self.speech_gate, self.speech_emotion, self.text)
-        )
-
-    return check
 
 
 class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -271,7 +215,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         "speech_gate": [HasMethods(["fit", "predict"])],
         "speech_emotion": [HasMethods(["fit", "predict"])],
         "text": [HasMethods(["fit", "predict"])],
-        "threshold": [Interval(Real, 0, 1, closed="both"), None],
+        "threshold": THRESHOLD,
         "neutral_label": [str, int, np.integer],
         "gate_labels": [StrOptions(set(GATE_OPTIONS))],
         "memory": [None, str, HasMethods(["cache"])],
@@ -336,7 +280,6 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         -------
         self : object
         """
-        check_threshold(self.threshold)
         self._check_text_method()
         X = _indexable(X)
         y = column_or_1d(y, warn=True)
@@ -386,6 +329,8 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             X_speech = _indexable(X_speech)
         self.familiarity_ = None
         if self.voice_familiarity is not None:
+            from .familiarity import _fit_familiarity
+
             self.familiarity_ = _fit_familiarity(X, X_speech)
         # The paper's gate learns neutral vs emotional; "all" and "flat",
         # every class.
@@ -428,16 +373,9 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         routing : MetadataRouter
             ``fit`` metadata go to each sub-estimator's ``fit``.
         """
-        router = MetadataRouter(owner=self)
-        for name in _SUB_MODELS:
-            estimator = getattr(self, name)
-            if estimator is None:
-                continue
-            router.add(
-                **{name: estimator},
-                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
-            )
-        return router
+        return fit_router(
+            self, [n for n in _SUB_MODELS if getattr(self, n) is not None]
+        )
 
     def _check_text_method(self):
         if self.threshold is not None and not hasattr(self.text, "predict_proba"):
@@ -461,13 +399,6 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         return self._first_step().feature_names_in_
 
     # -- prediction ------------------------------------------------------
-    def _check_predict_params(self):
-        # Parameters may have changed since fit (set_params): refuse a bad
-        # threshold here, before any sub-model runs, whatever the routes.
-        check_is_fitted(self)
-        check_threshold(self.threshold)
-        self._check_text_method()
-
     def outputs(self, X, *, proba=True):
         """Run each sub-model once, on the samples routed to it.
 
@@ -491,7 +422,11 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             The sub-models' outputs, with ``predict``, ``predict_proba``,
             ``route`` and ``predict_for_thresholds`` methods.
         """
-        self._check_predict_params()
+        check_is_fitted(self)
+        # The threshold may have changed since fit (set_params): refuse a bad
+        # one here, before any sub-model runs, whatever the routes.
+        check_threshold(self.threshold)
+        self._check_text_method()
         X = _indexable(X)
         return self._outputs(X, self._speech_input(X), proba)
 
@@ -530,8 +465,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
                 text_proba = self.text_.predict_proba(X_text)
             else:
                 text_pred = np.asarray(self.text_.predict(X_text))
-        return HierarchyOutputs(
-            hierarchy=self,
+        return self._branch_outputs(
             gate=gate,
             emotion_pred=emotion_pred,
             emotion_proba=emotion_proba,
@@ -539,6 +473,21 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             text_pred=text_pred,
             familiarity=familiarity,
             words_decide=unsure,
+        )
+
+    def _branch_outputs(self, *, familiarity, words_decide, **outputs):
+        """:class:`HierarchyOutputs` of these branch ``outputs`` and this model."""
+        familiar = self.voice_familiarity is not None
+        by_voice = familiar or self.speech_confidence is not None
+        return HierarchyOutputs(
+            classes=self.classes_,
+            text_classes=self.text_.classes_,
+            emotion_classes=getattr(self.speech_emotion_, "classes_", ()),
+            threshold=self.threshold,
+            neutral_label=self.neutral_label,
+            familiarity=familiarity if familiar else None,
+            words_decide=words_decide if by_voice else None,
+            **outputs,
         )
 
     def predict(self, X):
@@ -577,7 +526,12 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         """
         return self.outputs(X, proba=False).predict_for_thresholds(thresholds)
 
-    @available_if(_all_have("predict_proba"))
+    @available_if(
+        lambda self: all(
+            hasattr(est, "predict_proba")
+            for est in (self.speech_gate, self.speech_emotion, self.text)
+        )
+    )
     def predict_proba(self, X):
         """Class probabilities from the model that decides each sample.
 
@@ -688,202 +642,6 @@ def _words_decide(confidence, familiarity, speech_confidence, voice_familiarity)
     return unsure
 
 
-def _fit_familiarity(X, X_speech):
-    """A :class:`VoiceFamiliarity` of the training utterances' speech features."""
-    from .familiarity import VoiceFamiliarity
-
-    if not (isinstance(X, pd.DataFrame) and "speaker" in X.columns):
-        raise ValueError(
-            "voice_familiarity needs the training speakers: X must be a "
-            "DataFrame with a 'speaker' column."
-        )
-    try:
-        features = np.asarray(X_speech, dtype=np.float64)
-    except (TypeError, ValueError):
-        features = None
-    if features is None or features.ndim != 2:
-        raise ValueError(
-            "voice_familiarity needs a speech_features step that outputs one "
-            "numeric vector per utterance."
-        )
-    return VoiceFamiliarity().fit(features, groups=X["speaker"].astype(str))
-
-
-class HierarchyOutputs:
-    """The sub-models' outputs on a set of samples, from one pass.
-
-    Returned by :meth:`HierarchicalClassifier.outputs`; not built by hand.
-    Algorithm 1 is applied on demand, for any threshold, without running a
-    sub-model again.
-
-    Attributes
-    ----------
-    gate : ndarray of shape (n_samples,)
-        The level-1 decisions (``"neutral"`` or ``"emotional"``).
-    to_text, to_emotion : ndarray of int
-        Positions of the samples routed to the text / the emotion model.
-    text_proba : ndarray of shape (len(to_text), n_text_classes) or None
-        The text model's probabilities of the samples routed to it.
-    text_classes : ndarray
-        Their columns (the text model's ``classes_``).
-    """
-
-    def __init__(
-        self,
-        *,
-        hierarchy,
-        gate,
-        emotion_pred,
-        emotion_proba,
-        text_proba,
-        text_pred,
-        familiarity=None,
-        words_decide=None,
-    ):
-        self.classes_ = hierarchy.classes_
-        self.threshold = hierarchy.threshold
-        self.neutral_label = hierarchy.neutral_label
-        self.text_classes = np.asarray(hierarchy.text_.classes_)
-        self.emotion_classes = np.asarray(
-            getattr(hierarchy.speech_emotion_, "classes_", [])
-        )
-        self.gate = gate
-        self.to_text = np.flatnonzero(gate == NEUTRAL)
-        self.to_emotion = np.flatnonzero(gate != NEUTRAL)
-        self.emotion_pred = emotion_pred
-        self.emotion_proba = emotion_proba
-        self.text_proba = text_proba
-        self.text_pred = text_pred
-        self.familiarity = familiarity
-        self.words_decide = (
-            np.zeros(len(gate), dtype=bool) if words_decide is None else words_decide
-        )
-        self.uses_familiarity = hierarchy.voice_familiarity is not None
-        self.routes_by_voice = self.uses_familiarity or (
-            hierarchy.speech_confidence is not None
-        )
-
-    def __len__(self):
-        return len(self.gate)
-
-    def _decide(self, threshold) -> dict:
-        """Algorithm 1 on the branch outputs, for one threshold."""
-        n, to_text, to_emotion = len(self), self.to_text, self.to_emotion
-        final = np.empty(n, dtype=self.classes_.dtype)
-        text_pred = np.full(n, None, dtype=object)
-        neutral_proba = np.full(n, np.nan)
-        kept_neutral = np.zeros(n, dtype=bool)
-        if len(to_emotion):
-            final[to_emotion] = self.emotion_pred
-        if len(to_text):
-            if self.text_proba is not None:
-                argmax = self.text_classes[np.argmax(self.text_proba, axis=1)]
-                decided = apply_threshold_rule(
-                    self.text_proba, self.text_classes, threshold, self.neutral_label
-                )
-                # The threshold keeps neutral what the voice called neutral;
-                # where the voice was not trusted, the words decide outright.
-                decided = np.where(self.words_decide[to_text], argmax, decided)
-                column = list(self.text_classes).index(self.neutral_label)
-                neutral_proba[to_text] = self.text_proba[:, column]
-            else:
-                argmax = decided = self.text_pred
-            final[to_text] = decided
-            text_pred[to_text] = argmax
-            kept_neutral[to_text] = np.asarray(decided != argmax)
-        return {
-            "final": final,
-            "text_pred": text_pred,
-            "neutral_proba": neutral_proba,
-            "kept_neutral": kept_neutral,
-        }
-
-    def _resolve(self, threshold):
-        """``threshold``, or the hierarchy's own for ``"fitted"``."""
-        if isinstance(threshold, str) and threshold == "fitted":
-            return self.threshold
-        return threshold
-
-    def predict(self, threshold="fitted"):
-        """Final labels, by Algorithm 1 at ``threshold``.
-
-        Parameters
-        ----------
-        threshold : float, None or "fitted", default="fitted"
-            ``"fitted"``: the hierarchy's own ``threshold``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        return self._decide(self._resolve(threshold))["final"]
-
-    def predict_for_thresholds(self, thresholds) -> dict:
-        """``{threshold: labels}`` for each of ``thresholds``, in order.
-
-        Parameters
-        ----------
-        thresholds : iterable of float or None
-
-        Returns
-        -------
-        dict
-        """
-        return {t: self._decide(t)["final"] for t in thresholds}
-
-    def predict_proba(self):
-        """Probabilities of the deciding model, columns as ``classes_``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        proba = np.zeros((len(self), len(self.classes_)))
-        if len(self.to_emotion):
-            if self.emotion_proba is None:
-                raise ValueError(
-                    "These outputs were computed with proba=False, or the "
-                    "emotion model has no predict_proba."
-                )
-            columns = np.searchsorted(self.classes_, self.emotion_classes)
-            proba[np.ix_(self.to_emotion, columns)] = self.emotion_proba
-        if len(self.to_text):
-            if self.text_proba is None:
-                raise ValueError("The text model has no predict_proba.")
-            columns = np.searchsorted(self.classes_, self.text_classes)
-            proba[np.ix_(self.to_text, columns)] = self.text_proba
-        return proba
-
-    def route(self, threshold="fitted"):
-        """How each sample was decided, as :meth:`HierarchicalClassifier.route`.
-
-        Parameters
-        ----------
-        threshold : float, None or "fitted", default="fitted"
-            As in :meth:`predict`.
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
-        decision = self._decide(self._resolve(threshold))
-        table = pd.DataFrame(
-            {
-                "speech_gate": self.gate,
-                "branch": np.where(self.gate == NEUTRAL, TEXT_BRANCH, EMOTION_BRANCH),
-                "text_neutral_proba": decision["neutral_proba"],
-                "text_prediction": decision["text_pred"],
-                "kept_neutral": decision["kept_neutral"],
-                "prediction": decision["final"],
-            }
-        )
-        if self.routes_by_voice:
-            table["words_decide"] = self.words_decide
-        if self.uses_familiarity:
-            table["voice_familiarity"] = self.familiarity
-        return table
-
-
 @validate_params(
     {
         "speech": [HasMethods(["fit", "predict"])],
@@ -937,42 +695,6 @@ def make_hierarchy(speech, text, **params) -> HierarchicalClassifier:
     return HierarchicalClassifier(speech, speech, text, **params)
 
 
-@validate_params(
-    {"model": [HasMethods(["route"])], "X": ["array-like"]},
-    prefer_skip_nested_validation=True,
-)
-def route_and_proba(model, X):
-    """``model.route(X)`` and ``model.predict_proba(X)`` from one pass when possible.
-
-    A :class:`HierarchicalClassifier` runs its sub-models once
-    (:meth:`HierarchicalClassifier.outputs`); any other model with ``route``
-    (the baselines, :class:`~sklearn_hser.threshold_tuning.TunedThresholdHierarchyCV`)
-    is asked twice.
-
-    Parameters
-    ----------
-    model : fitted estimator with ``route``
-    X : DataFrame, array-like or sequence
-
-    Returns
-    -------
-    route : pandas.DataFrame
-    proba : ndarray of shape (n_samples, n_classes) or None
-        ``None`` when the model has no ``predict_proba``.
-    """
-    has_proba = hasattr(model, "predict_proba")
-    if hasattr(model, "outputs"):
-        outputs = model.outputs(X, proba=has_proba)
-        return outputs.route(), outputs.predict_proba() if has_proba else None
-    return model.route(X), model.predict_proba(X) if has_proba else None
-
-
 def _indexable(X):
     """Make ``X`` sliceable by rows (sparse -> CSR, array-likes -> ndarray)."""
     return indexable(X)[0]
-
-
-def _num_samples(X) -> int:
-    from sklearn.utils.validation import _num_samples as count
-
-    return count(X)

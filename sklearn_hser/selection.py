@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils._param_validation import StrOptions, validate_params
 
-from .metrics import SCORING_NAMES
+from .metrics import SCORING_NAMES, unweighted_accuracy
 
 #: The rules :func:`select_candidate` knows.
 SELECTIONS = ("one_se", "best")
@@ -101,7 +101,7 @@ def paired_standard_error(y_true, y_pred, y_reference, *, scoring="ua"):
     if len(y_true) == 0:
         raise ValueError("No samples to compare.")
     correct, reference_correct = y_pred == y_true, y_reference == y_true
-    if isinstance(scoring, str) and SCORING_NAMES[scoring] == "unweighted_accuracy":
+    if isinstance(scoring, str) and SCORING_NAMES[scoring] is unweighted_accuracy:
         return _unweighted_accuracy_se(correct, reference_correct, y_true)
     if isinstance(scoring, str):  # WA
         diff = correct.astype(float) - reference_correct

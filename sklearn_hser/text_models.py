@@ -557,7 +557,7 @@ def build_minilm_ft(
 def build_bert_lstm(*, random_state=0, model_path=None, cache_dir=None, **_):
     """The paper's text model: BERT token embeddings -> LSTM -> 2 FC layers.
 
-    Built by :func:`sklearn_hser.experiments.build_text_model` with the study's
+    Built by :func:`sklearn_hser.systems.build_text_model` with the study's
     settings (its class weighting is always ``"balanced"``).
 
     Parameters
@@ -574,7 +574,7 @@ def build_bert_lstm(*, random_state=0, model_path=None, cache_dir=None, **_):
     sklearn.pipeline.Pipeline
         Unfitted.
     """
-    from .experiments import ExperimentConfig, build_text_model
+    from .systems import ExperimentConfig, build_text_model
 
     config = ExperimentConfig(random_state=random_state, bert_path=model_path)
     return build_text_model(config, cache_dir)

@@ -12,8 +12,6 @@ refits once on all the data with the best threshold.
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import (
@@ -42,10 +40,24 @@ from sklearn.utils.validation import (
     indexable,
 )
 
-from . import metrics
+from ._algorithm import check_threshold
 from .hierarchy import GATE_OPTIONS
 from .metrics import SCORING_NAMES
 from .selection import SELECTIONS, select_candidate_over_folds
+
+#: Thresholds tried by the paper.
+PAPER_THRESHOLDS = (0.25, 0.30, 0.35, 0.40)
+
+#: Thresholds the package searches by default: the paper's, and 0.0, at which
+#: the text never overrides speech's *neutral* (the hierarchy then falls back
+#: to its two speech models), so that a search can keep speech's decision when
+#: the transcripts carry no emotion. Listed first: on a tie the search keeps
+#: the choice that trusts speech.
+DEFAULT_THRESHOLDS = (0.0, *PAPER_THRESHOLDS)
+
+#: The candidates a search scores by default: :data:`DEFAULT_THRESHOLDS`, then
+#: ``None`` (the plain text argmax).
+SEARCH_THRESHOLDS = (*DEFAULT_THRESHOLDS, None)
 
 #: Which gate options a joint search scores at threshold 0 (``speech_only_gates``).
 SPEECH_ONLY_GATES = ("reference", "every_gate")
@@ -112,17 +124,6 @@ def search_candidates(gate_options, thresholds, *, speech_only_gates="reference"
     ]
 
 
-def _metric(scoring):
-    if callable(scoring):
-        return scoring
-    if scoring not in SCORING_NAMES:
-        raise ValueError(
-            f"scoring must be a callable score(y_true, y_pred) or one of "
-            f"{sorted(SCORING_NAMES)}; got {scoring!r}."
-        )
-    return getattr(metrics, SCORING_NAMES[scoring])
-
-
 def _fold_scores(estimator, X, y, train, test, candidates, metric, fit_params):
     """Fit on ``train`` (once per gate option); score every candidate on ``test``.
 
@@ -180,12 +181,12 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
     ----------
     estimator : HierarchicalClassifier
         The hierarchy to tune (its own ``threshold`` is ignored).
-    thresholds : sequence of float or None, default=(0.0, 0.25, 0.3, 0.35, 0.4, None)
+    thresholds : sequence of float or None, default=SEARCH_THRESHOLDS
         Candidates; ``None`` is the plain text argmax. Ties in the mean score
-        go to the candidate listed first. The default adds ``0.0`` to the
-        paper's four: at 0 the text never overrides speech's *neutral*, so the
-        search can keep the speech decision when transcripts carry no emotion
-        (listed first, it also wins ties).
+        go to the candidate listed first. The default,
+        :data:`SEARCH_THRESHOLDS`, adds ``0.0`` to the paper's four: at 0 the
+        text never overrides speech's *neutral* (listed first, it also wins
+        ties).
     gate_labels : sequence of {"flat", "all", "collapsed"} or None, default=None
         Also choose the hierarchy's ``gate_labels`` among these, jointly with
         the threshold: the hierarchy is fitted once per option and fold, and
@@ -284,7 +285,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         "thresholds": ["array-like", list, tuple],
         "gate_labels": [list, tuple, None],
         "cv": ["cv_object"],
-        "scoring": [str, callable],
+        "scoring": [StrOptions(set(SCORING_NAMES)), callable],
         "selection": [StrOptions(set(SELECTIONS))],
         "speech_only_gates": [StrOptions(set(SPEECH_ONLY_GATES))],
         "refit": ["boolean"],
@@ -295,7 +296,7 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         self,
         estimator,
         *,
-        thresholds=(0.0, 0.25, 0.3, 0.35, 0.4, None),
+        thresholds=SEARCH_THRESHOLDS,
         gate_labels=None,
         cv=5,
         scoring="ua",
@@ -342,13 +343,11 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         thresholds = list(self.thresholds)
         if not thresholds:
             raise ValueError("thresholds is empty.")
-        for t in thresholds:
-            if t is not None and (
-                isinstance(t, bool) or not (isinstance(t, Real) and 0 <= t <= 1)
-            ):
-                raise ValueError(f"thresholds must be None or in [0, 1]; got {t!r}.")
+        for t in thresholds:  # what a constraint cannot say of each element
+            check_threshold(t)
         candidates = self._candidates(thresholds)
-        metric = _metric(self.scoring)
+        scoring = self.scoring
+        metric = scoring if callable(scoring) else SCORING_NAMES[scoring]
         X = indexable(X)[0]
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -446,61 +445,21 @@ class TunedThresholdHierarchyCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         check_is_fitted(self, "estimator_")
         return self.estimator_
 
+    # Prediction is the chosen hierarchy's: ``estimator_``'s methods, whose
+    # docstrings say what they return.
     def predict(self, X):
-        """Predict with the refitted hierarchy at the best threshold.
-
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
+        """``estimator_.predict(X)``: Algorithm 1 at the best threshold."""
         return self._fitted().predict(X)
 
     @available_if(lambda self: hasattr(self.estimator, "predict_proba"))
     def predict_proba(self, X):
-        """Routed probabilities of the refitted hierarchy.
-
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
+        """``estimator_.predict_proba(X)``: the routed class probabilities."""
         return self._fitted().predict_proba(X)
 
     def outputs(self, X, *, proba=True):
-        """The refitted hierarchy's outputs from one pass (see its ``outputs``).
-
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Samples.
-        proba : bool, default=True
-            Also keep the emotion model's probabilities.
-
-        Returns
-        -------
-        HierarchyOutputs
-        """
+        """``estimator_.outputs(X, proba=proba)``: its outputs from one pass."""
         return self._fitted().outputs(X, proba=proba)
 
     def route(self, X):
-        """How each sample was decided (see ``HierarchicalClassifier.route``).
-
-        Parameters
-        ----------
-        X : DataFrame, array-like or sequence
-            Samples.
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
+        """``estimator_.route(X)``: how each sample was decided."""
         return self._fitted().route(X)

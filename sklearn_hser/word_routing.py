@@ -28,7 +28,7 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from ._labels import NEUTRAL
-from .hierarchy import HierarchyOutputs, _gate_confidence, _indexable, _words_decide
+from .hierarchy import _gate_confidence, _indexable, _words_decide
 
 #: The ``speech_confidence`` values searched: the paper's routing first.
 SPEECH_CONFIDENCES = (None, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -188,8 +188,7 @@ class _RoutingOutputs:
         self.model.set_params(
             speech_confidence=confidence, voice_familiarity=familiarity
         )
-        return HierarchyOutputs(
-            hierarchy=self.model,
+        return self.model._branch_outputs(
             gate=gate,
             emotion_pred=None
             if paper.emotion_pred is None

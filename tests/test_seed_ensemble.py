@@ -147,9 +147,7 @@ def test_a_saved_ensemble_of_lstms_loads_and_predicts_the_same(tmp_path):
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_members_fitted_in_parallel_are_those_fitted_one_after_another(
-    n_jobs, caplog
-):
+def test_members_fitted_in_parallel_are_those_fitted_one_after_another(n_jobs, caplog):
     import logging
 
     from joblib import parallel_config

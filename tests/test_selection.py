@@ -135,13 +135,15 @@ def test_scores_equal_but_for_rounding_are_a_tie_won_by_the_first():
 
 def test_the_study_refuses_an_unknown_rule_before_fitting_anything():
     import pandas as pd
+    from sklearn.linear_model import LogisticRegression
 
-    from sklearn_hser.experiments import _hierarchy_chosen_on_validation
+    from sklearn_hser.experiments import ExperimentConfig, _chosen_on_validation
 
     empty = pd.DataFrame({"label": []})
-    with pytest.raises(ValueError, match="selection must be one of"):
-        _hierarchy_chosen_on_validation(
-            None, None, empty, empty, ["flat"], [0.0], selection="fastest"
+    config = ExperimentConfig(gate_labels="flat", selection="fastest")
+    with pytest.raises(ValueError, match="selection"):
+        _chosen_on_validation(
+            LogisticRegression(), LogisticRegression(), empty, empty, config
         )
 
 

@@ -48,54 +48,15 @@ class _Prosody:
 # sadness = low and narrow pitch, slow, quiet, breathy, long pauses;
 # neutral = medium everything with a flat-ish contour.
 _PROSODY = {
-    NEUTRAL: _Prosody(
-        f0_shift=0.0,
-        f0_range=2.5,
-        rate=4.2,
-        level_db=-25.0,
-        tilt=1.45,
-        breath=0.10,
-        attack=0.025,
-        pause_prob=0.15,
-        pause_len=0.14,
-        burst=0.25,
-    ),
-    HAPPY: _Prosody(
-        f0_shift=3.5,
-        f0_range=7.0,
-        rate=4.8,
-        level_db=-21.0,
-        tilt=1.25,
-        breath=0.08,
-        attack=0.015,
-        pause_prob=0.12,
-        pause_len=0.12,
-        burst=0.30,
-    ),
-    SAD: _Prosody(
-        f0_shift=-2.5,
-        f0_range=1.2,
-        rate=3.2,
-        level_db=-31.0,
-        tilt=2.10,
-        breath=0.25,
-        attack=0.045,
-        pause_prob=0.35,
-        pause_len=0.28,
-        burst=0.15,
-    ),
-    ANGRY: _Prosody(
-        f0_shift=3.0,
-        f0_range=4.5,
-        rate=5.2,
-        level_db=-16.0,
-        tilt=0.80,
-        breath=0.05,
-        attack=0.006,
-        pause_prob=0.10,
-        pause_len=0.12,
-        burst=0.45,
-    ),
+    label: _Prosody(*values)
+    for label, values in {
+        # f0_shift, f0_range, rate, level_db, tilt, breath, attack,
+        # pause_prob, pause_len, burst (the fields of _Prosody, in order)
+        NEUTRAL: (0.0, 2.5, 4.2, -25.0, 1.45, 0.10, 0.025, 0.15, 0.14, 0.25),
+        HAPPY: (3.5, 7.0, 4.8, -21.0, 1.25, 0.08, 0.015, 0.12, 0.12, 0.30),
+        SAD: (-2.5, 1.2, 3.2, -31.0, 2.10, 0.25, 0.045, 0.35, 0.28, 0.15),
+        ANGRY: (3.0, 4.5, 5.2, -16.0, 0.80, 0.05, 0.006, 0.10, 0.12, 0.45),
+    }.items()
 }
 
 # Formants (F1, F2, F3) of a few vowels for an adult male voice, Hz.

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import base64
 import html
-import json
-import math
 import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import validate_params
 
+from .._atomic import strict_json
 from ._common import (
     _display_frame,
     _format_cell,
@@ -73,23 +71,6 @@ def package_versions() -> dict:
         except PackageNotFoundError:
             out[name] = None
     return out
-
-
-def _jsonable(value):
-    """``value`` as strict JSON data: numpy scalars unwrapped, NaN -> None."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
 
 
 _CSS = """
@@ -337,8 +318,7 @@ def write_report(
     plot_neutral_pr(results, paths["fig3"])
     plot_confusion_matrices(results, paths["confusion"])
 
-    record = _jsonable({**results, "versions": versions})
-    write_text(paths["json"], json.dumps(record, indent=1, allow_nan=False))
+    write_text(paths["json"], strict_json({**results, "versions": versions}))
     write_text(
         paths["html"],
         _html_report(

@@ -27,7 +27,8 @@ from .transcripts import segments_table
 
 __all__ = ["speech_segments"]
 
-_VADS = ("silero", "energy")
+#: The voice activity detectors of :func:`speech_segments`.
+VADS = ("silero", "energy")
 # Blocks of this length are analysed at once: ~19 MB of float32 at 16 kHz.
 _BLOCK_SECONDS = 300.0
 _FRAME = 0.02  # seconds per energy frame
@@ -102,7 +103,7 @@ def _split_long(recording, start, end, max_segment):
 @validate_params(
     {
         "recording": _RECORDING_CONSTRAINTS,
-        "vad": [StrOptions(set(_VADS))],
+        "vad": [StrOptions(set(VADS))],
         "min_segment": [Interval(Real, 0, None, closed="left")],
         "min_pause": [Interval(Real, 0, None, closed="left")],
         "max_segment": [Interval(Real, 0, None, closed="neither")],

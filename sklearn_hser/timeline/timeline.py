@@ -46,7 +46,7 @@ from .._config import progress_bar
 from .._deciding import deciding_proba
 from ..hierarchy import route_and_proba
 from .recording import _RECORDING_CONSTRAINTS, Recording
-from .segmentation import _VADS, speech_segments
+from .segmentation import VADS, speech_segments
 from .transcripts import TranscriptError, read_transcript, segments_table
 
 __all__ = ["emotion_timeline"]
@@ -168,7 +168,7 @@ def _classify(model, batch: pd.DataFrame) -> pd.DataFrame:
         "recording": _RECORDING_CONSTRAINTS,
         "transcript": [str, os.PathLike, pd.DataFrame, list, tuple, None],
         "asr": ["boolean", StrOptions({"auto"}), HasMethods(["transcribe"]), None],
-        "vad": [StrOptions(set(_VADS))],
+        "vad": [StrOptions(set(VADS))],
         "min_segment": [Interval(Real, 0, None, closed="left")],
         "min_pause": [Interval(Real, 0, None, closed="left")],
         "max_segment": [Interval(Real, 0, None, closed="neither")],
