@@ -18,8 +18,9 @@ Protocol (RAVDESS by default: the 18 actors here, 6 folds of 3 actors):
   model, text) are fitted on the training speakers; the hierarchy's
   threshold, among :data:`~sklearn_hser.threshold_tuning.SEARCH_THRESHOLDS`,
   and its gate (the flat speech model, four-class with a separate emotion
-  model, or the paper's neutral vs emotional; ``--gate-labels auto``) are chosen together by the one-standard-error rule against the
-  flat speech model (``--selection``), then applied to the test speakers
+  model, or the paper's neutral vs emotional; ``--gate-labels auto``) are
+  chosen together by the one-standard-error rule against the flat speech
+  model (``--selection``), then applied to the test speakers
   (ST); at threshold 0, where the text never overrides speech, only the flat
   speech model is a candidate (``--speech-only-gates reference``; ``every_gate``
   lets the other gates compete there as speech-only models);
