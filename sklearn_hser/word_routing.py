@@ -135,7 +135,8 @@ def choose_routing(
         (corpus.iloc[held_out], y[held_out]),
         (routing_validation, routing_validation["label"].to_numpy()),
     ]
-    routes = [_RoutingOutputs(model, X) for X, _ in parts]
+    needs_confidence = any(c is not None for c in confidences)
+    routes = [_RoutingOutputs(model, X, needs_confidence) for X, _ in parts]
     scores = {}
     for confidence in confidences:
         for familiarity in familiarities:
@@ -166,13 +167,16 @@ class _RoutingOutputs:
     read from these.
     """
 
-    def __init__(self, model, X):
+    def __init__(self, model, X, needs_confidence):
         X = _indexable(X)
         X_speech = model._speech_input(X)
         paper = model.set_params(speech_confidence=None, voice_familiarity=None)
         self.paper = paper._outputs(X, X_speech, proba=False)
         self.model = model
-        _, self.confidence = _gate_confidence(model.speech_gate_, X_speech)
+        # Only a searched speech_confidence needs the gate's probabilities.
+        self.confidence = np.full(len(self.paper), np.nan)
+        if needs_confidence:
+            _, self.confidence = _gate_confidence(model.speech_gate_, X_speech)
         self.familiarity = np.full(len(self.paper), np.nan)
         if model.familiarity_ is not None:
             self.familiarity = model.familiarity_.score_samples(X_speech)

@@ -243,3 +243,21 @@ def test_a_saved_hierarchy_keeps_its_familiarity(data, tmp_path):
     far = _unfamiliar(words)
     np.testing.assert_array_equal(loaded.predict(far), model.predict(far))
     pd.testing.assert_frame_equal(loaded.route(far), model.route(far))
+
+
+def test_a_gate_without_probabilities_can_still_choose_familiarity(data):
+    from sklearn.svm import LinearSVC
+
+    train, _, words = data
+    model = _familiar_model().set_params(speech_gate=LinearSVC())
+    held_out = np.flatnonzero(train["speaker"].isin(["voice0", "words0"]))
+    choice, scores = choose_routing(
+        model,
+        train,
+        _unfamiliar(words),
+        held_out=held_out,
+        thresholds=[None],
+        confidences=[None],
+    )
+    assert {c for c, _, _ in scores} == {None}
+    assert choice["speech_confidence"] is None
