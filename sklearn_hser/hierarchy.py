@@ -599,7 +599,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         n = _num_samples(X_speech)
         familiarity = confidence = np.full(n, np.nan)
         if self.voice_familiarity is not None:
-            if getattr(self, "familiarity_", None) is None:
+            if self.familiarity_ is None:
                 raise ValueError(
                     "voice_familiarity was set after fit; refit the hierarchy "
                     "so that it learns how its training voices sound."
