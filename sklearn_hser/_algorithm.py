@@ -239,11 +239,21 @@ class HierarchyOutputs:
         Where the voice was not trusted: there the text model's most probable
         class is the answer, whatever the threshold. Reported by :meth:`route`
         when given (the hierarchy routes by the voice's trust).
+    speech_pred : ndarray of shape (n_samples,) or None, default=None
+        What the speech models alone answer for every sample (see
+        :attr:`speech_only`).
 
     Attributes
     ----------
     to_text, to_emotion : ndarray of int
         Positions of the samples routed to the text / the emotion model.
+    speech_only : ndarray of shape (n_samples,) or None
+        The **speech-only** result, the one meaning the package gives the
+        term: the hierarchy's speech models without its text branch. A
+        sample the gate calls neutral is neutral, any other takes the emotion
+        model's class (with ``gate_labels="flat"``, the gate's own class: the
+        flat speech model). Voice trust plays no part in it. None when the
+        outputs were built from given branch outputs without it.
     """
 
     def __init__(
@@ -261,6 +271,7 @@ class HierarchyOutputs:
         neutral_label=NEUTRAL,
         familiarity=None,
         words_decide=None,
+        speech_pred=None,
     ):
         self.classes_ = np.asarray(classes)
         self.threshold = threshold
@@ -275,6 +286,7 @@ class HierarchyOutputs:
         self.text_proba = text_proba
         self.text_pred = text_pred
         self.familiarity = familiarity
+        self.speech_only = speech_pred
         self.routes_by_voice = words_decide is not None
         self.words_decide = (
             np.zeros(len(gate), dtype=bool) if words_decide is None else words_decide
@@ -399,3 +411,33 @@ class HierarchyOutputs:
         if self.familiarity is not None:
             table["voice_familiarity"] = self.familiarity
         return table
+
+
+# --------------------------------------------- where the voice is not trusted
+
+
+def gate_confidence(gate, X_speech):
+    """The gate's decisions and its probability for each of them."""
+    if not hasattr(gate, "predict_proba"):
+        raise ValueError(
+            "speech_confidence needs a speech gate with predict_proba; "
+            f"{type(gate).__name__} has none."
+        )
+    proba = np.asarray(gate.predict_proba(X_speech))
+    return np.asarray(gate.classes_)[np.argmax(proba, axis=1)], proba.max(axis=1)
+
+
+def words_decide(confidence, familiarity, speech_confidence, voice_familiarity):
+    """Where the text route is taken whatever the gate said.
+
+    A sample takes it when the gate's probability for its own decision
+    (``confidence``) is below ``speech_confidence``, or its voice's
+    familiarity is below ``voice_familiarity``; a ``None`` setting never
+    sends a sample.
+    """
+    unsure = np.zeros(len(confidence), dtype=bool)
+    if speech_confidence is not None:
+        unsure |= confidence < speech_confidence
+    if voice_familiarity is not None:
+        unsure |= familiarity < voice_familiarity
+    return unsure

@@ -13,18 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import confusion_matrix
 from sklearn.utils._param_validation import HasMethods, validate_params
 from sklearn.utils.validation import check_is_fitted
 
 from ._atomic import jsonable
 from .hierarchy import TEXT_BRANCH, HierarchicalClassifier
-from .metrics import (
-    ordered_labels,
-    per_class_report,
-    unweighted_accuracy,
-    weighted_accuracy,
-)
+from .metrics import format_score, ordered_labels, scores_record
 
 __all__ = ["evaluate_model", "format_evaluation"]
 
@@ -36,29 +30,6 @@ def _hierarchy_of(model):
     # TunedThresholdHierarchyCV: the hierarchy refitted at the best threshold
     inner = getattr(model, "estimator_", None)
     return inner if isinstance(inner, HierarchicalClassifier) else None
-
-
-def _scores(y_true, y_pred, labels) -> dict:
-    report = per_class_report(y_true, y_pred, labels=labels)
-    per_class = {}
-    for label in labels:
-        support = int(report.at[label, "support"])
-        n_predicted = int(np.count_nonzero(y_pred == label))
-        precision = report.at[label, "precision"] if n_predicted else np.nan
-        recall = report.at[label, "recall"] if support else np.nan
-        f1 = report.at[label, "f1"] if n_predicted and support else np.nan
-        per_class[str(label)] = {
-            "precision": float(precision),
-            "recall": float(recall),
-            "f1": float(f1),
-            "support": support,
-        }
-    return {
-        "UA": unweighted_accuracy(y_true, y_pred),
-        "WA": weighted_accuracy(y_true, y_pred),
-        "per_class": per_class,
-        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
-    }
 
 
 def _check_corpus(model, corpus, label_column) -> np.ndarray:
@@ -90,13 +61,14 @@ def _check_corpus(model, corpus, label_column) -> np.ndarray:
 def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
     """Score a fitted system on a labelled corpus.
 
-    For a hierarchy the sub-models run once (:meth:`HierarchicalClassifier.route
-    <sklearn_hser.HierarchicalClassifier.route>`), and both results come from
+    For a hierarchy the sub-models run once (:meth:`HierarchicalClassifier.outputs
+    <sklearn_hser.HierarchicalClassifier.outputs>`), and both results come from
     that single pass: the hierarchy's prediction at its threshold, and the
-    flat **speech-only** result of the same fitted speech models, i.e. the
-    hierarchy without its text branch (a sample the gate calls neutral stays
-    neutral, an emotional one takes the emotion model's class; the hierarchy
-    at threshold 0).
+    **speech-only** result of the same fitted speech models, the hierarchy
+    without its text branch (a sample the gate calls neutral stays neutral,
+    any other takes the emotion model's class; see
+    :attr:`HierarchyOutputs.speech_only
+    <sklearn_hser.hierarchy.HierarchyOutputs>`).
 
     Parameters
     ----------
@@ -166,10 +138,11 @@ def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
     labels = ordered_labels(model.classes_)
     hierarchy = _hierarchy_of(model)
     if hierarchy is not None:
-        route = hierarchy.route(corpus)
+        outputs = hierarchy.outputs(corpus, proba=False)
+        route = outputs.route()
         y_pred = route["prediction"].to_numpy()
         to_text = (route["branch"] == TEXT_BRANCH).to_numpy()
-        speech_only = np.where(to_text, hierarchy.neutral_label, y_pred)
+        speech_only = outputs.speech_only
         routes = {
             "emotion_branch": int(np.count_nonzero(~to_text)),
             "text_branch": int(np.count_nonzero(to_text)),
@@ -193,14 +166,14 @@ def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
         "threshold": None if threshold is None else float(threshold),
         "gate_labels": gate_labels,
         "n": len(y_true),
-        "labels": [str(c) for c in labels],
-        **_scores(y_true, y_pred, labels),
+        **scores_record(y_true, y_pred, labels=labels),
     }
-    speech = _scores(y_true, speech_only, labels)
+    speech = scores_record(y_true, speech_only, labels=labels)
+    del speech["labels"]
     result.update({f"speech_only_{key}": value for key, value in speech.items()})
     text = {"UA": None, "WA": None}
     if text_only is not None:
-        text = _scores(y_true, text_only, labels)
+        text = scores_record(y_true, text_only, labels=labels)
     result.update({f"text_only_{key}": text[key] for key in ("UA", "WA")})
     result["routes"] = routes
     result["note"] = note
@@ -208,7 +181,7 @@ def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
 
 
 def _fmt(value) -> str:
-    return "-" if value is None else f"{value:.3f}"
+    return format_score(value, missing="-")
 
 
 @validate_params({"result": [dict]}, prefer_skip_nested_validation=True)

@@ -47,6 +47,7 @@ from ._algorithm import THRESHOLD
 from ._atomic import atomic_write_text, exclusive_lock, strict_json
 from ._fingerprint import corpus_fingerprint
 from ._labels import EMOTIONS, NEUTRAL
+from .metrics import format_score
 from .systems import (  # noqa: F401 - the public names of the study, re-exported
     RECOMMENDED_C,
     RECOMMENDED_LAYERS,
@@ -320,9 +321,10 @@ def _chosen_on_validation(speech, text, train, val, config):
     fitted on ``train``. ``text`` is fitted, and used frozen. The candidates
     are ``config.thresholds`` and then None (the plain text argmax).
 
-    Returns the tuner and the S system (``speech`` fitted on ``train``, flat):
-    the four-class gate the search fitted, read back from the search's cache
-    of sub-model fits rather than trained a second time.
+    Returns the tuner and the hierarchy with the ``"flat"`` gate fitted on
+    ``train``, whose speech-only result is the S system: its gate is
+    ``speech``'s model, read back from the search's cache of sub-model fits
+    rather than trained a second time.
     """
     from sklearn.frozen import FrozenEstimator
     from sklearn.model_selection import PredefinedSplit
@@ -348,25 +350,7 @@ def _chosen_on_validation(speech, text, train, val, config):
         # The same rows the search fitted on, so that the memory answers.
         flat = clone(hierarchy).set_params(gate_labels="flat")
         flat.fit(data.iloc[: len(train)], y[: len(train)])
-    return tuner, _flat_speech(flat, speech)
-
-
-def _flat_speech(flat_hierarchy, speech):
-    """The S system, from a fitted hierarchy with the ``"flat"`` gate.
-
-    Its feature step and gate are ``speech``'s steps fitted on the same data
-    with the same seeds: together they are the flat speech model.
-    """
-    from sklearn.pipeline import Pipeline
-
-    from .baselines import SpeechOnlyClassifier
-
-    features, gate = flat_hierarchy.speech_features_, flat_hierarchy.speech_gate_
-    model = gate if features is None else Pipeline([*features.steps, ("gate", gate)])
-    flat = SpeechOnlyClassifier(speech)
-    flat.speech_ = model
-    flat.classes_ = gate.classes_
-    return flat
+    return tuner, flat
 
 
 @validate_params(
@@ -406,9 +390,9 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     """
 
     from .metrics import (
-        confusion_table,
         correction_counts,
         neutral_precision_recall,
+        scores_record,
         system_row,
     )
 
@@ -435,7 +419,7 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     if text_proba is None:  # the gate routed nothing to the text model
         text_proba = np.empty((0, len(text.classes_)))
 
-    flat_pred = flat.predict(test)
+    flat_pred = flat.outputs(test, proba=False).speech_only
     rows = [
         {
             "kind": "S",
@@ -458,7 +442,7 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         emotion_pred=on_test[None],
     )
     confusion = {
-        kind: confusion_table(y_test, pred)
+        kind: scores_record(y_test, pred)
         for kind, pred in (
             ("S", flat_pred),
             ("ST", on_test[None]),
@@ -481,8 +465,8 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
         "validation_ua_per_gate": {g: per_gate[g] for g in config.gate_options()},
         "rows": rows,
         "confusion": {
-            kind: {"labels": list(t.index), "matrix": t.to_numpy().tolist()}
-            for kind, t in confusion.items()
+            kind: {"labels": r["labels"], "matrix": r["confusion_matrix"]}
+            for kind, r in confusion.items()
         },
         "neutral_pr": curve.replace({np.nan: None}).to_dict(orient="records"),
         "examples": examples.rename(columns={"label": "true_label"}).to_dict(
@@ -577,8 +561,8 @@ def run_experiment(corpus, config: ExperimentConfig, out_dir, *, log=print) -> d
                 for r in record["rows"]
                 if r["kind"] == "ST" and r["threshold"] is None
             )
-            ua, wa, seconds = _f3(st["UA"]), _f3(st["WA"]), record["seconds"]
-            log(f"[{split}] {name}: ST UA {ua} WA {wa} ({seconds:.0f} s)")
+            ua, wa = format_score(st["UA"]), format_score(st["WA"])
+            log(f"[{split}] {name}: ST UA {ua} WA {wa} ({record['seconds']:.0f} s)")
     return {"config": asdict(config), "runs": runs, "skipped": skipped}
 
 
@@ -604,5 +588,3 @@ def _read_run_record(path, digest: str, *, log=print) -> dict | None:
     return record if record["digest"] == digest else None
 
 
-def _f3(value) -> str:
-    return "n/a" if value is None else f"{value:.3f}"

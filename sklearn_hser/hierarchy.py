@@ -36,6 +36,8 @@ from ._algorithm import (  # noqa: F401 - HierarchyOutputs, the branches: public
     THRESHOLD,
     HierarchyOutputs,
     check_threshold,
+    gate_confidence,
+    words_decide,
 )
 from ._deciding import route_and_proba  # noqa: F401 - public here
 from ._labels import EMOTIONAL, NEUTRAL
@@ -438,19 +440,19 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
     def _outputs(self, X, X_speech, proba):
         gate_pred, unsure, familiarity = self._gate_decisions(X_speech)
         gate_labels = self.gate_labels
-        gate = gate_pred
+        speech_gate = gate_pred
         if gate_labels != "collapsed":
-            gate = np.where(gate_pred == self.neutral_label, NEUTRAL, EMOTIONAL)
-        # The words decide where the voice is unsure or unfamiliar.
-        gate = np.where(unsure, NEUTRAL, gate)
-        to_text = np.flatnonzero(gate == NEUTRAL)
-        to_emotion = np.flatnonzero(gate != NEUTRAL)
+            speech_gate = np.where(gate_pred == self.neutral_label, NEUTRAL, EMOTIONAL)
+        # The speech level's own answer for every sample, before the words
+        # are heard: the emotion model also runs where the voice is not trusted.
+        speech_pred = np.full(len(gate_pred), self.neutral_label, dtype=object)
+        heard = np.flatnonzero(speech_gate != NEUTRAL)
         emotion_pred = emotion_proba = text_proba = text_pred = None
-        if len(to_emotion):
-            X_emotion = _safe_indexing(X_speech, to_emotion)
+        if len(heard):
+            X_emotion = _safe_indexing(X_speech, heard)
             if gate_labels == "flat":
                 # The gate's decision is final; its probabilities only on demand.
-                emotion_pred = gate_pred[to_emotion]
+                emotion_pred = gate_pred[heard]
                 if proba and hasattr(self.speech_emotion_, "predict_proba"):
                     emotion_proba = self.speech_emotion_.predict_proba(X_emotion)
             elif proba and hasattr(self.speech_emotion_, "predict_proba"):
@@ -459,6 +461,13 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
                 emotion_pred = classes[np.argmax(emotion_proba, axis=1)]
             else:
                 emotion_pred = np.asarray(self.speech_emotion_.predict(X_emotion))
+            speech_pred[heard] = emotion_pred
+            # The words decide where the voice is unsure or unfamiliar.
+            kept = ~unsure[heard]
+            emotion_pred = emotion_pred[kept]
+            emotion_proba = None if emotion_proba is None else emotion_proba[kept]
+        gate = np.where(unsure, NEUTRAL, speech_gate)
+        to_text = np.flatnonzero(gate == NEUTRAL)
         if len(to_text):
             X_text = _safe_indexing(X, to_text)
             if hasattr(self.text_, "predict_proba"):
@@ -467,6 +476,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
                 text_pred = np.asarray(self.text_.predict(X_text))
         return self._branch_outputs(
             gate=gate,
+            speech_pred=speech_pred.astype(self.classes_.dtype),
             emotion_pred=emotion_pred,
             emotion_proba=emotion_proba,
             text_proba=text_proba,
@@ -593,7 +603,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         """The gate's decisions, and where the voice is too unsure or unfamiliar.
 
         Returns the gate's labels, a mask of the samples that take the text
-        route whatever the gate said (``_words_decide``), and each
+        route whatever the gate said (:func:`~sklearn_hser._algorithm.words_decide`), and each
         sample's familiarity (NaN unless ``voice_familiarity`` is set).
         """
         n = _num_samples(X_speech)
@@ -608,38 +618,11 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         if self.speech_confidence is None:
             gate_pred = np.asarray(self.speech_gate_.predict(X_speech))
         else:
-            gate_pred, confidence = _gate_confidence(self.speech_gate_, X_speech)
-        unsure = _words_decide(
+            gate_pred, confidence = gate_confidence(self.speech_gate_, X_speech)
+        unsure = words_decide(
             confidence, familiarity, self.speech_confidence, self.voice_familiarity
         )
         return gate_pred, unsure, familiarity
-
-
-def _gate_confidence(gate, X_speech):
-    """The gate's decisions and its probability for each of them."""
-    if not hasattr(gate, "predict_proba"):
-        raise ValueError(
-            "speech_confidence needs a speech gate with predict_proba; "
-            f"{type(gate).__name__} has none."
-        )
-    proba = np.asarray(gate.predict_proba(X_speech))
-    return np.asarray(gate.classes_)[np.argmax(proba, axis=1)], proba.max(axis=1)
-
-
-def _words_decide(confidence, familiarity, speech_confidence, voice_familiarity):
-    """Where the text route is taken whatever the gate said.
-
-    A sample takes it when the gate's probability for its own decision
-    (``confidence``) is below ``speech_confidence``, or its voice's
-    familiarity is below ``voice_familiarity``; a ``None`` setting never
-    sends a sample.
-    """
-    unsure = np.zeros(len(confidence), dtype=bool)
-    if speech_confidence is not None:
-        unsure |= confidence < speech_confidence
-    if voice_familiarity is not None:
-        unsure |= familiarity < voice_familiarity
-    return unsure
 
 
 @validate_params(

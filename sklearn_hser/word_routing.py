@@ -28,7 +28,8 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from ._labels import NEUTRAL
-from .hierarchy import _gate_confidence, _indexable, _words_decide
+from ._algorithm import gate_confidence, words_decide
+from .hierarchy import _indexable
 
 #: The ``speech_confidence`` values searched: the paper's routing first.
 SPEECH_CONFIDENCES = (None, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -176,7 +177,7 @@ class _RoutingOutputs:
         # Only a searched speech_confidence needs the gate's probabilities.
         self.confidence = np.full(len(self.paper), np.nan)
         if needs_confidence:
-            _, self.confidence = _gate_confidence(model.speech_gate_, X_speech)
+            _, self.confidence = gate_confidence(model.speech_gate_, X_speech)
         self.familiarity = np.full(len(self.paper), np.nan)
         if model.familiarity_ is not None:
             self.familiarity = model.familiarity_.score_samples(X_speech)
@@ -184,7 +185,7 @@ class _RoutingOutputs:
 
     def outputs(self, confidence, familiarity):
         paper = self.paper
-        unsure = _words_decide(
+        unsure = words_decide(
             self.confidence, self.familiarity, confidence, familiarity
         )
         gate = np.where(unsure, NEUTRAL, paper.gate)

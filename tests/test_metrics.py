@@ -1,5 +1,6 @@
 """UA / WA, scorers, Table II rows, correction rate and the neutral PR table."""
 
+import json
 import math
 import pickle
 import warnings
@@ -24,9 +25,11 @@ from sklearn_hser.metrics import (
     confusion_table,
     correction_counts,
     correction_rate,
+    format_score,
     get_scorer,
     neutral_precision_recall,
     per_class_report,
+    scores_record,
     system_row,
     ua_scorer,
     unweighted_accuracy,
@@ -217,7 +220,8 @@ def test_per_class_report_by_hand():
     assert report.loc["sad", "precision"] == 0.5
     assert report.loc["sad", "recall"] == 1.0
     assert report.loc["sad", "f1"] == pytest.approx(2 / 3)
-    assert report.loc["happy", ["precision", "recall", "f1"]].tolist() == [0, 0, 0]
+    assert np.isnan(report.loc["happy", "precision"])  # never predicted
+    assert report.loc["happy", ["recall", "f1"]].tolist() == [0, 0]
     assert report.loc["UA", "recall"] == pytest.approx(0.625)
     assert report.loc["WA", "recall"] == pytest.approx(4 / 6)
     assert np.isnan(report.loc["UA", "precision"])
@@ -231,7 +235,7 @@ def test_per_class_report_matches_sklearn(seed):
     y_pred = _random_labels(150, seed + 7, p=[0.7, 0.1, 0.1, 0.1])
     labels = list(EMOTIONS)
     p, r, f, s = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0.0
+        y_true, y_pred, labels=labels, zero_division=np.nan
     )
     report = per_class_report(y_true, y_pred)
     np.testing.assert_allclose(report.loc[labels, "precision"], p)
@@ -243,14 +247,16 @@ def test_per_class_report_matches_sklearn(seed):
     )
 
 
-def test_per_class_report_zero_division_is_zero_without_warning():
+def test_per_class_report_undefined_ratios_are_nan_without_warning():
     # 'angry' is never true nor predicted, 'happy' never predicted.
     y_true = ["neutral", "happy", "sad"]
     y_pred = ["neutral", "sad", "sad"]
     report = per_class_report(y_true, y_pred)  # autouse fixture: warnings fail
-    assert report.loc["angry"].tolist()[:3] == [0.0, 0.0, 0.0]
+    assert report.loc["angry", ["precision", "recall", "f1"]].isna().all()
     assert report.loc["angry", "support"] == 0
-    assert report.loc["happy", "precision"] == 0.0
+    assert np.isnan(report.loc["happy", "precision"])
+    # happy is present and missed: its recall and F1 are defined, and 0
+    assert report.loc["happy", ["recall", "f1"]].tolist() == [0.0, 0.0]
     # angry is absent from y_true, so UA averages three recalls
     assert report.loc["UA", "recall"] == pytest.approx(2 / 3)
     assert report.loc["UA", "support"] == 3
@@ -534,11 +540,12 @@ def test_subset_inputs_and_missing_emotion_pred_agree():
 
 
 def test_neutral_precision_recall_zero_division():
-    # No sample routed to neutral at all: no neutral prediction -> precision 0.
+    # No sample routed to neutral at all: no neutral prediction, so the
+    # precision is undefined; the one neutral sample is missed: recall 0.
     table = neutral_precision_recall(
         ["neutral", "sad"], [False, False], np.empty((0, 4)), CLASSES, [0.3]
     )
-    assert table["precision"].tolist() == [0.0, 0.0]
+    assert table["precision"].isna().all()
     assert table["recall"].tolist() == [0.0, 0.0]
 
 
@@ -566,3 +573,32 @@ def test_neutral_precision_recall_invalid_inputs(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         neutral_precision_recall(**args)
+
+
+def test_scores_record_is_the_report_as_plain_values():
+    y_true = ["neutral", "happy", "sad", "sad"]
+    y_pred = ["neutral", "sad", "sad", "angry"]
+    record = scores_record(y_true, y_pred)
+    report = per_class_report(y_true, y_pred)
+    assert record["labels"] == list(EMOTIONS)
+    assert record["UA"] == report.loc["UA", "recall"]
+    assert record["WA"] == report.loc["WA", "recall"]
+    # Undefined ratios are None (JSON null), defined ones plain floats.
+    assert record["per_class"]["happy"] == {
+        "precision": None, "recall": 0.0, "f1": 0.0, "support": 1
+    }
+    assert record["per_class"]["angry"]["precision"] == 0.0
+    assert record["per_class"]["angry"]["recall"] is None
+    assert record["confusion_matrix"] == confusion_table(y_true, y_pred).values.tolist()
+    assert json.loads(json.dumps(record, allow_nan=False)) == record
+    row = system_row("S", y_true, y_pred)
+    assert np.isnan(row["happy_precision"]) and row["sad_recall"] == 0.5
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [(0.87549, "0.875"), (None, "n/a"), (float("nan"), "n/a"), (1, "1.000")],
+)
+def test_format_score(value, expected):
+    assert format_score(value) == expected
+

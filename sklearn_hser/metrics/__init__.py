@@ -7,6 +7,9 @@
 * :func:`per_class_report` and :func:`system_row`: per-class precision and
   recall plus UA and WA, the content of one row of the paper's Table II.
 * :func:`confusion_table`: a labelled confusion matrix.
+* :func:`scores_record`: all of these for one system, as plain JSON-ready
+  values: the one record that ``hser evaluate`` and the study write.
+* :func:`format_score`: how a score is printed.
 * :func:`correction_counts` / :func:`correction_rate`: the share of emotional
   samples missed by the speech model (predicted neutral) that the text model
   got right (the paper's Fig. 2).
@@ -19,9 +22,10 @@ Conventions shared by every function here:
   :mod:`sklearn_hser._labels`) and integers both work, but one array must not
   mix the two kinds.
 * Undefined ratios in per-class tables (precision of a class that is never
-  predicted, recall of a class with no true sample, F1 when both are zero) are
-  reported as ``0.0``, and no warning is raised.  This is
-  ``zero_division=0.0`` in scikit-learn's terms.
+  predicted, recall of a class with no true sample) are NaN, and ``None``
+  once written as JSON; no warning is raised.  This is
+  ``zero_division=np.nan`` in scikit-learn's terms.  F1 is defined (0.0)
+  whenever the class is predicted or present.
 
 Plotting lives elsewhere; this module depends only on numpy, pandas and
 scikit-learn.
@@ -32,9 +36,11 @@ from ._scores import (  # noqa: F401 - SCORING_NAMES, ordered_labels: package-wi
     SCORERS,
     SCORING_NAMES,
     confusion_table,
+    format_score,
     get_scorer,
     ordered_labels,
     per_class_report,
+    scores_record,
     system_row,
     ua_scorer,
     unweighted_accuracy,
@@ -47,9 +53,11 @@ __all__ = [
     "confusion_table",
     "correction_counts",
     "correction_rate",
+    "format_score",
     "get_scorer",
     "neutral_precision_recall",
     "per_class_report",
+    "scores_record",
     "system_row",
     "ua_scorer",
     "unweighted_accuracy",

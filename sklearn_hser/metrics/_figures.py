@@ -15,10 +15,15 @@ from .._labels import EMOTIONAL, NEUTRAL
 from ._scores import (
     _as_label_array,
     _check_targets,
-    _ratio,
     unweighted_accuracy,
     weighted_accuracy,
 )
+
+
+def _ratio(num, den):
+    """``num / den`` as a float; NaN (undefined) when ``den`` is zero."""
+    return float(num) / float(den) if den else np.nan
+
 
 # ---------------------------------------------------------- correction rate
 
@@ -100,7 +105,7 @@ def correction_counts(y_true, speech_pred, final_pred, *, neutral_label=NEUTRAL)
         "n_emotional": int(np.count_nonzero(emotional)),
         "n_missed": n_missed,
         "n_corrected": n_corrected,
-        "rate": n_corrected / n_missed if n_missed else float("nan"),
+        "rate": _ratio(n_corrected, n_missed),
     }
 
 
@@ -250,7 +255,7 @@ def neutral_precision_recall(
         ``precision`` and ``recall`` of the neutral class, ``n_pred_neutral``
         and ``n_true_neutral``, and ``UA`` and ``WA`` of the final predictions
         (NaN without ``emotion_pred``).  Precision with no neutral prediction
-        and recall with no neutral sample are 0.0.
+        and recall with no neutral sample are undefined: NaN.
 
     Notes
     -----

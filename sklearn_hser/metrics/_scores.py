@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import (
@@ -11,7 +13,7 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 from sklearn.metrics import get_scorer as _sklearn_get_scorer
-from sklearn.utils._param_validation import StrOptions, validate_params
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.multiclass import unique_labels
 
 from .._labels import EMOTIONS
@@ -99,19 +101,14 @@ def _report_labels(labels, *arrays):
     return ordered_labels(*arrays, all_emotions=True)
 
 
-def _ratio(num, den):
-    """``num / den`` as a float, ``0.0`` when ``den`` is zero."""
-    return float(num) / float(den) if den else 0.0
-
-
 def _per_class(y_true, y_pred, labels, sample_weight=None):
-    """scikit-learn's per-class (precision, recall, f1, support), 0.0 for 0 / 0."""
+    """scikit-learn's per-class (precision, recall, f1, support), NaN for 0 / 0."""
     return precision_recall_fscore_support(
         y_true,
         y_pred,
         labels=labels,
         sample_weight=sample_weight,
-        zero_division=0.0,
+        zero_division=np.nan,
     )
 
 
@@ -329,11 +326,11 @@ def per_class_report(y_true, y_pred, *, labels=None):
 
     Notes
     -----
-    Zero division is reported as 0.0 without warning: precision of a class
-    never predicted, recall of a class with no true sample (its support is
-    then 0), F1 when precision and recall are both 0.  Such absent classes are
-    left out of UA (see :func:`unweighted_accuracy`).  A prediction outside
-    ``labels`` counts against the recall of its true class.
+    An undefined ratio is NaN, without warning: the precision of a class never
+    predicted, the recall of a class with no true sample (its support is then
+    0), and the F1 of a class neither predicted nor present.  Absent classes
+    are left out of UA (see :func:`unweighted_accuracy`).  A prediction
+    outside ``labels`` counts against the recall of its true class.
 
     Examples
     --------
@@ -345,7 +342,7 @@ def per_class_report(y_true, y_pred, *, labels=None):
              precision  recall     f1  support
     class
     neutral        0.5   0.500  0.500        2
-    happy          0.0   0.000  0.000        1
+    happy          NaN   0.000  0.000        1
     sad            0.5   1.000  0.667        1
     angry          1.0   1.000  1.000        2
     UA             NaN   0.625    NaN        6
@@ -413,14 +410,18 @@ def system_row(name, y_true, y_pred, *, labels=None):
     >>> row["sad_recall"], row["UA"]
     (1.0, 0.625)
     """
-    report = per_class_report(y_true, y_pred, labels=labels)
+    record = scores_record(y_true, y_pred, labels=labels)
     row = {"system": name}
-    for label in report.index[: -len(_SUMMARY_ROWS)]:
-        row[f"{label}_precision"] = float(report.at[label, "precision"])
-        row[f"{label}_recall"] = float(report.at[label, "recall"])
-    row["UA"] = float(report.at["UA", "recall"])
-    row["WA"] = float(report.at["WA", "recall"])
+    for label, scores in record["per_class"].items():
+        row[f"{label}_precision"] = _float(scores["precision"])
+        row[f"{label}_recall"] = _float(scores["recall"])
+    row["UA"], row["WA"] = record["UA"], record["WA"]
     return row
+
+
+def _float(value):
+    """``value`` as a float, NaN for None (undefined)."""
+    return np.nan if value is None else value
 
 
 @validate_params(
@@ -479,3 +480,91 @@ def confusion_table(y_true, y_pred, *, labels=None, normalize=None):
         index=pd.Index(labels, name="true", dtype=object),
         columns=pd.Index(labels, name="predicted", dtype=object),
     )
+
+
+@validate_params(
+    {
+        **_LABEL_PAIR,
+        "labels": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def scores_record(y_true, y_pred, *, labels=None):
+    """Every score of one system's predictions, as plain JSON-ready values.
+
+    The one record of a system's results: ``hser evaluate``
+    (:func:`~sklearn_hser.evaluation.evaluate_model`) and the study
+    (:func:`~sklearn_hser.experiments.run_experiment`) both write it.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    labels : array-like, default=None
+        Classes, in table order; None as in :func:`per_class_report`.
+
+    Returns
+    -------
+    record : dict
+        ``UA`` and ``WA`` (floats); ``labels`` (str); ``per_class``,
+        ``{label: {"precision", "recall", "f1", "support"}}`` with ``None``
+        where a ratio is undefined (see :func:`per_class_report`); and
+        ``confusion_matrix``, a list of rows (true class) of counts per
+        predicted class, in ``labels`` order.
+
+    Examples
+    --------
+    >>> from sklearn_hser.metrics import scores_record
+    >>> record = scores_record(["sad", "sad", "angry"], ["sad", "angry", "angry"],
+    ...                        labels=["sad", "angry", "happy"])
+    >>> record["UA"], record["per_class"]["happy"]["precision"]
+    (0.75, None)
+    >>> record["confusion_matrix"]
+    [[1, 1, 0], [0, 1, 0], [0, 0, 0]]
+    """
+    report = per_class_report(y_true, y_pred, labels=labels)
+    classes = list(report.index[: -len(_SUMMARY_ROWS)])
+    per_class = {
+        str(label): {
+            **{
+                ratio: None if np.isnan(value) else float(value)
+                for ratio, value in report.loc[label, ["precision", "recall", "f1"]].items()
+            },
+            "support": int(report.at[label, "support"]),
+        }
+        for label in classes
+    }
+    matrix = confusion_table(y_true, y_pred, labels=classes)
+    return {
+        "UA": float(report.at["UA", "recall"]),
+        "WA": float(report.at["WA", "recall"]),
+        "labels": [str(c) for c in classes],
+        "per_class": per_class,
+        "confusion_matrix": matrix.to_numpy().tolist(),
+    }
+
+
+@validate_params(
+    {
+        "value": [Real, None],
+        "digits": [Interval(Integral, 0, None, closed="left")],
+        "missing": [str],
+    },
+    prefer_skip_nested_validation=True,
+)
+def format_score(value, *, digits=3, missing="n/a") -> str:
+    """A score as printed in tables and logs: ``digits`` decimals, or ``missing``.
+
+    ``missing`` stands for an undefined value (None or NaN).
+
+    Examples
+    --------
+    >>> format_score(0.87512), format_score(None), format_score(float("nan"), missing="-")
+    ('0.875', 'n/a', '-')
+    """
+    if value is None or value != value:  # NaN is the one value unequal to itself
+        return missing
+    return f"{value:.{digits}f}"
+
