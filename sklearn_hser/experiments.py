@@ -199,8 +199,11 @@ def fit_system(
         )
         model.set_params(**choice)
         if choice["voice_familiarity"] is not None:
-            # The familiarity is learnt in fit, from the training voices.
-            model.fit(corpus, y)
+            from .familiarity import _fit_familiarity
+
+            # What a refit would add: the familiarity of the training voices.
+            # The sub-models stay as they are, fitted on the same data.
+            model.familiarity_ = _fit_familiarity(corpus, model._speech_input(corpus))
         return model, {
             **info,
             **choice,

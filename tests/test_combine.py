@@ -196,3 +196,35 @@ def test_text_corpus_options_fail_in_one_line(extra, message, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("hser: error: ") and "\n" not in err
     assert message in err
+
+
+def test_a_chosen_familiarity_is_what_a_refit_would_learn(tmp_path, monkeypatch):
+    # fit_system learns only the familiarity after choosing it, instead of
+    # refitting every sub-model: the result must be the refit's.
+    import numpy as np
+    from sklearn.base import clone
+
+    from sklearn_hser import word_routing
+    from sklearn_hser.datasets import load_iemocap, make_iemocap_fixture
+    from sklearn_hser.experiments import fit_system
+
+    choice = {"speech_confidence": None, "voice_familiarity": 0.01, "threshold": 0.3}
+    monkeypatch.setattr(word_routing, "choose_routing", lambda *a, **k: (choice, {}))
+    corpus = load_iemocap(make_iemocap_fixture(tmp_path / "iemocap", n_per_speaker=6))
+    model, info = fit_system(
+        corpus,
+        "lr-whisper",
+        threshold=0.3,
+        cache_dir=tmp_path / "cache",
+        routing_validation=corpus.head(4),
+    )
+    assert info["voice_familiarity"] == 0.01 and model.voice_familiarity == 0.01
+    refit = clone(model).fit(corpus, corpus["label"])
+    np.testing.assert_array_equal(
+        model.familiarity_.reference_features_, refit.familiarity_.reference_features_
+    )
+    np.testing.assert_array_equal(
+        model.familiarity_.reference_distances_,
+        refit.familiarity_.reference_distances_,
+    )
+    np.testing.assert_array_equal(model.predict(corpus), refit.predict(corpus))

@@ -133,10 +133,8 @@ def unweighted_accuracy(y_true, y_pred, *, labels=None, sample_weight=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels.
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels.
     labels : array-like, default=None
         Classes whose recalls are averaged.  None means the classes present in
         ``y_true``.
@@ -198,10 +196,8 @@ def weighted_accuracy(y_true, y_pred, *, sample_weight=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels.
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels.
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights: WA is then the weighted share of right predictions.
 
@@ -302,10 +298,8 @@ def per_class_report(y_true, y_pred, *, labels=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels.
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels.
     labels : array-like, default=None
         Classes to report, in row order.  None means all four classes of
         :data:`sklearn_hser._labels.EMOTIONS` in paper order (neutral, happy,
@@ -437,10 +431,8 @@ def confusion_table(y_true, y_pred, *, labels=None, normalize=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels.
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels.
     labels : array-like, default=None
         Classes, in row and column order; None as in :func:`per_class_report`.
     normalize : {None, "true", "pred", "all"}, default=None
@@ -498,10 +490,8 @@ def scores_record(y_true, y_pred, *, labels=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels.
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels.
     labels : array-like, default=None
         Classes, in table order; None as in :func:`per_class_report`.
 
