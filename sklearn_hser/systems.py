@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sklearn.utils._param_validation import validate_params
 
+from ._algorithm import check_threshold
 from .hierarchy import GATE_OPTIONS
 from .threshold_tuning import DEFAULT_THRESHOLDS
 
@@ -124,6 +125,16 @@ class ExperimentConfig:
     lstm_seeds: int = 5
     selection: str = "one_se"
     speech_only_gates: str = "reference"
+
+    def __post_init__(self):
+        # A study runs for hours before it scores a threshold: refuse a bad
+        # one now, with the rule every threshold of the package follows.
+        self.thresholds = [check_threshold(t) for t in self.thresholds]
+        if None in self.thresholds or not self.thresholds:
+            raise ValueError(
+                "thresholds must be a non-empty list of numbers in [0, 1]; "
+                "the plain text argmax (None) is always scored besides."
+            )
 
     def gate_options(self) -> list:
         """The ``gate_labels`` values the threshold search chooses among."""

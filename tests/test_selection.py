@@ -177,3 +177,12 @@ def test_over_folds_checks_that_the_folds_line_up():
         select_candidate_over_folds([[0.5, 1.0]] * 2, [y], [[y, y]] * 2)
     with pytest.raises(ValueError, match="selection"):
         select_candidate_over_folds([[1.0]], [y], [[y]], selection="median")
+
+
+@pytest.mark.parametrize("thresholds", [[1.5], [0.3, None], [], [True]])
+def test_a_study_config_refuses_bad_thresholds_at_once(thresholds):
+    from sklearn_hser.experiments import ExperimentConfig
+
+    with pytest.raises(ValueError, match="threshold"):
+        ExperimentConfig(thresholds=thresholds)
+    assert ExperimentConfig(thresholds=[0, 0.25]).thresholds == [0.0, 0.25]

@@ -226,16 +226,17 @@ def _experiment_config(args):
         raise UsageError(
             f"--thresholds must be numbers; got {args.thresholds}"
         ) from None
-    if any(not 0 <= t <= 1 for t in thresholds):
-        raise UsageError("--thresholds must lie in [0, 1]")
-    return _model_config(
-        args,
-        systems,
-        splits=splits,
-        thresholds=thresholds,
-        si_validation_speakers=_speakers(args, "si_validation_speakers"),
-        si_test_speakers=_speakers(args, "si_test_speakers"),
-    )
+    try:
+        return _model_config(
+            args,
+            systems,
+            splits=splits,
+            thresholds=thresholds,
+            si_validation_speakers=_speakers(args, "si_validation_speakers"),
+            si_test_speakers=_speakers(args, "si_test_speakers"),
+        )
+    except ValueError as exc:  # the thresholds ExperimentConfig refuses
+        raise UsageError(f"--thresholds: {exc}") from None
 
 
 def _model_config(args, systems, **study):
