@@ -205,8 +205,8 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
 
         Parameters
         ----------
-        X : array-like, DataFrame or sequence batch
-            Samples.
+        X
+            As in :meth:`predict_proba`.
 
         Returns
         -------

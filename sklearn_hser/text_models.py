@@ -484,10 +484,8 @@ def build_minilm_lr(
 
     Parameters
     ----------
-    class_weight : {"balanced"} or None, default="balanced"
-        Class weighting of the logistic regression.
-    random_state : int, default=0
-        Seed of the solver.
+    class_weight, random_state
+        Of the logistic regression, as in :func:`build_tfidf_lr`.
     model_path : str or path-like, default=None
         Local BERT-family model folder (``None``: packaged MiniLM-L6).
     cache_dir : str or path-like, default=None

@@ -1,4 +1,4 @@
-"""Helpers shared by the loaders that list audio files (RAVDESS, EmoDB)."""
+"""Helpers shared by the corpus loaders (most by those that list audio files)."""
 
 from __future__ import annotations
 
@@ -32,11 +32,18 @@ def prefer_flac(df: pd.DataFrame) -> pd.DataFrame:
     duplicated = df["id"].duplicated()
     if not duplicated.any():
         return df
-    warnings.warn(
+    warn_caller(
         f"{int(duplicated.sum())} recording(s) present both as .flac and .wav; "
         "the .flac file is used.",
-        UserWarning,
-        # prefer_flac <- the loader <- validate_params's wrapper <- the caller
-        stacklevel=4,
+        depth=1,
     )
     return df.sort_values(["id", "audio"]).drop_duplicates("id", keep="first")
+
+
+def warn_caller(message: str, depth: int = 0) -> None:
+    """Warn (``UserWarning``) on behalf of a loader, attributed to its caller.
+
+    ``depth`` counts the helpers between the loader and this call.
+    """
+    # warn_caller <- helpers <- the loader <- validate_params's wrapper <- caller
+    warnings.warn(message, UserWarning, stacklevel=4 + depth)

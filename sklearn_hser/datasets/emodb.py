@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,12 @@ import pandas as pd
 from sklearn.utils._param_validation import validate_params
 
 from .._labels import ANGRY, HAPPY, NEUTRAL, SAD
-from ._audio_files import AUDIO_EXTENSIONS, LEADING_COLUMNS, prefer_flac
+from ._audio_files import (
+    AUDIO_EXTENSIONS,
+    LEADING_COLUMNS,
+    prefer_flac,
+    warn_caller,
+)
 
 __all__ = [
     "load_emodb",
@@ -183,11 +187,9 @@ def load_emodb(root) -> pd.DataFrame:
             }
         )
     if malformed:
-        warnings.warn(
+        warn_caller(
             f"Skipped {len(malformed)} audio file(s) in {folder} not named like "
-            f"EmoDB recordings (e.g. 03a01Wa.wav): {', '.join(malformed[:5])}",
-            UserWarning,
-            stacklevel=3,  # the caller, past validate_params's wrapper
+            f"EmoDB recordings (e.g. 03a01Wa.wav): {', '.join(malformed[:5])}"
         )
     if n_valid == 0:
         raise ValueError(

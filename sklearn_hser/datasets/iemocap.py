@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pandas as pd
 from sklearn.utils._param_validation import StrOptions, validate_params
 
 from .._labels import IEMOCAP_CODE_TO_LABEL
+from ._audio_files import warn_caller
 
 __all__ = ["load_iemocap", "clean_transcript"]
 
@@ -319,18 +319,14 @@ def load_iemocap(
             f"(sessions {wanted})."
         )
     if odd_ids:
-        warnings.warn(
+        warn_caller(
             f"Skipped {len(odd_ids)} label line(s) whose utterance id is not of "
-            f"the form <dialog>_<F|M>NNN: {_shorten(odd_ids)}",
-            UserWarning,
-            stacklevel=3,  # the caller, past validate_params's wrapper
+            f"the form <dialog>_<F|M>NNN: {_shorten(odd_ids)}"
         )
     if duplicates:
-        warnings.warn(
+        warn_caller(
             f"{len(duplicates)} utterance id(s) labelled more than once; the "
-            f"first label was kept: {_shorten(duplicates)}",
-            UserWarning,
-            stacklevel=3,
+            f"first label was kept: {_shorten(duplicates)}"
         )
 
     no_text = [r["id"] for r in rows if r["text_raw"] is None]
@@ -340,10 +336,8 @@ def load_iemocap(
             raise ValueError(
                 msg + ". Pass missing_text='empty' or 'skip' to load anyway."
             )
-        warnings.warn(
-            msg + ("; their text is ''." if missing_text == "empty" else "; skipped."),
-            UserWarning,
-            stacklevel=3,
+        warn_caller(
+            msg + ("; their text is ''." if missing_text == "empty" else "; skipped.")
         )
         if missing_text == "skip":
             rows = [r for r in rows if r["text_raw"] is not None]
@@ -360,10 +354,8 @@ def load_iemocap(
                     f"{len(missing)} wav file(s) missing: {_shorten(missing, 3)}. "
                     "Pass missing_audio='skip' to drop these utterances."
                 )
-            warnings.warn(
-                f"Skipping {len(missing)} utterance(s) whose wav file is missing.",
-                UserWarning,
-                stacklevel=3,
+            warn_caller(
+                f"Skipping {len(missing)} utterance(s) whose wav file is missing."
             )
             lost = set(missing)
             rows = [r for r in rows if r["audio"] not in lost]

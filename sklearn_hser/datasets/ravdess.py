@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,12 @@ import pandas as pd
 from sklearn.utils._param_validation import StrOptions, validate_params
 
 from .._labels import ANGRY, HAPPY, NEUTRAL, SAD
-from ._audio_files import AUDIO_EXTENSIONS, LEADING_COLUMNS, prefer_flac
+from ._audio_files import (
+    AUDIO_EXTENSIONS,
+    LEADING_COLUMNS,
+    prefer_flac,
+    warn_caller,
+)
 
 __all__ = ["load_ravdess", "RAVDESS_EMOTIONS", "RAVDESS_STATEMENTS"]
 
@@ -189,12 +193,10 @@ def load_ravdess(root, *, labels: str = "four_class") -> pd.DataFrame:
                 }
             )
     if malformed:
-        warnings.warn(
+        warn_caller(
             f"Skipped {len(malformed)} file(s) not named like RAVDESS audio "
             f"(03-VV-EE-II-SS-RR-AA.flac/.wav in the matching Actor_NN folder): "
-            f"{', '.join(sorted(malformed)[:5])}",
-            UserWarning,
-            stacklevel=3,  # the caller, past validate_params's wrapper
+            f"{', '.join(sorted(malformed)[:5])}"
         )
     if n_valid == 0:
         raise ValueError(f"No valid RAVDESS recordings found under {root}")

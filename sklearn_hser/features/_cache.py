@@ -280,7 +280,7 @@ def clear_cache(directory) -> int:
     Parameters
     ----------
     directory : path-like
-        A ``cache_dir`` given to feature extractors.
+        As in :func:`cache_info`.
 
     Returns
     -------

@@ -1,10 +1,11 @@
 """Helpers for extractors that run a pretrained model from a local folder.
 
-Shared by :mod:`~sklearn_hser.features.text` and
-:mod:`~sklearn_hser.features.speech_encoder`: resolving and checking a local
-checkpoint directory (nothing is ever downloaded), reading its config without
-the weights, a content fingerprint for the feature cache key, and quiet
-loading.
+Shared by :mod:`~sklearn_hser.features.text`,
+:mod:`~sklearn_hser.features.speech_encoder` and
+:mod:`~sklearn_hser.features.whisper`: their base classes, resolving and
+checking a local checkpoint directory (nothing is ever downloaded), reading
+its config without the weights, a content fingerprint for the feature cache
+key, and quiet loading.
 """
 
 from __future__ import annotations
@@ -164,22 +165,47 @@ def cached_model(models: dict, path: Path, device: str, load):
     return models[key]
 
 
-class TransformersExtractor(BaseFeatureExtractor):
-    """Base of the extractors that run a transformers checkpoint.
+class PretrainedExtractor(BaseFeatureExtractor):
+    """Base of the extractors that run a pretrained model from a local folder.
 
-    Subclasses have the parameters ``model_path``, ``layer`` (an index into
-    the hidden states), ``pooling`` (None or ``"mean"``), ``batch_size`` and
-    ``device``, and define ``_path()`` (the checkpoint folder) and
-    ``_extract_batch``.
+    Subclasses have the parameters ``model_path``, ``layer`` (which hidden
+    states), ``pooling`` (None: frame sequences), ``column``, ``cache_dir``,
+    ``n_jobs`` and ``device``, stored by this ``__init__``, and their own.
     """
 
     _parameter_constraints: dict = {
         **BaseFeatureExtractor._parameter_constraints,
         "model_path": [str, os.PathLike, None],
+        "device": [str],
+    }
+
+    def __init__(self, model_path, layer, pooling, column, cache_dir, n_jobs, device):
+        self.model_path = model_path
+        self.layer = layer
+        self.pooling = pooling
+        self.column = column
+        self.cache_dir = cache_dir
+        self.n_jobs = n_jobs
+        self.device = device
+
+    def _returns_sequences(self):
+        return self.pooling is None
+
+
+class TransformersExtractor(PretrainedExtractor):
+    """Base of the extractors that run a transformers checkpoint.
+
+    Subclasses have, besides those of :class:`PretrainedExtractor`, a
+    ``batch_size``; ``layer`` is an index into the hidden states and
+    ``pooling`` None or ``"mean"``. They define ``_path()`` (the checkpoint
+    folder) and ``_extract_batch``.
+    """
+
+    _parameter_constraints: dict = {
+        **PretrainedExtractor._parameter_constraints,
         "layer": [Integral],
         "pooling": [StrOptions({"mean"}), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
     }
 
     def _check_params(self):
@@ -187,9 +213,6 @@ class TransformersExtractor(BaseFeatureExtractor):
         # The model folder and the layer index, from the config alone: errors
         # surface in fit, before any input is processed.
         check_layer(self.layer, model_config(self._path())["n_layers"])
-
-    def _returns_sequences(self):
-        return self.pooling is None
 
     def _batch_size(self):
         return self.batch_size

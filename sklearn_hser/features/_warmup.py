@@ -13,6 +13,7 @@ and the extraction then loads the compiled code from the cache. Should the
 extraction come first, it waits for that process
 (:func:`wait_for_librosa_warmup`) instead of compiling the same code a second
 time beside it, which on a machine of few cores takes longer than waiting.
+:class:`LibrosaExtractor`, the base of those extractors, does so.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+from ._base import BaseFeatureExtractor
 
 #: The warm-up process this process started, while it may be running.
 _started: subprocess.Popen | None = None
@@ -98,3 +101,22 @@ def wait_for_librosa_warmup() -> None:
         except subprocess.TimeoutExpired:
             pass
     _started = None
+
+
+class LibrosaExtractor(BaseFeatureExtractor):
+    """Base of the extractors computed by librosa (MFCC, handcrafted).
+
+    librosa's version is part of the cache key, and extraction first waits
+    for a warm-up process (:func:`wait_for_librosa_warmup`), before any
+    worker process compiles librosa's code as well.
+    """
+
+    def _library_versions(self):
+        import librosa
+
+        return (librosa.__version__,)
+
+    def _run(self, items, todo):
+        if todo:
+            wait_for_librosa_warmup()
+        return super()._run(items, todo)

@@ -7,8 +7,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import BaseFeatureExtractor
-from ._warmup import wait_for_librosa_warmup
+from ._warmup import LibrosaExtractor
 from .audio import pad_to_length
 
 FEATURE_NAMES = (
@@ -26,7 +25,7 @@ FEATURE_NAMES = (
 _FRAME_LENGTH = 2048
 
 
-class HandcraftedFeatures(BaseFeatureExtractor):
+class HandcraftedFeatures(LibrosaExtractor):
     """Eight prosodic/energy features per utterance (Sahu, 2019).
 
     In order (:data:`FEATURE_NAMES`):
@@ -50,12 +49,8 @@ class HandcraftedFeatures(BaseFeatureExtractor):
         Relative RMS level under which a frame counts as silence.
     clip_level : float, default=0.45
         Centre-clipping level relative to the mean absolute amplitude.
-    column : str, default=None
-        Column of a DataFrame ``X`` holding the audio inputs.
-    cache_dir : str or path-like, default=None
-        Directory of the on-disk feature cache; ``None`` disables caching.
-    n_jobs : int, default=None
-        Worker processes for extraction (``-1``: all cores).
+    column, cache_dir, n_jobs
+        As in :class:`MFCC`.
 
     Notes
     -----
@@ -87,23 +82,13 @@ class HandcraftedFeatures(BaseFeatureExtractor):
         self.n_jobs = n_jobs
 
     _parameter_constraints: dict = {
-        **BaseFeatureExtractor._parameter_constraints,
+        **LibrosaExtractor._parameter_constraints,
         "silence_threshold": [Interval(Real, 0, None, closed="left")],
         "clip_level": [Interval(Real, 0, None, closed="left")],
     }
 
-    def _library_versions(self):
-        import librosa
-
-        return (librosa.__version__,)
-
     def _feature_names(self):
         return list(FEATURE_NAMES)
-
-    def _run(self, items, todo):
-        if todo:  # before any worker process compiles librosa's code as well
-            wait_for_librosa_warmup()
-        return super()._run(items, todo)
 
     def _extract_one(self, waveform):
         import librosa

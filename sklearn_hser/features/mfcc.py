@@ -7,12 +7,11 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseFeatureExtractor
-from ._warmup import wait_for_librosa_warmup
+from ._warmup import LibrosaExtractor, wait_for_librosa_warmup
 from .audio import SAMPLING_RATE, pad_to_length
 
 
-class MFCC(BaseFeatureExtractor):
+class MFCC(LibrosaExtractor):
     """Mel-frequency cepstral coefficients with their deltas (librosa).
 
     The paper's speech feature: 13 MFCCs plus their first and second
@@ -79,7 +78,7 @@ class MFCC(BaseFeatureExtractor):
         self.n_jobs = n_jobs
 
     _parameter_constraints: dict = {
-        **BaseFeatureExtractor._parameter_constraints,
+        **LibrosaExtractor._parameter_constraints,
         "n_mfcc": [Interval(Integral, 1, None, closed="left")],
         "delta_order": [Interval(Integral, 0, 2, closed="both")],
         "pooling": [StrOptions({"mean", "mean+std"}), None],
@@ -90,11 +89,6 @@ class MFCC(BaseFeatureExtractor):
 
     def _returns_sequences(self):
         return self.pooling is None
-
-    def _library_versions(self):
-        import librosa
-
-        return (librosa.__version__,)
 
     def _frame_names(self):
         prefixes = ["mfcc", "delta_mfcc", "delta2_mfcc"][: self.delta_order + 1]

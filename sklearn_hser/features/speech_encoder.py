@@ -143,16 +143,10 @@ class SpeechEncoderEmbeddings(TransformersExtractor):
         n_jobs=None,
         device="cpu",
     ):
-        self.model_path = model_path
-        self.layer = layer
-        self.pooling = pooling
+        super().__init__(model_path, layer, pooling, column, cache_dir, n_jobs, device)
         self.normalize = normalize
         self.max_duration = max_duration
         self.batch_size = batch_size
-        self.column = column
-        self.cache_dir = cache_dir
-        self.n_jobs = n_jobs
-        self.device = device
 
     _parameter_constraints: dict = {
         **TransformersExtractor._parameter_constraints,

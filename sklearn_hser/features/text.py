@@ -154,16 +154,10 @@ class BertTokenEmbeddings(TransformersExtractor):
         n_jobs=None,
         device="cpu",
     ):
-        self.model_path = model_path
-        self.layer = layer
+        super().__init__(model_path, layer, pooling, column, cache_dir, n_jobs, device)
         self.word_pooling = word_pooling
-        self.pooling = pooling
         self.max_length = max_length
         self.batch_size = batch_size
-        self.column = column
-        self.cache_dir = cache_dir
-        self.n_jobs = n_jobs
-        self.device = device
 
     _parameter_constraints: dict = {
         **TransformersExtractor._parameter_constraints,

@@ -17,8 +17,12 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseFeatureExtractor
-from ._pretrained import _check_device, _stat_signature, model_fingerprint
+from ._pretrained import (
+    PretrainedExtractor,
+    _check_device,
+    _stat_signature,
+    model_fingerprint,
+)
 from ._whisper_encoder import N_FFT, WINDOW_SAMPLES, WhisperEncoder
 from .audio import pad_to_length
 
@@ -38,7 +42,7 @@ def _load_encoder(path: Path, device: str) -> WhisperEncoder:
     return _ENCODERS[key]
 
 
-class WhisperEmbeddings(BaseFeatureExtractor):
+class WhisperEmbeddings(PretrainedExtractor):
     """Hidden states of Whisper's audio encoder, pooled or as frame sequences.
 
     Parameters
@@ -118,24 +122,16 @@ class WhisperEmbeddings(BaseFeatureExtractor):
         n_jobs=None,
         device="cpu",
     ):
-        self.model_path = model_path
-        self.layer = layer
-        self.pooling = pooling
+        super().__init__(model_path, layer, pooling, column, cache_dir, n_jobs, device)
         self.padding = padding
         self.frame_stride = frame_stride
-        self.column = column
-        self.cache_dir = cache_dir
-        self.n_jobs = n_jobs
-        self.device = device
 
     _parameter_constraints: dict = {
-        **BaseFeatureExtractor._parameter_constraints,
-        "model_path": [str, os.PathLike, None],
+        **PretrainedExtractor._parameter_constraints,
         "layer": [Integral, tuple, StrOptions({"mean"})],
         "pooling": [StrOptions({"mean", "mean+std"}), None],
         "padding": [StrOptions({"none", "30s"})],
         "frame_stride": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
     }
 
     # -- hooks ----------------------------------------------------------
@@ -157,9 +153,6 @@ class WhisperEmbeddings(BaseFeatureExtractor):
                     f"layer={self.layer} is out of range for a Whisper encoder with "
                     f"{n_layers} layers ({-(n_layers + 1)}..{n_layers} or 'mean')."
                 )
-
-    def _returns_sequences(self):
-        return self.pooling is None
 
     def _library_versions(self):
         import torch

@@ -15,13 +15,20 @@ common lives here:
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    column_or_1d,
+)
 from skorch import NeuralNetClassifier
 
 from ._training import (
@@ -83,10 +90,12 @@ class SkorchClassifierBase(ClassifierMixin, BaseEstimator):
     """Common machinery of the skorch-based classifiers (not for direct use).
 
     Subclasses define ``_parameter_constraints`` (including those of
-    :attr:`_base_constraints`), their ``__init__`` (with ``callbacks``,
-    ``net_params``, ``validation_fraction``, ``patience``, ``class_weight``,
-    ``random_state``, ``device`` and ``verbose``) and ``fit``, which calls
-    :meth:`_train`.
+    :attr:`_base_constraints`), their ``__init__`` (with the parameters of
+    :attr:`_base_constraints`: ``lr``, ``weight_decay``, ``batch_size``,
+    ``max_epochs``, ``validation_fraction``, ``patience``, ``class_weight``,
+    ``random_state``, ``device``, ``verbose``, ``callbacks`` and
+    ``net_params``) and ``fit``, which checks ``y`` with :meth:`_check_y` where
+    ``validate_data`` cannot and calls :meth:`_train`.
 
     The skorch network (a :class:`skorch.NeuralNetClassifier` subclass) is
     built in ``fit``, never in ``__init__``: a scikit-learn estimator does no
@@ -106,6 +115,16 @@ class SkorchClassifierBase(ClassifierMixin, BaseEstimator):
     """
 
     _base_constraints: dict = {
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "random_state": ["random_state"],
+        "device": [str],
+        "verbose": ["verbose"],
         "callbacks": [list, None],
         "net_params": [dict, None],
     }
@@ -131,6 +150,20 @@ class SkorchClassifierBase(ClassifierMixin, BaseEstimator):
         return super().set_params(**params)
 
     # -- fitting -------------------------------------------------------------
+    def _check_y(self, X, y):
+        """``y`` as a 1-D array as long as ``X`` (where ``validate_data`` cannot
+        check ``X``: sequence batches, audio items)."""
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+        if y.dtype.kind in "fc":
+            assert_all_finite(y, input_name="y")
+        return y
+
     def _encode_targets(self, y):
         """Set ``classes_``; return ``y`` as int64 codes."""
         check_classification_targets(y)

@@ -14,14 +14,8 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    check_consistent_length,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -297,18 +291,8 @@ class LSTMClassifier(SkorchClassifierBase):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "fc_size": [Interval(Integral, 1, None, closed="left")],
         "pooling": [StrOptions({"last", "mean"})],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "class_weight": [StrOptions({"balanced"}), dict, None],
         "standardize": ["boolean"],
-        "random_state": ["random_state"],
-        "device": [str],
         "torch_threads": [Interval(Integral, 1, None, closed="left"), None],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -418,15 +402,7 @@ class LSTMClassifier(SkorchClassifierBase):
         """
         if _is_sequence_input(X):
             X, is_sequence = self._check_X(X, reset=True)
-            if y is None:
-                raise ValueError(
-                    f"{type(self).__name__} requires y to be passed, but the "
-                    "target y is None."
-                )
-            y = column_or_1d(y, warn=True)
-            check_consistent_length(X, y)
-            if y.dtype.kind in "fc":
-                assert_all_finite(y, input_name="y")
+            y = self._check_y(X, y)
         else:
             X, y = validate_data(self, X, y, dtype=np.float32)
             is_sequence = False

@@ -24,13 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    check_consistent_length,
-    check_is_fitted,
-    column_or_1d,
-)
+from sklearn.utils.validation import check_is_fitted
 
 from ..features._inputs import select_items
 from ..features.audio import SAMPLING_RATE, describe_item, load_audio
@@ -222,19 +217,9 @@ class Wav2Vec2Classifier(SkorchClassifierBase):
         "max_duration": [Interval(Real, 0, None, closed="neither"), None],
         "head_size": [Interval(Integral, 1, None, closed="left")],
         "head_dropout": [Interval(Real, 0, 1, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
         "head_lr": [Interval(Real, 0, None, closed="neither"), None],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
         "accumulation_steps": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "class_weight": [StrOptions({"balanced"}), dict, None],
-        "random_state": ["random_state"],
-        "device": [str],
         "mixed_precision": [StrOptions({"auto", "bf16", "fp16"}), None],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -361,11 +346,8 @@ class Wav2Vec2Classifier(SkorchClassifierBase):
         ----------
         X : sequence of audio items, DataFrame or 2-D waveform matrix
             See the class docstring.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples in the cross-entropy (on top of
-            ``class_weight``).
+        y, sample_weight
+            As in :meth:`LSTMClassifier.fit <sklearn_hser.models.LSTMClassifier.fit>`.
 
         Returns
         -------
@@ -384,15 +366,7 @@ class Wav2Vec2Classifier(SkorchClassifierBase):
             if hasattr(self, attr):
                 delattr(self, attr)
         items = select_items(self, X, column=self.column, kind="audio", reset=True)
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None."
-            )
-        y = column_or_1d(y, warn=True)
-        check_consistent_length(items, y)
-        if y.dtype.kind in "fc":
-            assert_all_finite(y, input_name="y")
+        y = self._check_y(items, y)
         y_encoded = self._encode_targets(y)
 
         device = _resolve_device(self.device)

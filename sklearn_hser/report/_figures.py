@@ -237,10 +237,8 @@ def plot_neutral_pr(results, path=None, *, ax=None):
 
     Parameters
     ----------
-    results : dict
-        The return value of :func:`~sklearn_hser.experiments.run_experiment`.
-    path : path-like, default=None
-        Where the PNG goes (parent folders are created).
+    results, path
+        As in :func:`plot_correction_rates`.
     ax : matplotlib Axes, default=None
         Where to draw; None: a new figure.
 
