@@ -589,5 +589,3 @@ def _read_run_record(path, digest: str, *, log=print) -> dict | None:
         log(f"note: {path} is not a run record; redoing the run")
         return None
     return record if record["digest"] == digest else None
-
-

@@ -603,7 +603,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         """The gate's decisions, and where the voice is too unsure or unfamiliar.
 
         Returns the gate's labels, a mask of the samples that take the text
-        route whatever the gate said (:func:`~sklearn_hser._algorithm.words_decide`), and each
+        route whatever the gate said (``_algorithm.words_decide``), and each
         sample's familiarity (NaN unless ``voice_familiarity`` is set).
         """
         n = _num_samples(X_speech)

@@ -27,8 +27,8 @@ from sklearn.base import clone
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
-from ._labels import NEUTRAL
 from ._algorithm import gate_confidence, words_decide
+from ._labels import NEUTRAL
 from .hierarchy import _indexable
 
 #: The ``speech_confidence`` values searched: the paper's routing first.

@@ -585,7 +585,10 @@ def test_scores_record_is_the_report_as_plain_values():
     assert record["WA"] == report.loc["WA", "recall"]
     # Undefined ratios are None (JSON null), defined ones plain floats.
     assert record["per_class"]["happy"] == {
-        "precision": None, "recall": 0.0, "f1": 0.0, "support": 1
+        "precision": None,
+        "recall": 0.0,
+        "f1": 0.0,
+        "support": 1,
     }
     assert record["per_class"]["angry"]["precision"] == 0.0
     assert record["per_class"]["angry"]["recall"] is None
@@ -601,4 +604,3 @@ def test_scores_record_is_the_report_as_plain_values():
 )
 def test_format_score(value, expected):
     assert format_score(value) == expected
-

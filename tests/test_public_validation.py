@@ -325,7 +325,10 @@ BAD_CALLS = {
         lambda tmp: metrics.per_class_report(Y, Y, labels="neutral"),
     ),
     metrics.system_row: ("name", lambda tmp: metrics.system_row(3, Y, Y)),
-    metrics.scores_record: ("labels", lambda tmp: metrics.scores_record(Y, Y, labels=3)),
+    metrics.scores_record: (
+        "labels",
+        lambda tmp: metrics.scores_record(Y, Y, labels=3),
+    ),
     metrics.format_score: ("value", lambda tmp: metrics.format_score("0.5")),
     metrics.confusion_table: (
         "normalize",

@@ -518,10 +518,9 @@ def scores_record(y_true, y_pred, *, labels=None):
     classes = list(report.index[: -len(_SUMMARY_ROWS)])
     per_class = {
         str(label): {
-            **{
-                ratio: None if np.isnan(value) else float(value)
-                for ratio, value in report.loc[label, ["precision", "recall", "f1"]].items()
-            },
+            "precision": _defined(report.at[label, "precision"]),
+            "recall": _defined(report.at[label, "recall"]),
+            "f1": _defined(report.at[label, "f1"]),
             "support": int(report.at[label, "support"]),
         }
         for label in classes
@@ -534,6 +533,11 @@ def scores_record(y_true, y_pred, *, labels=None):
         "per_class": per_class,
         "confusion_matrix": matrix.to_numpy().tolist(),
     }
+
+
+def _defined(value):
+    """``value`` as a float, None where it is undefined (NaN)."""
+    return None if np.isnan(value) else float(value)
 
 
 @validate_params(
@@ -551,10 +555,11 @@ def format_score(value, *, digits=3, missing="n/a") -> str:
 
     Examples
     --------
-    >>> format_score(0.87512), format_score(None), format_score(float("nan"), missing="-")
-    ('0.875', 'n/a', '-')
+    >>> format_score(0.87512), format_score(None)
+    ('0.875', 'n/a')
+    >>> format_score(float("nan"), missing="-")
+    '-'
     """
     if value is None or value != value:  # NaN is the one value unequal to itself
         return missing
     return f"{value:.{digits}f}"
-

@@ -447,7 +447,6 @@ class LSTMClassifier(SkorchClassifierBase):
         """
         check_is_fitted(self, "net_")
         X, is_sequence = self._check_X(X, reset=False)
-        # getattr: a model pickled before the parameter existed has none.
-        with torch_threads(getattr(self, "torch_threads", None)):
+        with torch_threads(self.torch_threads):
             proba = self.net_.predict_proba(self._standardize(X, is_sequence))
         return self._normalized(proba)
