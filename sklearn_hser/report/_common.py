@@ -12,6 +12,8 @@ import re
 
 import pandas as pd
 
+from ..metrics import format_score
+
 _SPLIT_ORDER = {"sd": 0, "si": 1}
 _SPLIT_NAMES = {"sd": "SD (speaker-dependent)", "si": "SI (speaker-independent)"}
 _NO_VALUE = "n/a"
@@ -93,11 +95,11 @@ def _is_chosen(run, row) -> bool:
 def _format_cell(column: str, value) -> str:
     """Display text of one table cell (percentages with one decimal)."""
     if column == "threshold":
-        return f"{_number(value):.2f}" if _is_number(value) else _NO_THRESHOLD
+        return format_score(_number(value), digits=2, missing=_NO_THRESHOLD)
     if column == "chosen on validation":
         return "✓" if value is True or value == 1 else ""
     if column.endswith("(%)"):
-        return f"{_number(value):.1f}" if _is_number(value) else _NO_VALUE
+        return format_score(_number(value), digits=1, missing=_NO_VALUE)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value)
