@@ -19,6 +19,9 @@ Systems, fitted on the same training rows in the same run:
 * ``recommended``: what ``hser fit`` saves (``fit_system`` with the
   recommended system: gate and threshold chosen on held-out speakers of the
   training data, with the text model trained on its transcripts);
+* ``rec:speech-only`` and ``rec:text-only``: the same fitted hierarchy's
+  speech models alone (its text branch removed) and its text model alone,
+  from the same pass of its sub-models;
 * ``previous``: the recommended system's speech model before it was chosen
   to travel (mean of every Whisper block, plain per-speaker mean
   subtraction, ``C=1``), flat (``--no-previous`` skips it);
@@ -175,14 +178,25 @@ def run(corpora, config, cache_dir, n_folds, previous, log) -> list:
         )
         for name, pipeline in flat_systems(config, cache_dir, previous).items():
             models[name] = pipeline.fit(train, y)
-        for name, model in models.items():
-            result = score(test["label"].to_numpy(), model.predict(test))
+        hierarchy = models.pop("recommended")
+        # One pass of the sub-models gives the hierarchy, its speech models
+        # alone (the flat model with the flat gate) and, beside them, its
+        # text model alone.
+        outputs = hierarchy.outputs(test, proba=False)
+        predictions = {
+            "recommended": outputs.predict(),
+            "rec:speech-only": outputs.speech_only,
+            "rec:text-only": hierarchy.text_.predict(test),
+        }
+        predictions.update({name: m.predict(test) for name, m in models.items()})
+        for name, y_pred in predictions.items():
+            result = score(test["label"].to_numpy(), y_pred)
             rows.append(
                 {"scenario": scenario, "test": test_name, "system": name, **result}
             )
         log(
             f"{scenario:<15} {test_name:<8} trained on {len(train)}: "
-            + ", ".join(f"{r['system']} {r['UA']:.3f}" for r in rows[-len(models) :])
+            + ", ".join(f"{r['system']} {r['UA']:.3f}" for r in rows[-len(predictions) :])
             + f"  (recommended chose gate {info['gate_labels']}, "
             f"threshold {info['threshold']}; {time.perf_counter() - start:.0f} s)"
         )
@@ -191,7 +205,7 @@ def run(corpora, config, cache_dir, n_folds, previous, log) -> list:
 
 def format_table(rows) -> str:
     head = (
-        f"{'scenario':<15} {'test':<8} {'system':<12} {'UA':>6} {'WA':>6}   "
+        f"{'scenario':<15} {'test':<8} {'system':<16} {'UA':>6} {'WA':>6}   "
         + " ".join(f"R:{c[:3]:>4}" for c in CLASSES)
         + "   "
         + " ".join(f"P:{c[:3]:>4}" for c in CLASSES)
@@ -199,7 +213,7 @@ def format_table(rows) -> str:
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            f"{r['scenario']:<15} {r['test']:<8} {r['system']:<12} "
+            f"{r['scenario']:<15} {r['test']:<8} {r['system']:<16} "
             f"{r['UA']:6.3f} {r['WA']:6.3f}   "
             + " ".join(f"{r['recall'][c]:6.2f}" for c in CLASSES)
             + "   "
