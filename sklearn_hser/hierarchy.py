@@ -430,19 +430,24 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         check_threshold(self.threshold)
         self._check_text_method()
         X = _indexable(X)
-        return self._outputs(X, self._speech_input(X), proba)
+        X_speech = self._speech_input(X)
+        return self._outputs(X, X_speech, *self._gate_decisions(X_speech), proba)
 
     def _speech_input(self, X):
         """What the speech models see: the shared features of ``X``, or ``X``."""
         features = self.speech_features_
         return X if features is None else _indexable(features.transform(X))
 
-    def _outputs(self, X, X_speech, proba):
-        gate_pred, unsure, familiarity = self._gate_decisions(X_speech)
+    def _speech_gate(self, gate_pred):
+        """The gate's labels as its routing, ``"neutral"`` or ``"emotional"``."""
+        if self.gate_labels == "collapsed":
+            return gate_pred
+        return np.where(gate_pred == self.neutral_label, NEUTRAL, EMOTIONAL)
+
+    def _outputs(self, X, X_speech, gate_pred, unsure, familiarity, proba):
+        """The branch outputs, ``unsure`` (not trusted) samples to the text route."""
         gate_labels = self.gate_labels
-        speech_gate = gate_pred
-        if gate_labels != "collapsed":
-            speech_gate = np.where(gate_pred == self.neutral_label, NEUTRAL, EMOTIONAL)
+        speech_gate = self._speech_gate(gate_pred)
         # The speech level's own answer for every sample, before the words
         # are heard: the emotion model also runs where the voice is not trusted.
         speech_pred = np.full(len(gate_pred), self.neutral_label, dtype=object)
@@ -485,10 +490,16 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             words_decide=unsure,
         )
 
-    def _branch_outputs(self, *, familiarity, words_decide, **outputs):
-        """:class:`HierarchyOutputs` of these branch ``outputs`` and this model."""
-        familiar = self.voice_familiarity is not None
-        by_voice = familiar or self.speech_confidence is not None
+    def _branch_outputs(self, *, familiarity, words_decide, routing=None, **outputs):
+        """:class:`HierarchyOutputs` of these branch ``outputs`` and this model.
+
+        ``routing``: the ``(speech_confidence, voice_familiarity)`` they were
+        routed by, this model's by default.
+        """
+        if routing is None:
+            routing = (self.speech_confidence, self.voice_familiarity)
+        familiar = routing[1] is not None
+        by_voice = familiar or routing[0] is not None
         return HierarchyOutputs(
             classes=self.classes_,
             text_classes=self.text_.classes_,

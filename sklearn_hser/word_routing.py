@@ -160,47 +160,46 @@ def choose_routing(
 class _RoutingOutputs:
     """A fitted hierarchy's outputs on ``X`` under any routing settings.
 
-    The sub-models run once: the paper's routing gives the gate's decisions
-    and the emotion model's labels of the samples the gate calls emotional;
-    the gate's probabilities, the familiarity and the text model's
-    probabilities are taken for every sample. A routing setting only moves
-    samples from the emotional route to the text route, so its outputs are
-    read from these.
+    Each sub-model runs once, with every sample on the text route: the text
+    model's probabilities of every sample, the emotion model's labels of the
+    samples the gate calls emotional (the speech-only result), the gate's
+    decisions, its probabilities and the familiarity. A routing setting only
+    moves samples from the emotional route to the text route, so its outputs
+    are read from these.
+
+    ``model`` is fitted with ``speech_confidence=None``, and with
+    ``voice_familiarity`` set where familiarities are searched.
     """
 
     def __init__(self, model, X, needs_confidence):
         X = _indexable(X)
         X_speech = model._speech_input(X)
-        paper = model.set_params(speech_confidence=None, voice_familiarity=None)
-        self.paper = paper._outputs(X, X_speech, proba=False)
-        self.model = model
+        gate_pred, _, self.familiarity = model._gate_decisions(X_speech)
         # Only a searched speech_confidence needs the gate's probabilities.
-        self.confidence = np.full(len(self.paper), np.nan)
+        self.confidence = np.full(len(gate_pred), np.nan)
         if needs_confidence:
             _, self.confidence = gate_confidence(model.speech_gate_, X_speech)
-        self.familiarity = np.full(len(self.paper), np.nan)
-        if model.familiarity_ is not None:
-            self.familiarity = model.familiarity_.score_samples(X_speech)
-        self.text_proba = model.text_.predict_proba(X)
+        every = np.ones(len(gate_pred), dtype=bool)
+        heard = model._outputs(X, X_speech, gate_pred, every, self.familiarity, False)
+        if heard.text_proba is None:
+            raise ValueError(
+                "choose_routing needs a text model with predict_proba; "
+                f"{type(model.text_).__name__} has none."
+            )
+        self.speech_gate = model._speech_gate(gate_pred)
+        self.speech_only, self.text_proba = heard.speech_only, heard.text_proba
+        self.model = model
 
     def outputs(self, confidence, familiarity):
-        paper = self.paper
         unsure = words_decide(
             self.confidence, self.familiarity, confidence, familiarity
         )
-        gate = np.where(unsure, NEUTRAL, paper.gate)
-        stays = ~unsure[paper.to_emotion]
-        self.model.set_params(
-            speech_confidence=confidence, voice_familiarity=familiarity
-        )
+        gate = np.where(unsure, NEUTRAL, self.speech_gate)
         return self.model._branch_outputs(
             gate=gate,
-            emotion_pred=None
-            if paper.emotion_pred is None
-            else paper.emotion_pred[stays],
-            emotion_proba=None,
+            emotion_pred=self.speech_only[gate != NEUTRAL],
             text_proba=self.text_proba[gate == NEUTRAL],
-            text_pred=None,
             familiarity=self.familiarity,
             words_decide=unsure,
+            routing=(confidence, familiarity),
         )
