@@ -80,6 +80,12 @@ def deciding_proba(model, X, route, proba):
         ``proba``, with the rows the gate decided replaced by the gate's own
         probabilities (see :func:`_gate_proba`).
     """
+    # A TunedThresholdHierarchyCV decides by its refitted hierarchy: the
+    # threshold and the gate are that one's. Imported here: evaluation
+    # imports the hierarchy, which imports this module.
+    from .evaluation import _hierarchy_of
+
+    model = _hierarchy_of(model) or model
     decided_by = deciding_model(model, route)
     if proba is None:
         return decided_by, None

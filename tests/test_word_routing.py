@@ -261,3 +261,21 @@ def test_a_gate_without_probabilities_can_still_choose_familiarity(data):
     )
     assert {c for c, _, _ in scores} == {None}
     assert choice["speech_confidence"] is None
+
+
+def test_a_tuned_hierarchy_reports_what_its_hierarchy_decided():
+    from sklearn_hser._deciding import deciding_proba, route_and_proba
+    from sklearn_hser.threshold_tuning import TunedThresholdHierarchyCV
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(CLASSES, 50)
+    X = rng.normal(size=(len(y), 4)) + 2 * (y[:, None] == CLASSES)
+    lr = LogisticRegression()
+    hierarchy = HierarchicalClassifier(lr, lr, lr, threshold=0.0)
+    tuned = TunedThresholdHierarchyCV(hierarchy, thresholds=[0.0], cv=2).fit(X, y)
+    inner = tuned.estimator_
+    expected = deciding_proba(inner, X, *route_and_proba(inner, X))
+    decided_by, proba = deciding_proba(tuned, X, *route_and_proba(tuned, X))
+    assert (decided_by == "speech_gate").any()  # at threshold 0 the gate decides
+    np.testing.assert_array_equal(decided_by, expected[0])
+    np.testing.assert_array_equal(proba, expected[1])
