@@ -405,8 +405,10 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         """Run each sub-model once, on the samples routed to it.
 
         Everything :meth:`predict`, :meth:`predict_proba`, :meth:`route` and
-        :meth:`predict_for_thresholds` return can be read from the result,
-        without running the sub-models again: what an evaluation or a
+        :meth:`predict_for_thresholds` return, and the speech-only result,
+        can be read from the result without running the sub-models again
+        (for that result the emotion model also runs where the gate called
+        the voice emotional but did not trust it): what an evaluation or a
         command-line prediction that needs several of them should call.
 
         Parameters
