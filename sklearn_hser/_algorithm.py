@@ -239,21 +239,18 @@ class HierarchyOutputs:
         Where the voice was not trusted: there the text model's most probable
         class is the answer, whatever the threshold. Reported by :meth:`route`
         when given (the hierarchy routes by the voice's trust).
-    speech_pred : ndarray of shape (n_samples,) or None, default=None
-        What the speech models alone answer for every sample (see
-        :attr:`speech_only`).
-
-    Attributes
-    ----------
-    to_text, to_emotion : ndarray of int
-        Positions of the samples routed to the text / the emotion model.
-    speech_only : ndarray of shape (n_samples,) or None
+    speech_only : ndarray of shape (n_samples,) or None, default=None
         The **speech-only** result, the one meaning the package gives the
         term: the hierarchy's speech models without its text branch. A
         sample the gate calls neutral is neutral, any other takes the emotion
         model's class (with ``gate_labels="flat"``, the gate's own class: the
         flat speech model). Voice trust plays no part in it. None when the
         outputs were built from given branch outputs without it.
+
+    Attributes
+    ----------
+    to_text, to_emotion : ndarray of int
+        Positions of the samples routed to the text / the emotion model.
     """
 
     def __init__(
@@ -271,7 +268,7 @@ class HierarchyOutputs:
         neutral_label=NEUTRAL,
         familiarity=None,
         words_decide=None,
-        speech_pred=None,
+        speech_only=None,
     ):
         self.classes_ = np.asarray(classes)
         self.threshold = threshold
@@ -286,7 +283,7 @@ class HierarchyOutputs:
         self.text_proba = text_proba
         self.text_pred = text_pred
         self.familiarity = familiarity
-        self.speech_only = speech_pred
+        self.speech_only = speech_only
         self.routes_by_voice = words_decide is not None
         self.words_decide = (
             np.zeros(len(gate), dtype=bool) if words_decide is None else words_decide

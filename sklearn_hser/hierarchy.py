@@ -483,7 +483,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
                 text_pred = np.asarray(self.text_.predict(X_text))
         return self._branch_outputs(
             gate=gate,
-            speech_pred=speech_pred.astype(self.classes_.dtype),
+            speech_only=speech_pred.astype(self.classes_.dtype),
             emotion_pred=emotion_pred,
             emotion_proba=emotion_proba,
             text_proba=text_proba,
