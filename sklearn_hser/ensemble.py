@@ -62,12 +62,15 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         Worker processes that fit the members (joblib), each member in one
         process; ``None`` means 1 unless in a :func:`joblib.parallel_config`
         context, ``-1`` all cores. The members and their predictions do not
-        depend on it. Worth it for small networks (a few hundred utterances
-        of pooled features), whose training is mostly Python overhead that
-        one core runs: each worker then gives torch one thread (joblib's
-        default for its workers). A large network that already keeps every
-        core busy gains nothing. Workers start once per process and are
-        reused, at the cost of importing torch in each.
+        depend on it, beyond float32 rounding where torch's thread count
+        differs (pin it with the estimator's ``torch_threads``, as in
+        :class:`~sklearn_hser.models.LSTMClassifier`). Worth it for small
+        networks (a few hundred utterances of pooled features), whose
+        training is mostly Python overhead that one core runs. Each worker
+        gives torch ``cpu_count // n_jobs`` threads (joblib's default for its
+        workers) unless the estimator sets its own. A large network that
+        already keeps every core busy gains nothing. Workers start once per
+        process and are reused, at the cost of importing torch in each.
 
     Attributes
     ----------

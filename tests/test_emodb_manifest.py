@@ -95,6 +95,17 @@ def test_emodb_flac_preferred_over_wav(tmp_path):
     assert len(df) == 1 and df["audio"][0].endswith(".flac")
 
 
+def test_emodb_warnings_point_at_the_caller(tmp_path):
+    # warn_caller's stacklevel, from the loader and from its helper prefer_flac
+    _write(tmp_path / "03a01Wa.wav")
+    _write(tmp_path / "03a01Wa.flac")
+    _write(tmp_path / "notes.wav")
+    with pytest.warns(UserWarning) as record:
+        load_emodb(tmp_path)
+    assert len(record) == 2
+    assert all(r.filename == __file__ for r in record)
+
+
 def test_emodb_clean_tree_gives_no_warning(tmp_path):
     _write(tmp_path / "16b10Nb.wav")
     with warnings.catch_warnings():

@@ -272,9 +272,10 @@ def test_duplicate_label_warns(small):
     a, b = sorted(p for p in emo.glob("Ses*.txt"))
     extra = "\n".join(a.read_text().splitlines()[2:8])
     b.write_text(b.read_text() + extra + "\n")
-    with pytest.warns(UserWarning, match="more than once"):
+    with pytest.warns(UserWarning, match="more than once") as record:
         df = load_iemocap(root)
     assert df["id"].is_unique
+    assert record[0].filename == __file__  # the caller, past validate_params
 
 
 def _real_iemocap():

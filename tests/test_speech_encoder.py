@@ -350,3 +350,20 @@ def test_wakehubert_sklearn_estimator_checks(wakehubert):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ClippedAudioWarning)
         check_estimator(WakeHuBERTEmbeddings())
+
+
+@pytest.mark.parametrize(
+    "extractor, X",
+    [
+        ("SpeechEncoderEmbeddings", [np.zeros(1600, dtype=np.float32)]),
+        ("WhisperEmbeddings", [np.zeros(1600, dtype=np.float32)]),
+        ("BertTokenEmbeddings", ["some words"]),
+    ],
+)
+def test_pretrained_extractors_check_the_device_before_the_model(extractor, X):
+    from sklearn_hser import features
+
+    # PretrainedExtractor's check: before the (here missing) model is read.
+    est = getattr(features, extractor)(model_path="/no/such/model", device="")
+    with pytest.raises(ValueError, match="torch device string"):
+        est.fit(X)

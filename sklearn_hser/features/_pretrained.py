@@ -188,6 +188,9 @@ class PretrainedExtractor(BaseFeatureExtractor):
         self.n_jobs = n_jobs
         self.device = device
 
+    def _check_params(self):
+        _check_device(self.device)
+
     def _returns_sequences(self):
         return self.pooling is None
 
@@ -209,7 +212,7 @@ class TransformersExtractor(PretrainedExtractor):
     }
 
     def _check_params(self):
-        _check_device(self.device)
+        super()._check_params()
         # The model folder and the layer index, from the config alone: errors
         # surface in fit, before any input is processed.
         check_layer(self.layer, model_config(self._path())["n_layers"])

@@ -7,7 +7,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._warmup import LibrosaExtractor, wait_for_librosa_warmup
+from ._warmup import LibrosaExtractor
 from .audio import SAMPLING_RATE, pad_to_length
 
 
@@ -104,7 +104,6 @@ class MFCC(LibrosaExtractor):
 
     def frames(self, waveform: np.ndarray) -> np.ndarray:
         """Frame-level features of one 16 kHz waveform, ``(n_frames, n_values)``."""
-        wait_for_librosa_warmup()
         import librosa
 
         waveform = pad_to_length(waveform, self.n_fft)

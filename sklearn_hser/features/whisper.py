@@ -17,12 +17,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._pretrained import (
-    PretrainedExtractor,
-    _check_device,
-    _stat_signature,
-    model_fingerprint,
-)
+from ._pretrained import PretrainedExtractor, _stat_signature, model_fingerprint
 from ._whisper_encoder import N_FFT, WINDOW_SAMPLES, WhisperEncoder
 from .audio import pad_to_length
 
@@ -136,7 +131,7 @@ class WhisperEmbeddings(PretrainedExtractor):
 
     # -- hooks ----------------------------------------------------------
     def _check_params(self):
-        _check_device(self.device)
+        super()._check_params()
         # A wrong or broken model is reported in fit, before any audio is
         # decoded (loaded once per process and kept for transform).
         n_layers = _load_encoder(self._path(), self.device).shape.n_layers
