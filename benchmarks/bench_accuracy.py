@@ -496,6 +496,10 @@ def run_cross_corpus(corpus, test_corpus, systems, config, cache_dir, log):
 
 
 def main(argv=None) -> int:
+    from sklearn_hser.hierarchy import GATE_OPTIONS
+    from sklearn_hser.selection import SELECTIONS
+    from sklearn_hser.threshold_tuning import SPEECH_ONLY_GATES
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default="ravdess")
     parser.add_argument("--root", default=None)
@@ -519,7 +523,7 @@ def main(argv=None) -> int:
     parser.add_argument("--test-root", default=None)
     parser.add_argument(
         "--gate-labels",
-        choices=("auto", "flat", "all", "collapsed"),
+        choices=("auto", *GATE_OPTIONS),
         default="auto",
         help="the hierarchy's level-1 model: the flat four-class speech model, "
         "four-class with a separate emotion model, the paper's neutral vs "
@@ -533,7 +537,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--selection",
-        choices=("one_se", "best"),
+        choices=SELECTIONS,
         default="one_se",
         help="how the gate and threshold are chosen on held-out speakers: "
         "keep the flat speech model unless another setting beats it by more than "
@@ -541,7 +545,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--speech-only-gates",
-        choices=("reference", "every_gate"),
+        choices=SPEECH_ONLY_GATES,
         default="reference",
         help="which gates are candidates at threshold 0, where the text never "
         "overrides speech: the flat speech model alone (reference), or the "
