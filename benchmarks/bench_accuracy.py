@@ -242,13 +242,14 @@ def fit_held_out_models(
       group ``g`` of the model trained without both groups of ``pair``;
     * ``on_test[name][k]``: the same for fold ``k``'s test rows, read from
       ``test_view`` (the same rows, other audio) when given;
-    * ``flat_test[name][k]``: the flat speech model's (S) test predictions;
+    * ``flat_test[name][k]``: the flat speech model's (S) test predictions:
+      the speech-only result of the hierarchy with the ``"flat"`` gate,
+      fitted with the gate options (no second fit of the speech model);
     * ``twin_test[name][k]``: those of a LogisticRegression over the same
       features, pooled over frames.
 
     Fold ``k``'s test model is the one without groups ``k`` and ``k + 1``.
     """
-    from sklearn_hser.baselines import SpeechOnlyClassifier
     from sklearn_hser.systems import SYSTEMS, build_text_model, linear_classifier
     from sklearn_hser.threshold_tuning import SEARCH_THRESHOLDS
 
@@ -256,6 +257,7 @@ def fit_held_out_models(
     n = len(groups)
     candidates = list(SEARCH_THRESHOLDS)
     test_source = corpus if test_view is None else test_view
+    gates = config.gate_options()
     store = {
         key: {name: {} for name in systems}
         for key in ("held_out", "on_test", "flat_test", "twin_test")
@@ -280,13 +282,15 @@ def fit_held_out_models(
         for name in systems:
             start = time.perf_counter()
             speech = SYSTEMS[name].build(config, cache_dir)
-            hierarchies = _fit_gate_options(speech, text, tr, config.gate_options())
+            # The flat gate too, searched or not: its speech-only result is S.
+            fitted = list(dict.fromkeys([*gates, "flat"]))
+            hierarchies = _fit_gate_options(speech, text, tr, fitted)
 
             def predictions(frame, positions):
                 view = rows(frame, positions)
                 out = {}
-                for gate, hierarchy in hierarchies.items():
-                    by_t = hierarchy.predict_for_thresholds(view, candidates)
+                for gate in gates:
+                    by_t = hierarchies[gate].predict_for_thresholds(view, candidates)
                     out.update({(gate, t): by_t[t] for t in candidates})
                 return out
 
@@ -299,8 +303,10 @@ def fit_held_out_models(
                     if test_view is None
                     else predictions(test_view, groups[k])
                 )
-                flat = SpeechOnlyClassifier(speech).fit(tr, y[train])
-                store["flat_test"][name][k] = flat.predict(rows(test_source, groups[k]))
+                flat = hierarchies["flat"].outputs(
+                    rows(test_source, groups[k]), proba=False
+                )
+                store["flat_test"][name][k] = flat.speech_only
                 if name not in twins:
                     twins[name] = _linear_twin_features(speech, corpus)
                     test_twins[name] = (
@@ -490,6 +496,10 @@ def run_cross_corpus(corpus, test_corpus, systems, config, cache_dir, log):
 
 
 def main(argv=None) -> int:
+    from sklearn_hser.hierarchy import GATE_OPTIONS
+    from sklearn_hser.selection import SELECTIONS
+    from sklearn_hser.threshold_tuning import SPEECH_ONLY_GATES
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default="ravdess")
     parser.add_argument("--root", default=None)
@@ -513,7 +523,7 @@ def main(argv=None) -> int:
     parser.add_argument("--test-root", default=None)
     parser.add_argument(
         "--gate-labels",
-        choices=("auto", "flat", "all", "collapsed"),
+        choices=("auto", *GATE_OPTIONS),
         default="auto",
         help="the hierarchy's level-1 model: the flat four-class speech model, "
         "four-class with a separate emotion model, the paper's neutral vs "
@@ -527,7 +537,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--selection",
-        choices=("one_se", "best"),
+        choices=SELECTIONS,
         default="one_se",
         help="how the gate and threshold are chosen on held-out speakers: "
         "keep the flat speech model unless another setting beats it by more than "
@@ -535,7 +545,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--speech-only-gates",
-        choices=("reference", "every_gate"),
+        choices=SPEECH_ONLY_GATES,
         default="reference",
         help="which gates are candidates at threshold 0, where the text never "
         "overrides speech: the flat speech model alone (reference), or the "

@@ -20,8 +20,9 @@ Systems, fitted on the same training rows in the same run:
   recommended system: gate and threshold chosen on held-out speakers of the
   training data, with the text model trained on its transcripts);
 * ``rec:speech-only`` and ``rec:text-only``: the same fitted hierarchy's
-  speech models alone (its text branch removed) and its text model alone,
-  from the same pass of its sub-models;
+  speech models alone (its text branch removed; from the pass of its
+  sub-models that gives ``recommended``) and its text model alone, on every
+  test row;
 * ``previous``: the recommended system's speech model before it was chosen
   to travel (mean of every Whisper block, plain per-speaker mean
   subtraction, ``C=1``), flat (``--no-previous`` skips it);
@@ -194,9 +195,10 @@ def run(corpora, config, cache_dir, n_folds, previous, log) -> list:
             rows.append(
                 {"scenario": scenario, "test": test_name, "system": name, **result}
             )
+        scored = rows[-len(predictions) :]
         log(
             f"{scenario:<15} {test_name:<8} trained on {len(train)}: "
-            + ", ".join(f"{r['system']} {r['UA']:.3f}" for r in rows[-len(predictions) :])
+            + ", ".join(f"{r['system']} {r['UA']:.3f}" for r in scored)
             + f"  (recommended chose gate {info['gate_labels']}, "
             f"threshold {info['threshold']}; {time.perf_counter() - start:.0f} s)"
         )

@@ -36,6 +36,7 @@ idle machine; the load average before and after each variant is printed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -161,7 +162,7 @@ def main(argv=None) -> int:
     if unknown or not variants:
         parser.error(f"unknown variant(s) {unknown}; choose from {VARIANTS}")
 
-    with tempfile.TemporaryDirectory(prefix="bench-demo-", dir=args.keep) as tmp:
+    with _work_dir(args.keep) as tmp:
         work = Path(tmp)
         results = {}
         for variant in variants:
@@ -170,6 +171,15 @@ def main(argv=None) -> int:
             results[variant] = _run_demo(variant, work, args)
         _print(results, variants[-1])
     return 0
+
+
+def _work_dir(keep):
+    """A fresh folder for the variants: under ``keep`` and left there, or a
+    temporary one, removed at the end."""
+    if keep is None:
+        return tempfile.TemporaryDirectory(prefix="bench-demo-")
+    Path(keep).mkdir(parents=True, exist_ok=True)
+    return contextlib.nullcontext(tempfile.mkdtemp(prefix="bench-demo-", dir=keep))
 
 
 def _print(results: dict, reference: str) -> None:

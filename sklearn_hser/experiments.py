@@ -325,7 +325,8 @@ def _chosen_on_validation(speech, text, train, val, config):
     are ``config.thresholds`` and then None (the plain text argmax).
 
     Returns the tuner and the hierarchy with the ``"flat"`` gate fitted on
-    ``train``, whose speech-only result is the S system: its gate is
+    ``train``, whose speech-only result is the S system: the tuner's
+    ``estimator_`` when the search chose that gate, else one whose gate is
     ``speech``'s model, read back from the search's cache of sub-model fits
     rather than trained a second time.
     """
@@ -350,6 +351,8 @@ def _chosen_on_validation(speech, text, train, val, config):
             refit=False,
         ).fit(data, y)
         tuner.estimator_.set_params(memory=None)
+        if tuner.best_gate_labels_ == "flat":
+            return tuner, tuner.estimator_
         # The same rows the search fitted on, so that the memory answers.
         flat = clone(hierarchy).set_params(gate_labels="flat")
         flat.fit(data.iloc[: len(train)], y[: len(train)])
@@ -401,7 +404,7 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
 
     start = time.perf_counter()
     train, val, test = data["train"], data["val"], data["test"]
-    y_train, y_test = (d["label"].to_numpy() for d in (train, test))
+    y_test = test["label"].to_numpy()
     tuner, flat = _chosen_on_validation(speech, text, train, val, config)
     hierarchy, best = tuner.estimator_, tuner.best_threshold_
     results = tuner.cv_results_
@@ -422,7 +425,9 @@ def evaluate_run(system, split, speech, text, data, config) -> dict:
     if text_proba is None:  # the gate routed nothing to the text model
         text_proba = np.empty((0, len(text.classes_)))
 
-    flat_pred = flat.outputs(test, proba=False).speech_only
+    # The S system; the same pass when the search chose the flat gate.
+    flat_outputs = outputs if flat is hierarchy else flat.outputs(test, proba=False)
+    flat_pred = flat_outputs.speech_only
     rows = [
         {
             "kind": "S",

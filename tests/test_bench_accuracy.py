@@ -168,3 +168,61 @@ def test_another_gate_without_the_text_competes_only_when_asked(
     assert chosen == (
         ("flat", 0.0) if speech_only_gates == "reference" else ("all", 0.0)
     )
+
+
+@pytest.mark.parametrize("gate_labels", ["auto", "collapsed"])
+def test_the_s_system_is_the_flat_speech_model_of_the_fold(
+    bench, monkeypatch, gate_labels
+):
+    """S is read from the flat-gate hierarchy fitted with the gate options:
+    what a separate fit of the flat speech model predicts; only the searched
+    gates are candidates."""
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_hser import systems
+    from sklearn_hser.baselines import SpeechOnlyClassifier
+
+    rng = np.random.default_rng(0)
+    classes = np.array(["neutral", "happy", "sad", "angry"])
+    y = np.tile(classes, 60)
+    centres = {"neutral": (0, 0), "happy": (2, 2), "sad": (-2, 0), "angry": (2, -2)}
+    xy = np.array([centres[c] for c in y]) + rng.normal(0, 1.0, (len(y), 2))
+    words = rng.choice(["the door is open", "what a day", "oh no"], len(y))
+    corpus = pd.DataFrame({"a": xy[:, 0], "b": xy[:, 1], "text": words, "label": y})
+    corpus["speaker"] = [f"s{i % 6}" for i in range(len(y))]
+
+    def speech_model():
+        return make_pipeline(
+            make_column_transformer(("passthrough", ["a", "b"])),
+            LogisticRegression(max_iter=1000),
+        )
+
+    def text_model(config, cache_dir):
+        return make_pipeline(
+            make_column_transformer((TfidfVectorizer(), "text")),
+            LogisticRegression(max_iter=1000),
+        )
+
+    system = systems.SpeechSystem("stub", "LR", "stub", lambda c, d: speech_model())
+    monkeypatch.setattr(systems, "SYSTEMS", {"stub": system})
+    monkeypatch.setattr(systems, "build_text_model", text_model)
+    config = ExperimentConfig(gate_labels=gate_labels)
+    groups = bench.speaker_groups(corpus["speaker"].to_numpy(), 3)
+    pairs = bench.model_pairs(3, "validation")
+    models = bench.fit_held_out_models(
+        corpus, ["stub"], config, None, groups, pairs, lambda m: None, None
+    )
+    *_, (_, store) = models
+    for k in range(3):
+        test = groups[k]
+        train = np.setdiff1d(np.arange(len(y)), np.r_[test, groups[(k + 1) % 3]])
+        fresh = SpeechOnlyClassifier(speech_model()).fit(corpus.iloc[train], y[train])
+        np.testing.assert_array_equal(
+            store["flat_test"]["stub"][k], fresh.predict(corpus.iloc[test])
+        )
+        searched = {gate for gate, _ in store["on_test"]["stub"][k]}
+        assert searched == set(config.gate_options())

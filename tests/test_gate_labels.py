@@ -80,6 +80,35 @@ def test_four_class_gate_learns_every_class_and_routes_its_neutral():
     assert sorted(paper.speech_gate_.classes_) == ["emotional", "neutral"]
 
 
+@pytest.mark.parametrize("gates", ["flat", "collapsed"])
+def test_the_study_s_row_is_the_flat_speech_model(gates):
+    # With the flat gate chosen, evaluate_run reads S from the chosen
+    # hierarchy's own pass over the test set; otherwise from the flat one.
+    from sklearn_hser.experiments import SYSTEMS, _chosen_on_validation, evaluate_run
+
+    X, y = _corpus(300, 3)
+    X_val, y_val = _corpus(100, 5)
+    X_test, y_test = _corpus(100, 4)
+    X_test["id"] = [f"u{i}" for i in range(len(X_test))]
+    speech, text = _models()
+    text = text.fit(X, y)
+    config = ExperimentConfig(gate_labels=gates, thresholds=[0.0, 0.3])
+    data = {
+        "train": X.assign(label=y),
+        "val": X_val.assign(label=y_val),
+        "test": X_test.assign(label=y_test),
+    }
+    tuner, flat = _chosen_on_validation(
+        speech, text, data["train"], data["val"], config
+    )
+    assert (flat is tuner.estimator_) == (gates == "flat")
+    record = evaluate_run(SYSTEMS["lstm-mfcc"], "sd", speech, text, data, config)
+    fresh = SpeechOnlyClassifier(speech).fit(X, y).predict(X_test)
+    s_row = next(r for r in record["rows"] if r["kind"] == "S")
+    assert s_row["UA"] == unweighted_accuracy(y_test, fresh)
+    assert record["gate_labels_on_validation"] == gates
+
+
 def test_four_class_gate_keeps_the_flat_neutral_decision_a_linear_gate_loses():
     X, y = _corpus(800, 1)
     X_test, y_test = _corpus(800, 2)

@@ -13,6 +13,7 @@ def run_fit(args) -> int:
     from .._atomic import exclusive_lock
     from .._fingerprint import audio_digests, corpus_fingerprint
     from ..experiments import SYSTEMS, fit_system, missing_checkpoint
+    from ..metrics import format_score
     from ..persistence import _saved_fit_key, save_model
 
     if args.system not in SYSTEMS:
@@ -91,9 +92,11 @@ def run_fit(args) -> int:
             )
         if "threshold_scores" in info:
             scores = ", ".join(
-                f"{t}: {v:.3f}" for t, v in info["threshold_scores"].items()
+                f"{t}: {format_score(v)}" for t, v in info["threshold_scores"].items()
             )
-            gates = ", ".join(f"{g}: {v:.3f}" for g, v in info["gate_scores"].items())
+            gates = ", ".join(
+                f"{g}: {format_score(v)}" for g, v in info["gate_scores"].items()
+            )
             print(
                 f"Validation UA per gate ({gates}) and per threshold with the "
                 f"{info['gate_labels']!r} gate ({scores}); chose "

@@ -390,7 +390,8 @@ def system_row(name, y_true, y_pred, *, labels=None):
     -------
     row : dict
         ``{"system": name, "<label>_precision": ..., "<label>_recall": ...,
-        ..., "UA": ..., "WA": ...}`` with float values, classes in ``labels``
+        ..., "UA": ..., "WA": ...}`` with float values (NaN where a ratio is
+        undefined, see :func:`per_class_report`), classes in ``labels``
         order.  ``pandas.DataFrame([system_row(...), ...])`` builds the table.
 
     Examples
@@ -404,18 +405,14 @@ def system_row(name, y_true, y_pred, *, labels=None):
     >>> row["sad_recall"], row["UA"]
     (1.0, 0.625)
     """
-    record = scores_record(y_true, y_pred, labels=labels)
+    report = per_class_report(y_true, y_pred, labels=labels)
     row = {"system": name}
-    for label, scores in record["per_class"].items():
-        row[f"{label}_precision"] = _float(scores["precision"])
-        row[f"{label}_recall"] = _float(scores["recall"])
-    row["UA"], row["WA"] = record["UA"], record["WA"]
+    for label in report.index[: -len(_SUMMARY_ROWS)]:
+        row[f"{label}_precision"] = float(report.at[label, "precision"])
+        row[f"{label}_recall"] = float(report.at[label, "recall"])
+    row["UA"] = float(report.at["UA", "recall"])
+    row["WA"] = float(report.at["WA", "recall"])
     return row
-
-
-def _float(value):
-    """``value`` as a float, NaN for None (undefined)."""
-    return np.nan if value is None else value
 
 
 @validate_params(
