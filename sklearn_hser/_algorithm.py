@@ -50,6 +50,9 @@ THRESHOLD = [_Threshold(), None]
 #: Branch names reported by :meth:`HierarchicalClassifier.route`.
 EMOTION_BRANCH = "speech_emotion"
 TEXT_BRANCH = "text"
+#: What ``route()``'s ``decided_by`` names where the gate's *neutral* stood on
+#: the text branch (beside the two branch names).
+GATE_DECIDED = "speech_gate"
 
 
 def check_threshold(threshold):
@@ -299,6 +302,8 @@ class HierarchyOutputs:
         text_pred = np.full(n, None, dtype=object)
         neutral_proba = np.full(n, np.nan)
         kept_neutral = np.zeros(n, dtype=bool)
+        decided_by = np.where(self.gate == NEUTRAL, TEXT_BRANCH, EMOTION_BRANCH)
+        decided_by = decided_by.astype(object)
         if len(to_emotion):
             final[to_emotion] = self.emotion_pred
         if len(to_text):
@@ -312,6 +317,12 @@ class HierarchyOutputs:
                 decided = np.where(self.words_decide[to_text], argmax, decided)
                 column = list(self.text_classes).index(self.neutral_label)
                 neutral_proba[to_text] = self.text_proba[:, column]
+                # The gate's neutral stands where the threshold kept it, and
+                # at threshold 0, where the words are never consulted.
+                gate_stands = (decided != argmax) | (
+                    (threshold == 0) & ~self.words_decide[to_text]
+                )
+                decided_by[to_text[gate_stands]] = GATE_DECIDED
             else:
                 argmax = decided = self.text_pred
             final[to_text] = decided
@@ -322,6 +333,7 @@ class HierarchyOutputs:
             "text_pred": text_pred,
             "neutral_proba": neutral_proba,
             "kept_neutral": kept_neutral,
+            "decided_by": decided_by,
         }
 
     def _resolve(self, threshold):
@@ -400,6 +412,7 @@ class HierarchyOutputs:
                 "text_neutral_proba": decision["neutral_proba"],
                 "text_prediction": decision["text_pred"],
                 "kept_neutral": decision["kept_neutral"],
+                "decided_by": decision["decided_by"],
                 "prediction": decision["final"],
             }
         )

@@ -18,27 +18,21 @@ import pandas as pd
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, validate_params
 
+from ._algorithm import GATE_DECIDED
+
 __all__ = ["deciding_model", "deciding_proba", "route_and_proba"]
 
 
-def deciding_model(model, route):
-    """Which model decided each sample: ``text``, ``speech_gate``, ``speech_emotion``.
+def deciding_model(route):
+    """Which model decided each sample: ``route``'s ``decided_by``, else its branch.
 
-    On the text branch the text model decides unless the threshold rule kept
-    the gate's neutral: where the text model's argmax is an emotion
-    (``kept_neutral``), and at threshold 0, where the text model is never
-    consulted, except where the voice was not trusted (``words_decide``).
+    A hierarchy's route names it (``text``, ``speech_gate`` or
+    ``speech_emotion``; see :meth:`HierarchicalClassifier.route
+    <sklearn_hser.HierarchicalClassifier.route>`); a flat model or a baseline
+    decides each sample on its one branch.
     """
-    branch = route["branch"].to_numpy(dtype=object)
-    kept = np.zeros(len(route), dtype=bool)
-    if "kept_neutral" in route:
-        kept = route["kept_neutral"].to_numpy(dtype=bool)
-    never_text = getattr(model, "threshold", None) == 0
-    if "words_decide" in route:  # where the voice was not trusted
-        never_text = never_text & ~route["words_decide"].to_numpy(dtype=bool)
-    decided = np.where(branch == "text", "text", branch).astype(object)
-    decided[(branch == "text") & (kept | never_text)] = "speech_gate"
-    return decided
+    column = "decided_by" if "decided_by" in route else "branch"
+    return route[column].to_numpy(dtype=object)
 
 
 def _gate_proba(model, X, rows, classes):
@@ -81,16 +75,16 @@ def deciding_proba(model, X, route, proba):
         probabilities (see :func:`_gate_proba`).
     """
     # A TunedThresholdHierarchyCV decides by its refitted hierarchy: the
-    # threshold and the gate are that one's. Imported here: evaluation
-    # imports the hierarchy, which imports this module.
+    # gate is that one's. Imported here: evaluation imports the hierarchy,
+    # which imports this module.
     from .evaluation import _hierarchy_of
 
     model = _hierarchy_of(model) or model
-    decided_by = deciding_model(model, route)
+    decided_by = deciding_model(route)
     if proba is None:
         return decided_by, None
     proba = np.array(proba, dtype=float)
-    rows = np.flatnonzero(decided_by == "speech_gate")
+    rows = np.flatnonzero(decided_by == GATE_DECIDED)
     if len(rows):
         proba[rows] = _gate_proba(model, X, rows, list(model.classes_))
     return decided_by, proba

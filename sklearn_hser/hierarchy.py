@@ -588,7 +588,9 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             (the text model's P(neutral), NaN on the emotional route),
             ``text_prediction`` (the text argmax, missing on the emotional
             route), ``kept_neutral`` (True where the threshold kept neutral a
-            sample whose text argmax is emotional) and ``prediction``. With
+            sample whose text argmax is emotional), ``decided_by`` (the branch,
+            or ``"speech_gate"`` where the gate's neutral stood: kept by the
+            threshold, or at threshold 0) and ``prediction``. With
             ``speech_confidence`` or ``voice_familiarity`` set, also
             ``words_decide`` (True where the voice was not trusted and the
             text model's argmax is the answer); with ``voice_familiarity``

@@ -149,3 +149,35 @@ def test_check_threshold():
     assert isinstance(check_threshold(np.float64(0.25)), float)
     with pytest.raises(ValueError):
         check_threshold(np.bool_(True))
+
+
+@pytest.mark.parametrize(
+    "threshold, expected",
+    [
+        # no threshold: the text's argmax decides every text row
+        (None, ["speech_emotion", "text", "text", "text"]),
+        # 0.5: the text's neutral (P 0.6) and its happy (P(neutral) 0.3) stand
+        (0.5, ["speech_emotion", "text", "text", "text"]),
+        # 0.25: P(neutral) 0.3 keeps the gate's neutral against the text's happy
+        (0.25, ["speech_emotion", "text", "speech_gate", "text"]),
+        # at 0 the words are never consulted, except where the voice is not
+        # trusted (the last row)
+        (0.0, ["speech_emotion", "speech_gate", "speech_gate", "text"]),
+    ],
+)
+def test_route_names_the_model_that_decided(threshold, expected):
+    from sklearn_hser._algorithm import HierarchyOutputs
+
+    classes = np.array(["angry", "happy", "neutral", "sad"])
+    outputs = HierarchyOutputs(
+        gate=np.array(["emotional", "neutral", "neutral", "neutral"]),
+        classes=classes,
+        text_classes=classes,
+        emotion_pred=np.array(["angry"]),
+        text_proba=np.array(
+            [[0.1, 0.1, 0.6, 0.2], [0.1, 0.5, 0.3, 0.1], [0.7, 0.1, 0.1, 0.1]]
+        ),
+        threshold=threshold,
+        words_decide=np.array([False, False, False, True]),
+    )
+    assert outputs.route()["decided_by"].tolist() == expected

@@ -188,7 +188,7 @@ def test_unfamiliar_voices_are_decided_by_the_words(data):
 
     route = listening.route(far)
     assert route["words_decide"].all()
-    assert set(deciding_model(listening, route)) == {"text"}
+    assert set(deciding_model(route)) == {"text"}
 
 
 def test_voice_familiarity_needs_what_it_measures(data):

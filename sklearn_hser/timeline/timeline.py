@@ -42,6 +42,7 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
+from .._algorithm import GATE_DECIDED
 from .._config import progress_bar
 from .._deciding import deciding_proba
 from ..hierarchy import route_and_proba
@@ -157,7 +158,7 @@ def _classify(model, batch: pd.DataFrame) -> pd.DataFrame:
     neutral = getattr(model, "neutral_label", "neutral")
     out.loc[wordless, "prediction"] = neutral
     out.loc[wordless, "branch"] = SPEECH_ONLY
-    out.loc[wordless, "decided_by"] = "speech_gate"
+    out.loc[wordless, "decided_by"] = GATE_DECIDED
     out.loc[wordless, [f"p_{c}" for c in model.classes_]] = np.nan
     return out
 
