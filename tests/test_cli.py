@@ -385,3 +385,15 @@ def test_librosa_cache_is_found_where_numba_writes_it(tmp_path, monkeypatch):
     (tmp_path / "core_0123abcd").mkdir()
     (tmp_path / "core_0123abcd" / "audio._zc_wrapper-1154.py311.nbi").write_bytes(b"")
     assert librosa_cache_is_warm()
+
+
+def test_the_study_options_default_to_the_study_config():
+    # One source of truth: the command line's defaults are ExperimentConfig's.
+    from sklearn_hser.cli import build_parser
+    from sklearn_hser.cli._common import _model_config
+    from sklearn_hser.systems import ExperimentConfig
+
+    args = build_parser().parse_args(["fit", "--corpus", "demo"])
+    built = _model_config(args, ["lr-whisper"])
+    default = ExperimentConfig(systems=["lr-whisper"], corpus=built.corpus)
+    assert built == default

@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
     from ..hierarchy import GATE_OPTIONS
     from ..selection import SELECTIONS
-    from ..systems import RECOMMENDED_SYSTEM, SPLITS, SYSTEMS
+    from ..systems import RECOMMENDED_SYSTEM, SPLITS, SYSTEMS, ExperimentConfig
     from ..text_models import DEFAULT_TEXT_MODEL, TEXT_CORPORA, TEXT_MODELS
     from ..threshold_tuning import DEFAULT_THRESHOLDS, SPEECH_ONLY_GATES
     from ..timeline.segmentation import VADS
@@ -102,12 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     def model_args(p):
         p.add_argument(
-            "--max-epochs", type=check.positive_int, default=60, help="LSTM epochs"
+            "--max-epochs",
+            type=check.positive_int,
+            default=ExperimentConfig.max_epochs,
+            help="LSTM epochs",
         )
         p.add_argument(
             "--seed",
             type=check.non_negative_int,
-            default=0,
+            default=ExperimentConfig.random_state,
             help="random seed of the splits and the models",
         )
         p.add_argument(
@@ -120,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--gate-labels",
             choices=("auto", *GATE_OPTIONS),
-            default="auto",
+            default=ExperimentConfig.gate_labels,
             help="what the level-1 speech model learns: all classes and it names "
             "the emotion too (flat), all classes with a separate emotion model "
             "(all), the paper's neutral vs emotional (collapsed), or auto "
@@ -129,14 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--lstm-seeds",
             type=check.positive_int,
-            default=5,
+            default=ExperimentConfig.lstm_seeds,
             help="LSTM networks averaged per model, one per seed (1: the paper's "
             "single network)",
         )
         p.add_argument(
             "--selection",
             choices=SELECTIONS,
-            default="one_se",
+            default=ExperimentConfig.selection,
             help="how the gate and threshold are chosen on held-out speakers: "
             "one_se keeps the flat speech model unless another setting beats it "
             "by more than one standard error; best takes the top score",
@@ -144,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--speech-only-gates",
             choices=SPEECH_ONLY_GATES,
-            default="reference",
+            default=ExperimentConfig.speech_only_gates,
             help="which gates are candidates at threshold 0, where the text never "
             "overrides speech: the flat speech model alone (reference), "
             "or every gate, with its emotion model (every_gate)",
