@@ -98,15 +98,17 @@ def required_modules(args) -> tuple[str, list[str]]:
     return needed_by, modules
 
 
-def check_installed(args) -> None:
+def check_installed(args) -> list:
     """Raise a one-line :class:`UsageError` if the command needs a missing library.
 
-    Runs before the command does any work or writes anything.
+    Runs before the command does any work or writes anything. Returns the
+    modules the command needs (:func:`required_modules`).
     """
     needed_by, modules = required_modules(args)
     message = _optional.missing_message(modules, needed_by)
     if message:
         raise UsageError(message)
+    return modules
 
 
 def _setup_logging(verbosity: int) -> logging.Handler:
@@ -140,9 +142,9 @@ def main(argv=None) -> int:
     handler = _setup_logging(args.verbosity)
     warmup = None
     try:
-        check_installed(args)  # before anything is read or written
+        needed = check_installed(args)  # before anything is read or written
         _check_environment()
-        if "librosa" in required_modules(args)[1]:
+        if "librosa" in needed:
             from ..features._warmup import start_librosa_warmup
 
             warmup = start_librosa_warmup()
