@@ -107,10 +107,14 @@ def _lstm_skorch(X, y, batch_size, epochs):
 def _lstm_module(width):
     import torch
 
-    from sklearn_hser.models.lstm import LSTMModule
+    from sklearn_hser.models.lstm import LSTMClassifier, LSTMModule
 
     torch.manual_seed(0)
-    module = LSTMModule(input_size=width, n_classes=N_CLASSES, **LSTM_SIZES)
+    architecture = {
+        name: LSTMClassifier().get_params()[name]
+        for name in ("num_layers", "bidirectional", "dropout", "pooling")
+    }
+    module = LSTMModule(width, N_CLASSES, **LSTM_SIZES, **architecture)
     return module, torch.optim.Adam(module.parameters(), lr=1e-3)
 
 

@@ -187,14 +187,20 @@ class LateFusionClassifier(_FlatClassifier):
 
     Examples
     --------
+    With ``speech_weight=1`` the text model is not heard:
+
     >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn_hser.baselines import LateFusionClassifier
     >>> X = np.eye(4).repeat(5, axis=0)
     >>> y = np.repeat(["neutral", "happy", "sad", "angry"], 5)
-    >>> clf = LateFusionClassifier(LogisticRegression(), LogisticRegression()).fit(X, y)
-    >>> clf.predict_proba(X[:1]).shape
-    (1, 4)
+    >>> speech, text = LogisticRegression(), DummyClassifier()
+    >>> fusion = LateFusionClassifier(speech, text, speech_weight=1.0)
+    >>> speech.fit(X, y)
+    LogisticRegression()
+    >>> bool((fusion.fit(X, y).predict_proba(X) == speech.predict_proba(X)).all())
+    True
     """
 
     _parameter_constraints: dict = {

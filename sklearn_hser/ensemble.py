@@ -87,17 +87,17 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
 
     Examples
     --------
-    >>> import numpy as np
+    >>> from sklearn.datasets import make_classification
     >>> from sklearn.neural_network import MLPClassifier
     >>> from sklearn_hser.ensemble import SeedEnsembleClassifier
-    >>> X = np.eye(4).repeat(5, axis=0)
-    >>> y = np.repeat(["neutral", "happy", "sad", "angry"], 5)
-    >>> clf = SeedEnsembleClassifier(MLPClassifier(max_iter=300), n_seeds=3,
-    ...                              random_state=0).fit(X, y)
+    >>> X, y = make_classification(n_samples=60, n_classes=4, n_informative=4,
+    ...                            random_state=0)
+    >>> member = MLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=2000)
+    >>> clf = SeedEnsembleClassifier(member, n_seeds=3, random_state=0).fit(X, y)
     >>> clf.seeds_.tolist()
     [0, 1, 2]
-    >>> clf.predict(X[:1]).tolist()
-    ['neutral']
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 4)
     """
 
     _parameter_constraints: dict = {

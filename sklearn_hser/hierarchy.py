@@ -414,7 +414,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         Parameters
         ----------
         X : DataFrame, array-like or sequence
-            Samples, in the form used in ``fit``.
+            As in :meth:`predict`.
         proba : bool, default=True
             Also keep the emotion model's probabilities (needed by
             ``predict_proba``; the text model's are always kept when it has
@@ -538,7 +538,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         Parameters
         ----------
         X : DataFrame, array-like or sequence
-            Samples, in the form used in ``fit``.
+            As in :meth:`predict`.
         thresholds : iterable of float or None
             Thresholds to apply (``None``: plain text argmax).
 
@@ -561,7 +561,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         Parameters
         ----------
         X : DataFrame, array-like or sequence
-            Samples, in the form used in ``fit``.
+            As in :meth:`predict`.
 
         Returns
         -------
@@ -577,7 +577,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         Parameters
         ----------
         X : DataFrame, array-like or sequence
-            Samples, in the form used in ``fit``.
+            The samples to route, as for :meth:`predict`.
 
         Returns
         -------

@@ -142,9 +142,16 @@ def test_padding_never_leaks(bidirectional, pooling):
     torch.testing.assert_close(clean_out, noisy_out)
 
 
+def _small_module(**architecture):
+    """An LSTMModule of hidden size 4 over 2-dim frames: one LSTM layer, no
+    dropout, the final state, unless ``architecture`` says otherwise."""
+    settings = dict(num_layers=1, bidirectional=False, dropout=0.0, pooling="last")
+    return LSTMModule(2, 2, hidden_size=4, fc_size=3, **{**settings, **architecture})
+
+
 def test_module_takes_final_state_of_each_direction():
     torch.manual_seed(0)
-    module = LSTMModule(input_size=2, n_classes=2, hidden_size=4, bidirectional=True)
+    module = _small_module(bidirectional=True)
     x = torch.randn(1, 5, 2)
     encoded = module.encode(x, torch.tensor([5]))
     out, _ = module.lstm(x)
@@ -155,7 +162,7 @@ def test_module_takes_final_state_of_each_direction():
 
 def test_mean_pooling_averages_the_outputs_over_true_frames():
     torch.manual_seed(0)
-    module = LSTMModule(input_size=2, n_classes=2, hidden_size=4, pooling="mean")
+    module = _small_module(pooling="mean")
     x = torch.randn(2, 6, 2)
     encoded = module.encode(x, torch.tensor([6, 3]))
     with torch.no_grad():

@@ -36,7 +36,7 @@ class LSTMModule(nn.Module):
     n_classes : int
         Number of output logits.
     hidden_size, num_layers, bidirectional, dropout, fc_size, pooling
-        See :class:`LSTMClassifier`.
+        See :class:`LSTMClassifier`, which holds their defaults.
 
     Notes
     -----
@@ -54,12 +54,13 @@ class LSTMModule(nn.Module):
         self,
         input_size,
         n_classes,
-        hidden_size=128,
-        num_layers=1,
-        bidirectional=False,
-        dropout=0.0,
-        fc_size=64,
-        pooling="last",
+        *,
+        hidden_size,
+        num_layers,
+        bidirectional,
+        dropout,
+        fc_size,
+        pooling,
     ):
         super().__init__()
         self.bidirectional = bidirectional

@@ -55,7 +55,7 @@ def concatenate_utterances(corpus: pd.DataFrame, *, pause=(0.4, 1.2), random_sta
     >>> from sklearn_hser.timeline.synthetic import concatenate_utterances
     >>> corpus = make_emotional_speech(n_per_speaker=4, n_sessions=1, random_state=0)
     >>> wave, segments = concatenate_utterances(corpus, pause=0.5)
-    >>> len(segments), segments["start"].iloc[0]
+    >>> len(segments), float(segments["start"].iloc[0])
     (8, 0.5)
     """
     rng = np.random.default_rng(random_state)
