@@ -31,11 +31,8 @@ __all__ = ["HierarchyOutputs", "apply_threshold_rule", "check_threshold"]
 
 
 class _Threshold(Interval):
-    """``Interval(Real, 0, 1, closed="both")`` without the booleans.
-
-    What :func:`check_threshold` accepts, for ``_parameter_constraints``
-    (a plain ``Interval`` of reals lets ``True`` through).
-    """
+    """``Interval(Real, 0, 1, closed="both")`` without the booleans (a plain
+    ``Interval`` of reals lets ``True`` through)."""
 
     def __init__(self):
         super().__init__(numbers.Real, 0, 1, closed="both")
@@ -84,16 +81,11 @@ def check_threshold(threshold):
     """
     if threshold is None:
         return None
-    if isinstance(threshold, bool | np.bool_) or not isinstance(
-        threshold, numbers.Real
-    ):
+    if not THRESHOLD[0].is_satisfied_by(threshold):  # also refuses NaN
         raise ValueError(
             f"threshold must be None or a real number in [0, 1], got {threshold!r}."
         )
-    value = float(threshold)
-    if not 0.0 <= value <= 1.0:  # also rejects NaN
-        raise ValueError(f"threshold must lie in [0, 1], got {threshold!r}.")
-    return value
+    return float(threshold)
 
 
 def apply_threshold_rule(text_proba, text_classes, threshold, neutral_label=NEUTRAL):

@@ -103,35 +103,6 @@ def sequence_lengths(X) -> np.ndarray:
     return np.array([len(s) for s in X], dtype=np.int64)
 
 
-def pad_sequences(X, *, max_length: int | None = None, value: float = 0.0):
-    """Right-pad sequences into one dense array.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n,), dtype object
-        Sequences of shape ``(t_i, d)``.
-    max_length : int, default=None
-        Crop sequences longer than this; ``None`` pads to the longest.
-    value : float, default=0.0
-        Fill value for the padded frames.
-
-    Returns
-    -------
-    padded : ndarray of shape (n, T, d), float32
-    lengths : ndarray of shape (n,), int64
-        True lengths (after cropping); frames at and after ``lengths[i]`` are
-        padding.
-    """
-    lengths = sequence_lengths(X)
-    if max_length is not None:
-        lengths = np.minimum(lengths, max_length)
-    width = X[0].shape[1]
-    padded = np.full((len(X), int(lengths.max()), width), value, dtype=np.float32)
-    for i, (s, n) in enumerate(zip(X, lengths)):
-        padded[i, :n] = s[:n]
-    return padded, lengths
-
-
 def pool_sequences(X, method: str = "mean") -> np.ndarray:
     """Pool each sequence over time into one vector.
 

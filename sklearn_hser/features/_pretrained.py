@@ -16,7 +16,6 @@ import os
 from numbers import Integral
 from pathlib import Path
 
-import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._optional import require
@@ -134,13 +133,6 @@ def quiet_transformers():
         hf_logging.set_verbosity(verbosity)
         if bars:
             hf_logging.enable_progress_bar()
-
-
-def _check_int(name: str, value, minimum: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}.")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value!r}.")
 
 
 def _check_device(device) -> None:
