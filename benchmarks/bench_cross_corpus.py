@@ -155,13 +155,15 @@ def scenarios(corpora: dict, n_folds: int):
 
 
 def score(y_true, y_pred) -> dict:
-    from sklearn.metrics import balanced_accuracy_score, recall_score
+    """The package's evaluation record, reduced to the table's columns (a
+    recall is None for a class absent from the test set)."""
+    from sklearn_hser.metrics import scores_record
 
-    recall = recall_score(y_true, y_pred, labels=list(CLASSES), average=None)
+    record = scores_record(y_true, y_pred, labels=CLASSES)
     return {
-        "UA": float(balanced_accuracy_score(y_true, y_pred)),
-        "WA": float(np.mean(np.asarray(y_true) == np.asarray(y_pred))),
-        "recall": dict(zip(CLASSES, map(float, recall))),
+        "UA": record["UA"],
+        "WA": record["WA"],
+        "recall": {c: record["per_class"][c]["recall"] for c in CLASSES},
         "share": {c: float(np.mean(np.asarray(y_pred) == c)) for c in CLASSES},
     }
 
@@ -206,6 +208,8 @@ def run(corpora, config, cache_dir, n_folds, previous, log) -> list:
 
 
 def format_table(rows) -> str:
+    from sklearn_hser.metrics import format_score
+
     head = (
         f"{'scenario':<15} {'test':<8} {'system':<16} {'UA':>6} {'WA':>6}   "
         + " ".join(f"R:{c[:3]:>4}" for c in CLASSES)
@@ -217,7 +221,7 @@ def format_table(rows) -> str:
         lines.append(
             f"{r['scenario']:<15} {r['test']:<8} {r['system']:<16} "
             f"{r['UA']:6.3f} {r['WA']:6.3f}   "
-            + " ".join(f"{r['recall'][c]:6.2f}" for c in CLASSES)
+            + " ".join(f"{format_score(r['recall'][c], digits=2):>6}" for c in CLASSES)
             + "   "
             + " ".join(f"{r['share'][c]:6.2f}" for c in CLASSES)
         )
@@ -227,7 +231,7 @@ def format_table(rows) -> str:
     for scenario, part in frame.groupby("scenario", sort=False):
         means = part.groupby("system", sort=False)["UA"].mean()
         min_neutral = part.groupby("system", sort=False)["recall"].apply(
-            lambda r: min(x["neutral"] for x in r)
+            lambda r: min(x["neutral"] for x in r if x["neutral"] is not None)
         )
         cells = ", ".join(
             f"{s} {m:.3f} ({m - means[BASELINE]:+.3f}; neutral recall >= "
