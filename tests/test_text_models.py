@@ -19,6 +19,7 @@ from sklearn_hser.text_models import (  # noqa: E402
     FineTunedTextClassifier,
     fit_text_model,
     load_text_corpus,
+    spoken_form,
 )
 
 MELD_HEADER = (
@@ -243,6 +244,33 @@ def test_fine_tuned_classifier_on_a_tiny_bert(tiny_bert):
     # the same seed gives the same model
     twin = clone(est).fit(TINY[["text"]], TINY["label"])
     np.testing.assert_allclose(twin.predict_proba(TINY[["text"]]), proba, atol=1e-5)
+
+
+def test_spoken_form_writes_what_a_transcript_of_a_calm_voice_holds():
+    written = ["Get OUT!!!", "Really?!", "No way!? Fine\u2026"]
+    assert spoken_form(written) == ["Get OUT.", "Really?", "No way? Fine..."]
+    quoted = "I\u2019m \u2014 \u201cin\u201d"
+    assert spoken_form([quoted]) == ['I\'m, "in"']
+    assert spoken_form(["  the bus  leaves at ten. "]) == ["the bus leaves at ten."]
+
+
+@pytest.mark.parametrize("spoken_copies", [True, False])
+def test_fine_tuned_classifier_learns_the_spoken_form_too(
+    monkeypatch, tiny_bert, spoken_copies
+):
+    seen = {}
+
+    def train(self, texts, codes):
+        seen.update(texts=texts, labels=list(self.classes_[codes]))
+
+    monkeypatch.setattr(FineTunedTextClassifier, "_train", train)
+    texts = ["Get out!", "so sad.", "I love it!!", "at ten."]
+    labels = ["angry", "sad", "happy", "neutral"]
+    est = FineTunedTextClassifier(model_path=tiny_bert, spoken_copies=spoken_copies)
+    est.fit(texts, labels)
+    copies = ["Get out.", "I love it."] if spoken_copies else []
+    assert seen["texts"] == texts + copies
+    assert seen["labels"] == labels + (["angry", "happy"] if spoken_copies else [])
 
 
 @pytest.mark.usefixtures("_one_torch_thread")
