@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
 from ._optional import require
@@ -38,6 +38,7 @@ _TRANSCRIPT_CHARACTERS = str.maketrans(
 )
 
 
+@validate_params({"texts": ["array-like"]}, prefer_skip_nested_validation=True)
 def spoken_form(texts):
     """Each text as a speech recogniser writes a calm reading of it.
 
@@ -49,11 +50,16 @@ def spoken_form(texts):
 
     Parameters
     ----------
-    texts : iterable of str
+    texts : array-like of str
 
     Returns
     -------
     list of str
+
+    Raises
+    ------
+    ValueError
+        If an element of ``texts`` is not a string.
 
     Examples
     --------
@@ -61,6 +67,10 @@ def spoken_form(texts):
     >>> spoken_form(["Get out!!", "You did what?!", "Wait... what!"])
     ['Get out.', 'You did what?', 'Wait... what.']
     """
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ValueError(f"text {i} is {text!r}, not a string")
     return [_spoken(text) for text in texts]
 
 

@@ -26,8 +26,8 @@ from pathlib import Path
 import pandas as pd
 from sklearn.utils._param_validation import StrOptions, validate_params
 
-from .datasets.manifest import labelled_texts
 from ._finetuned_text import FineTunedTextClassifier, spoken_form
+from .datasets.manifest import labelled_texts
 
 __all__ = [
     "DEFAULT_TEXT_MODEL",

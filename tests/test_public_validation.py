@@ -432,6 +432,7 @@ BAD_CALLS = {
         "name",
         lambda tmp: text_models.load_text_corpus("iemocap", tmp),
     ),
+    text_models.spoken_form: ("texts", lambda tmp: text_models.spoken_form("Hi!")),
     word_routing.choose_routing: (
         "max_speech_loss",
         lambda tmp: word_routing.choose_routing(

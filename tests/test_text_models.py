@@ -252,6 +252,10 @@ def test_spoken_form_writes_what_a_transcript_of_a_calm_voice_holds():
     quoted = "I\u2019m \u2014 \u201cin\u201d"
     assert spoken_form([quoted]) == ['I\'m, "in"']
     assert spoken_form(["  the bus  leaves at ten. "]) == ["the bus leaves at ten."]
+    with pytest.raises(ValueError, match="text 1 is nan, not a string"):
+        spoken_form(pd.Series(["fine!", np.nan]))
+    with pytest.raises(ValueError, match="texts"):
+        spoken_form("one string")
 
 
 @pytest.mark.parametrize("spoken_copies", [True, False])
