@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
+from ._config import progress_bar
 from ._optional import require
 
 __all__ = ["FineTunedTextClassifier", "spoken_form"]
@@ -294,18 +295,21 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         rng = np.random.default_rng(self.random_state)
         targets = torch.as_tensor(codes, dtype=torch.long)
         self.n_iter_ = 0
-        for _ in range(int(self.max_epochs)):
-            order = rng.permutation(len(texts))
-            for start in range(0, len(texts), size):
-                idx = order[start : start + size]
-                logits = module(**self._encode([texts[i] for i in idx]))
-                loss = loss_fn(logits, targets[idx].to(self.device))
-                optimizer.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
-                optimizer.step()
-                schedule.step()
-                self.n_iter_ += 1
+        # Minutes on a CPU for a corpus like MELD: report the steps.
+        with progress_bar(total, type(self).__name__) as bar:
+            for _ in range(int(self.max_epochs)):
+                order = rng.permutation(len(texts))
+                for start in range(0, len(texts), size):
+                    idx = order[start : start + size]
+                    logits = module(**self._encode([texts[i] for i in idx]))
+                    loss = loss_fn(logits, targets[idx].to(self.device))
+                    optimizer.zero_grad()
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
+                    optimizer.step()
+                    schedule.step()
+                    self.n_iter_ += 1
+                    bar.update()
         module.eval()
 
     # The network travels as its config and weights, the tokenizer as the

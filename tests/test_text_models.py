@@ -278,6 +278,21 @@ def test_fine_tuned_classifier_learns_the_spoken_form_too(
 
 
 @pytest.mark.usefixtures("_one_torch_thread")
+def test_fine_tuned_classifier_reports_its_steps(tiny_bert, caplog):
+    import logging
+
+    est = FineTunedTextClassifier(model_path=tiny_bert, batch_size=8, max_length=16)
+    with caplog.at_level(logging.DEBUG, logger="sklearn_hser"):
+        est.fit(TINY[["text"]], TINY["label"])
+    lines = [
+        r.getMessage()
+        for r in caplog.records
+        if "FineTunedTextClassifier" in r.getMessage()
+    ]
+    assert any(f"{est.n_iter_}/{est.n_iter_} done" in m for m in lines)
+
+
+@pytest.mark.usefixtures("_one_torch_thread")
 def test_fine_tuned_classifier_input_errors(tiny_bert):
     est = FineTunedTextClassifier(model_path=tiny_bert, max_epochs=1)
     with pytest.raises(ValueError, match="no column 'text'"):
