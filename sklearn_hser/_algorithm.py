@@ -41,8 +41,11 @@ class _Threshold(Interval):
         return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
 
 
+#: A threshold's value: a real number in [0, 1].
+_UNIT_INTERVAL = _Threshold()
+
 #: The constraint of a ``threshold`` parameter.
-THRESHOLD = [_Threshold(), None]
+THRESHOLD = [_UNIT_INTERVAL, None]
 
 #: Branch names reported by :meth:`HierarchicalClassifier.route`.
 EMOTION_BRANCH = "speech_emotion"
@@ -81,7 +84,7 @@ def check_threshold(threshold):
     """
     if threshold is None:
         return None
-    if not THRESHOLD[0].is_satisfied_by(threshold):  # also refuses NaN
+    if not _UNIT_INTERVAL.is_satisfied_by(threshold):  # also refuses NaN
         raise ValueError(
             f"threshold must be None or a real number in [0, 1], got {threshold!r}."
         )
@@ -294,8 +297,8 @@ class HierarchyOutputs:
         text_pred = np.full(n, None, dtype=object)
         neutral_proba = np.full(n, np.nan)
         kept_neutral = np.zeros(n, dtype=bool)
-        decided_by = np.where(self.gate == NEUTRAL, TEXT_BRANCH, EMOTION_BRANCH)
-        decided_by = decided_by.astype(object)
+        to_branch = np.where(self.gate == NEUTRAL, TEXT_BRANCH, EMOTION_BRANCH)
+        decided_by = to_branch.astype(object)
         if len(to_emotion):
             final[to_emotion] = self.emotion_pred
         if len(to_text):

@@ -68,11 +68,18 @@ def spoken_form(texts):
     >>> spoken_form(["Get out!!", "You did what?!", "Wait... what!"])
     ['Get out.', 'You did what?', 'Wait... what.']
     """
+    return [_spoken(text) for text in _strings(texts)]
+
+
+def _strings(texts) -> list[str]:
+    """``texts`` as a list, every element checked to be a string."""
     texts = list(texts)
     for i, text in enumerate(texts):
         if not isinstance(text, str):
-            raise ValueError(f"text {i} is {text!r}, not a string")
-    return [_spoken(text) for text in texts]
+            raise ValueError(
+                f"text {i} is {text!r}, not a string: fill missing transcripts first"
+            )
+    return texts
 
 
 def _spoken(text: str) -> str:
@@ -193,14 +200,7 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
             X = X[self.column]
         if isinstance(X, str):
             raise ValueError("X must be a sequence of texts, not one string")
-        texts = list(X)
-        bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
-        if bad:
-            raise ValueError(
-                f"text {bad[0]} is {texts[bad[0]]!r}, not a string: fill missing "
-                "transcripts first"
-            )
-        return texts
+        return _strings(X)
 
     def _encode(self, texts):
         return self.tokenizer_(
@@ -242,7 +242,7 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError("y needs at least two classes")
         if self.spoken_copies:
-            spoken = spoken_form(texts)
+            spoken = [_spoken(text) for text in texts]  # texts are checked
             changed = [i for i, (a, b) in enumerate(zip(texts, spoken)) if a != b]
             texts = texts + [spoken[i] for i in changed]
             codes = np.concatenate([codes, codes[changed]])
