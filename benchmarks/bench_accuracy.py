@@ -470,8 +470,9 @@ def format_table(scores, baseline: str | None) -> str:
 
 def run_cross_corpus(corpus, test_corpus, systems, config, cache_dir, log):
     from sklearn_hser.baselines import SpeechOnlyClassifier
-    from sklearn_hser.experiments import SYSTEMS, fit_system
+    from sklearn_hser.experiments import fit_system
     from sklearn_hser.metrics import unweighted_accuracy as ua
+    from sklearn_hser.systems import SYSTEMS
 
     y, y_test = corpus["label"].to_numpy(), test_corpus["label"].to_numpy()
     rows = {}
@@ -567,7 +568,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from sklearn_hser.cli import load_corpus
-    from sklearn_hser.experiments import SYSTEMS, ExperimentConfig
+    from sklearn_hser.systems import SYSTEMS, ExperimentConfig
 
     warnings.filterwarnings("ignore", category=UserWarning)
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]

@@ -114,8 +114,8 @@ def flat_systems(config, cache_dir, previous: bool) -> dict:
     """Unfitted flat speech pipelines, by row name."""
     from sklearn.pipeline import make_pipeline
 
-    from sklearn_hser.experiments import linear_classifier
     from sklearn_hser.features import GeMAPS, SpeakerNormalizer, WhisperEmbeddings
+    from sklearn_hser.systems import linear_classifier
 
     def egemaps():
         return GeMAPS(feature_set="eGeMAPSv02", column="audio", cache_dir=cache_dir)
@@ -169,7 +169,8 @@ def score(y_true, y_pred) -> dict:
 
 
 def run(corpora, config, cache_dir, n_folds, previous, log) -> list:
-    from sklearn_hser.experiments import RECOMMENDED_SYSTEM, fit_system
+    from sklearn_hser.experiments import fit_system
+    from sklearn_hser.systems import RECOMMENDED_SYSTEM
 
     rows = []
     for scenario, test_name, train, test in scenarios(corpora, n_folds):
@@ -244,7 +245,7 @@ def format_table(rows) -> str:
 
 def main(argv=None) -> int:
     from sklearn_hser.datasets import shared_data_dir
-    from sklearn_hser.experiments import RECOMMENDED_SYSTEM, ExperimentConfig
+    from sklearn_hser.systems import RECOMMENDED_SYSTEM, ExperimentConfig
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=shared_data_dir())

@@ -114,7 +114,7 @@ def main(argv=None):
     from sklearn_hser import HierarchicalClassifier, make_hierarchy
     from sklearn_hser.baselines import SpeechOnlyClassifier
     from sklearn_hser.datasets import make_emotional_speech
-    from sklearn_hser.experiments import SYSTEMS, ExperimentConfig, build_text_model
+    from sklearn_hser.systems import SYSTEMS, ExperimentConfig, build_text_model
 
     unknown = [s for s in systems if s not in SYSTEMS or not s.startswith("lstm-")]
     if unknown:

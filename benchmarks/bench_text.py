@@ -205,12 +205,8 @@ def speech_text_section(
 
     from sklearn_hser.baselines import LateFusionClassifier, SpeechOnlyClassifier
     from sklearn_hser.datasets import load_ravdess
-    from sklearn_hser.experiments import (
-        RECOMMENDED_SYSTEM,
-        SYSTEMS,
-        ExperimentConfig,
-        fit_system,
-    )
+    from sklearn_hser.experiments import fit_system
+    from sklearn_hser.systems import RECOMMENDED_SYSTEM, SYSTEMS, ExperimentConfig
 
     ravdess = load_ravdess(ravdess_root)
     test_actor = ravdess["actor"].astype(int) >= 13

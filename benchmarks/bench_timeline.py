@@ -97,8 +97,8 @@ def _peak_of_child(code, args, log_path):
 def _fit_model(path, max_epochs):
     from sklearn_hser import HierarchicalClassifier
     from sklearn_hser.datasets import make_emotional_speech
-    from sklearn_hser.experiments import SYSTEMS, ExperimentConfig, build_text_model
     from sklearn_hser.persistence import save_model
+    from sklearn_hser.systems import SYSTEMS, ExperimentConfig, build_text_model
 
     config = ExperimentConfig(corpus="demo", max_epochs=max_epochs)
     corpus = make_emotional_speech(n_per_speaker=20, random_state=0)

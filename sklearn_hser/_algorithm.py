@@ -23,6 +23,7 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval
 
 from ._labels import NEUTRAL
@@ -244,6 +245,12 @@ class HierarchyOutputs:
         model's class (with ``gate_labels="flat"``, the gate's own class: the
         flat speech model). Voice trust plays no part in it. None when the
         outputs were built from given branch outputs without it.
+    speech_gate : classifier or None, default=None
+        The fitted speech gate, and ``X_speech`` what it saw: with both,
+        :meth:`deciding_proba` reports the gate's own probabilities where its
+        neutral stood (the gate runs again on those samples only).
+    X_speech : indexable of shape (n_samples, ...) or None, default=None
+        The speech gate's input.
 
     Attributes
     ----------
@@ -267,6 +274,8 @@ class HierarchyOutputs:
         familiarity=None,
         words_decide=None,
         speech_only=None,
+        speech_gate=None,
+        X_speech=None,
     ):
         self.classes_ = np.asarray(classes)
         self.threshold = threshold
@@ -282,6 +291,7 @@ class HierarchyOutputs:
         self.text_pred = text_pred
         self.familiarity = familiarity
         self.speech_only = speech_only
+        self.speech_gate, self.X_speech = speech_gate, X_speech
         self.routes_by_voice = words_decide is not None
         self.words_decide = (
             np.zeros(len(gate), dtype=bool) if words_decide is None else words_decide
@@ -385,6 +395,41 @@ class HierarchyOutputs:
                 raise ValueError("The text model has no predict_proba.")
             columns = np.searchsorted(self.classes_, self.text_classes)
             proba[np.ix_(self.to_text, columns)] = self.text_proba
+        return proba
+
+    def deciding_proba(self, threshold="fitted"):
+        """Probabilities of the model that decided each sample.
+
+        Those of :meth:`predict_proba`, except where the gate's neutral stood
+        (``decided_by`` is ``"speech_gate"`` in :meth:`route`): there, the
+        gate's own, so that a sample labelled neutral never shows another
+        class as the more probable one. A class the gate does not predict
+        (each emotion, behind a neutral-vs-emotional gate) is NaN there, and
+        so is every class when the gate has no ``predict_proba`` or the
+        outputs were built without it.
+
+        Parameters
+        ----------
+        threshold : float, None or "fitted", default="fitted"
+            As in :meth:`predict`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        proba = self.predict_proba()
+        decided_by = self._decide(self._resolve(threshold))["decided_by"]
+        rows = np.flatnonzero(decided_by == GATE_DECIDED)
+        if not len(rows):
+            return proba
+        proba[rows] = np.nan
+        gate = self.speech_gate
+        if gate is not None and hasattr(gate, "predict_proba"):
+            gate_proba = gate.predict_proba(_safe_indexing(self.X_speech, rows))
+            for j, label in enumerate(gate.classes_):
+                if label in self.classes_:
+                    column = np.searchsorted(self.classes_, label)
+                    proba[rows, column] = gate_proba[:, j]
         return proba
 
     def route(self, threshold="fitted"):

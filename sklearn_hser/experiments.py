@@ -48,25 +48,16 @@ from ._atomic import atomic_write_text, exclusive_lock, strict_json
 from ._fingerprint import corpus_fingerprint
 from ._labels import EMOTIONS, NEUTRAL
 from .metrics import format_score
-from .systems import (  # noqa: F401 - the public names of the study, re-exported
-    RECOMMENDED_C,
-    RECOMMENDED_LAYERS,
+from .systems import (
     RECOMMENDED_SYSTEM,
     SPLITS,
     SYSTEMS,
     ExperimentConfig,
     SpeechSystem,
     build_text_model,
-    linear_classifier,
-    lstm_classifier,
     missing_checkpoint,
 )
-from .threshold_tuning import (  # noqa: F401 - re-exported
-    DEFAULT_THRESHOLDS,
-    PAPER_THRESHOLDS,
-    SEARCH_THRESHOLDS,
-    TunedThresholdHierarchyCV,
-)
+from .threshold_tuning import SEARCH_THRESHOLDS, TunedThresholdHierarchyCV
 
 
 @validate_params(
@@ -174,7 +165,6 @@ def fit_system(
         (``gate_scores``).
     """
     from .hierarchy import make_hierarchy
-    from .threshold_tuning import TunedThresholdHierarchyCV
 
     config = config or ExperimentConfig(systems=[system])
     speech = SYSTEMS[system].build(config, cache_dir)

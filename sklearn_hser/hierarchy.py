@@ -490,6 +490,8 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             text_pred=text_pred,
             familiarity=familiarity,
             words_decide=unsure,
+            speech_gate=self.speech_gate_,
+            X_speech=X_speech,
         )
 
     def _branch_outputs(self, *, familiarity, words_decide, routing=None, **outputs):

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sklearn_hser.experiments import ExperimentConfig
+from sklearn_hser.systems import ExperimentConfig
 
 _PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_accuracy.py"
 

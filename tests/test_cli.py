@@ -137,8 +137,9 @@ def test_fit_then_predict(iemocap_root, tmp_path, capsys):
 
 
 def test_predict_rejects_unreadable_audio(iemocap_root, tmp_path, capsys):
-    from sklearn_hser.experiments import DEFAULT_THRESHOLDS, RECOMMENDED_SYSTEM
     from sklearn_hser.persistence import load_model
+    from sklearn_hser.systems import RECOMMENDED_SYSTEM
+    from sklearn_hser.threshold_tuning import DEFAULT_THRESHOLDS
 
     model = tmp_path / "model.joblib"
     # No --system, no --threshold: the recommended system, threshold chosen
@@ -246,7 +247,7 @@ def test_selection_and_the_flat_gate_reach_the_study_config():
 
 @pytest.mark.parametrize("command", ["fit", "demo", "reproduce"])
 def test_help_lists_the_systems_and_every_default(command, capsys):
-    from sklearn_hser.experiments import RECOMMENDED_SYSTEM, SPLITS, SYSTEMS
+    from sklearn_hser.systems import RECOMMENDED_SYSTEM, SPLITS, SYSTEMS
 
     assert main([command, "--help"]) == 0
     # argparse wraps lines; compare with the whitespace folded
@@ -272,7 +273,7 @@ def test_every_system_and_feature_set_says_what_it_needs():
         build_parser,
         feature_extractors,
     )
-    from sklearn_hser.experiments import SYSTEMS
+    from sklearn_hser.systems import SYSTEMS
 
     assert set(SYSTEM_NEEDS) == set(SYSTEMS)
     assert set(DEMO_SYSTEMS) <= set(SYSTEMS)

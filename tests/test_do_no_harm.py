@@ -17,9 +17,12 @@ from sklearn.pipeline import make_pipeline
 
 from sklearn_hser import HierarchicalClassifier
 from sklearn_hser.baselines import SpeechOnlyClassifier
-from sklearn_hser.experiments import DEFAULT_THRESHOLDS, PAPER_THRESHOLDS
 from sklearn_hser.metrics import unweighted_accuracy
-from sklearn_hser.threshold_tuning import TunedThresholdHierarchyCV
+from sklearn_hser.threshold_tuning import (
+    DEFAULT_THRESHOLDS,
+    PAPER_THRESHOLDS,
+    TunedThresholdHierarchyCV,
+)
 
 CLASSES = np.array(["neutral", "happy", "sad", "angry"])
 WORDS = {

@@ -13,7 +13,8 @@ from sklearn_hser.datasets import (
     speaker_holdout_split,
 )
 from sklearn_hser.datasets.emodb import EMODB_SENTENCES, EMODB_SPEAKER_GENDER
-from sklearn_hser.experiments import ExperimentConfig, split_indices
+from sklearn_hser.experiments import split_indices
+from sklearn_hser.systems import ExperimentConfig
 
 SR = 16_000
 

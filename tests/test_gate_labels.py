@@ -18,10 +18,10 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_hser import HierarchicalClassifier
 from sklearn_hser.baselines import SpeechOnlyClassifier
-from sklearn_hser.experiments import DEFAULT_THRESHOLDS, ExperimentConfig
 from sklearn_hser.hierarchy import GATE_OPTIONS as GATE_LABELS
 from sklearn_hser.metrics import unweighted_accuracy
-from sklearn_hser.threshold_tuning import TunedThresholdHierarchyCV
+from sklearn_hser.systems import ExperimentConfig
+from sklearn_hser.threshold_tuning import DEFAULT_THRESHOLDS, TunedThresholdHierarchyCV
 
 CLASSES = np.array(["neutral", "happy", "sad", "angry"])
 # (arousal, valence): neutral in the middle of the arousal axis.
@@ -84,7 +84,8 @@ def test_four_class_gate_learns_every_class_and_routes_its_neutral():
 def test_the_study_s_row_is_the_flat_speech_model(gates):
     # With the flat gate chosen, evaluate_run reads S from the chosen
     # hierarchy's own pass over the test set; otherwise from the flat one.
-    from sklearn_hser.experiments import SYSTEMS, _chosen_on_validation, evaluate_run
+    from sklearn_hser.experiments import _chosen_on_validation, evaluate_run
+    from sklearn_hser.systems import SYSTEMS
 
     X, y = _corpus(300, 3)
     X_val, y_val = _corpus(100, 5)
@@ -338,7 +339,8 @@ def test_the_study_s_system_is_the_flat_gate_its_search_fitted(gates):
     # evaluate_run takes the S system from the search's memory of sub-model
     # fits instead of training the same model twice; it must predict what a
     # fresh fit does (with the paper's gate alone, it is trained afresh).
-    from sklearn_hser.experiments import ExperimentConfig, _chosen_on_validation
+    from sklearn_hser.experiments import _chosen_on_validation
+    from sklearn_hser.systems import ExperimentConfig
 
     X, y = _corpus(300, 3)
     X_val, y_val = _corpus(100, 5)

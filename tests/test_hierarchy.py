@@ -158,6 +158,38 @@ def test_predict_proba_is_the_deciding_branch():
     assert differs.tolist() == clf.route(X_IDS)["kept_neutral"].tolist()
 
 
+def test_route_and_proba_gives_the_probabilities_of_the_deciding_model():
+    from sklearn_hser.hierarchy import route_and_proba
+
+    clf = _table_hierarchy(0.3).fit(X_IDS, Y)
+    route, proba = route_and_proba(clf, X_IDS)
+    pd.testing.assert_frame_equal(route, clf.route(X_IDS))
+    # Rows 0, 4 and 5 are kept neutral by the threshold: the gate decided
+    # them, with its P(neutral) and no probability of each emotion.
+    stood = [0, 4, 5]
+    assert np.flatnonzero(route["decided_by"] == "speech_gate").tolist() == stood
+    np.testing.assert_allclose(proba[stood, 2], [0.8, 0.6, 0.55])
+    assert np.isnan(proba[stood][:, [0, 1, 3]]).all()
+    # Elsewhere, the routed branch's probabilities, as predict_proba.
+    others = [1, 2, 3]
+    np.testing.assert_allclose(proba[others], clf.predict_proba(X_IDS)[others])
+
+
+def test_route_and_proba_names_the_branch_of_a_baseline():
+    from sklearn_hser.baselines import SpeechOnlyClassifier
+    from sklearn_hser.hierarchy import route_and_proba
+
+    lr = LogisticRegression()
+    X = np.random.default_rng(0).normal(size=(len(Y) * 4, 2))
+    y = np.tile(Y, 4)
+    for model in (SpeechOnlyClassifier(lr).fit(X, y), clone(lr).fit(X, y)):
+        route, proba = route_and_proba(model, X)
+        assert route["decided_by"].tolist() == route["branch"].tolist()
+        assert not route["kept_neutral"].any() and route["speech_gate"].isna().all()
+        assert route["prediction"].tolist() == model.predict(X).tolist()
+        np.testing.assert_allclose(proba, model.predict_proba(X))
+
+
 def test_bad_input_and_parameters():
     X = np.random.default_rng(0).normal(size=(20, 3))
     y = np.array(["neutral", "sad"] * 10)

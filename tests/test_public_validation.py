@@ -35,6 +35,7 @@ from sklearn_hser import (
     report,
     selection,
     set_config,
+    systems,
     text_models,
     threshold_tuning,
     timeline,
@@ -174,8 +175,8 @@ CORPUS = pd.DataFrame(
     }
 )
 SEGMENTS = pd.DataFrame({"start": [0.0], "end": [1.0], "text": ["hello"]})
-CONFIG = experiments.ExperimentConfig()
-SYSTEM = experiments.SYSTEMS["lstm-mfcc"]
+CONFIG = systems.ExperimentConfig()
+SYSTEM = systems.SYSTEMS["lstm-mfcc"]
 
 
 class _Routed:
@@ -276,10 +277,10 @@ BAD_CALLS = {
             n_trials=0,
         ),
     ),
-    # experiments
-    experiments.build_text_model: (
+    # systems and experiments
+    systems.build_text_model: (
         "config",
-        lambda tmp: experiments.build_text_model({"max_epochs": 1}, None),
+        lambda tmp: systems.build_text_model({"max_epochs": 1}, None),
     ),
     experiments.speaker_folds: (
         "n_splits",
@@ -293,9 +294,9 @@ BAD_CALLS = {
         "config",
         lambda tmp: experiments.split_indices(CORPUS, {"splits": ["sd"]}),
     ),
-    experiments.missing_checkpoint: (
+    systems.missing_checkpoint: (
         "system",
-        lambda tmp: experiments.missing_checkpoint("w2v", CONFIG),
+        lambda tmp: systems.missing_checkpoint("w2v", CONFIG),
     ),
     experiments.evaluate_run: (
         "split",

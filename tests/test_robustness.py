@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from sklearn_hser import experiments
+from sklearn_hser import experiments, systems
 from sklearn_hser.cli import main
 from sklearn_hser.persistence import load_model, save_model
 
@@ -420,7 +420,7 @@ def fake_runs(monkeypatch):
 
 
 def _config(**kw):
-    return experiments.ExperimentConfig(systems=["lstm-mfcc"], splits=["sd"], **kw)
+    return systems.ExperimentConfig(systems=["lstm-mfcc"], splits=["sd"], **kw)
 
 
 def _strict_load(path):
@@ -536,13 +536,13 @@ def test_ravdess_si_split_uses_the_actors_present():
         ["Actor_15", "Actor_16", "Actor_17", "Actor_18"],
     )
     # Eight actors: no absent actor is named.
-    config = experiments.ExperimentConfig(corpus="ravdess", splits=["si"])
+    config = systems.ExperimentConfig(corpus="ravdess", splits=["si"])
     train, val, test = experiments.split_indices(actors(range(1, 9)), config)["si"]
     frame = actors(range(1, 9))
     assert set(frame["speaker"].iloc[test]) == {"Actor_07", "Actor_08"}
     assert set(frame["speaker"].iloc[val]) == {"Actor_05", "Actor_06"}
     # Given speakers win.
-    given = experiments.ExperimentConfig(
+    given = systems.ExperimentConfig(
         corpus="ravdess",
         splits=["si"],
         si_validation_speakers=["Actor_01"],

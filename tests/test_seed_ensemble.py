@@ -118,7 +118,7 @@ def test_averages_lstms_over_frame_sequences():
 
 @pytest.mark.parametrize("name", ["lstm-mfcc", "lstm-handcrafted", "lstm-whisper"])
 def test_study_lstm_systems_average_the_configured_number_of_networks(name):
-    from sklearn_hser.experiments import SYSTEMS, ExperimentConfig
+    from sklearn_hser.systems import SYSTEMS, ExperimentConfig
 
     config = ExperimentConfig(lstm_seeds=3, random_state=4)
     classifier = SYSTEMS[name].build(config, None).steps[-1][1]

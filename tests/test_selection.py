@@ -137,7 +137,8 @@ def test_the_study_refuses_an_unknown_rule_before_fitting_anything():
     import pandas as pd
     from sklearn.linear_model import LogisticRegression
 
-    from sklearn_hser.experiments import ExperimentConfig, _chosen_on_validation
+    from sklearn_hser.experiments import _chosen_on_validation
+    from sklearn_hser.systems import ExperimentConfig
 
     empty = pd.DataFrame({"label": []})
     config = ExperimentConfig(gate_labels="flat", selection="fastest")
@@ -181,7 +182,7 @@ def test_over_folds_checks_that_the_folds_line_up():
 
 @pytest.mark.parametrize("thresholds", [[1.5], [0.3, None], [], [True]])
 def test_a_study_config_refuses_bad_thresholds_at_once(thresholds):
-    from sklearn_hser.experiments import ExperimentConfig
+    from sklearn_hser.systems import ExperimentConfig
 
     with pytest.raises(ValueError, match="threshold"):
         ExperimentConfig(thresholds=thresholds)

@@ -163,7 +163,7 @@ LSTM_SYSTEMS = [
 
 @pytest.mark.parametrize("name", LSTM_SYSTEMS)
 def test_lstm_systems_normalise_speakers_unless_told_not_to(name):
-    from sklearn_hser.experiments import SYSTEMS, ExperimentConfig
+    from sklearn_hser.systems import SYSTEMS, ExperimentConfig
 
     default = SYSTEMS[name].build(ExperimentConfig(), None)
     paper = SYSTEMS[name].build(ExperimentConfig(speaker_normalization=False), None)
@@ -174,14 +174,14 @@ def test_lstm_systems_normalise_speakers_unless_told_not_to(name):
 
 
 def test_the_plain_baseline_is_never_normalised():
-    from sklearn_hser.experiments import SYSTEMS, ExperimentConfig
+    from sklearn_hser.systems import SYSTEMS, ExperimentConfig
 
     built = SYSTEMS["lr-egemaps"].build(ExperimentConfig(), None)
     assert not isinstance(built.steps[0][1], SpeakerNormalizer)
 
 
 def test_the_setting_keys_study_runs():
-    from sklearn_hser.experiments import ExperimentConfig
+    from sklearn_hser.systems import ExperimentConfig
 
     on, off = ExperimentConfig(), ExperimentConfig(speaker_normalization=False)
     assert on.digest("lstm-mfcc", "si") != off.digest("lstm-mfcc", "si")
@@ -189,7 +189,7 @@ def test_the_setting_keys_study_runs():
 
 def test_a_normalised_lstm_system_predicts_a_single_file_without_speaker():
     from sklearn_hser.datasets import make_emotional_speech
-    from sklearn_hser.experiments import SYSTEMS, ExperimentConfig
+    from sklearn_hser.systems import SYSTEMS, ExperimentConfig
 
     corpus = make_emotional_speech(n_sessions=2, n_per_speaker=12, random_state=0)
     y = corpus["label"].to_numpy()
@@ -222,7 +222,7 @@ def test_a_training_speaker_with_few_files_gets_its_training_mean():
 
 
 def test_only_the_frame_sequence_lstm_mean_pools_its_outputs():
-    from sklearn_hser.experiments import SYSTEMS, ExperimentConfig
+    from sklearn_hser.systems import SYSTEMS, ExperimentConfig
 
     pooling = {
         name: SYSTEMS[name]

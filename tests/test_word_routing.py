@@ -184,11 +184,9 @@ def test_unfamiliar_voices_are_decided_by_the_words(data):
     assert _ua(listening, far) > 0.9
     assert not listening.route(far)["kept_neutral"].any()
     # ... and the reports name the text model as the one that decided.
-    from sklearn_hser._deciding import deciding_model
-
     route = listening.route(far)
     assert route["words_decide"].all()
-    assert set(deciding_model(route)) == {"text"}
+    assert set(route["decided_by"]) == {"text"}
 
 
 def test_voice_familiarity_needs_what_it_measures(data):
@@ -264,7 +262,7 @@ def test_a_gate_without_probabilities_can_still_choose_familiarity(data):
 
 
 def test_a_tuned_hierarchy_reports_what_its_hierarchy_decided():
-    from sklearn_hser._deciding import deciding_proba, route_and_proba
+    from sklearn_hser.hierarchy import route_and_proba
     from sklearn_hser.threshold_tuning import TunedThresholdHierarchyCV
 
     rng = np.random.default_rng(0)
@@ -274,8 +272,18 @@ def test_a_tuned_hierarchy_reports_what_its_hierarchy_decided():
     hierarchy = HierarchicalClassifier(lr, lr, lr, threshold=0.0)
     tuned = TunedThresholdHierarchyCV(hierarchy, thresholds=[0.0], cv=2).fit(X, y)
     inner = tuned.estimator_
-    expected = deciding_proba(inner, X, *route_and_proba(inner, X))
-    decided_by, proba = deciding_proba(tuned, X, *route_and_proba(tuned, X))
+    expected_route, expected_proba = route_and_proba(inner, X)
+    route, proba = route_and_proba(tuned, X)
+    decided_by = route["decided_by"].to_numpy()
     assert (decided_by == "speech_gate").any()  # at threshold 0 the gate decides
-    np.testing.assert_array_equal(decided_by, expected[0])
-    np.testing.assert_array_equal(proba, expected[1])
+    np.testing.assert_array_equal(decided_by, expected_route["decided_by"])
+    np.testing.assert_array_equal(proba, expected_proba)
+    # There the gate's own P(neutral), not the text model's; the
+    # neutral-vs-emotional gate gives no probability of each emotion.
+    stood = decided_by == "speech_gate"
+    gate = inner.speech_gate_
+    neutral = list(gate.classes_).index("neutral")
+    np.testing.assert_allclose(
+        proba[stood, 2], gate.predict_proba(X[stood])[:, neutral]
+    )
+    assert np.isnan(proba[stood][:, [0, 1, 3]]).all()

@@ -12,9 +12,10 @@ def run_fit(args) -> int:
     """Fit one hierarchical system on a whole corpus and save it."""
     from .._atomic import exclusive_lock
     from .._fingerprint import audio_digests, corpus_fingerprint
-    from ..experiments import SYSTEMS, fit_system, missing_checkpoint
+    from ..experiments import fit_system
     from ..metrics import format_score
     from ..persistence import _saved_fit_key, save_model
+    from ..systems import SYSTEMS, missing_checkpoint
 
     if args.system not in SYSTEMS:
         raise UsageError(

@@ -91,7 +91,6 @@ def run_predict(args) -> int:
 
     import numpy as np
 
-    from .._deciding import deciding_proba
     from ..hierarchy import route_and_proba
     from ..persistence import load_model
 
@@ -128,10 +127,9 @@ def run_predict(args) -> int:
             raise UsageError(
                 f"the model in {args.model} cannot label these recordings: {first}"
             ) from exc
-        decided_by, proba = deciding_proba(model, X, route, proba)
         out.loc[rows, "prediction"] = route["prediction"].to_numpy()
         out.loc[rows, "branch"] = route["branch"].to_numpy()
-        out.loc[rows, "decided_by"] = decided_by
+        out.loc[rows, "decided_by"] = route["decided_by"].to_numpy()
         out.loc[rows, "kept_neutral"] = route["kept_neutral"].to_numpy(dtype=bool)
         if proba is not None:
             out.loc[rows, labels] = np.round(proba, 4)

@@ -44,7 +44,6 @@ from sklearn.utils._param_validation import (
 
 from .._algorithm import GATE_DECIDED
 from .._config import progress_bar
-from .._deciding import deciding_proba
 from ..hierarchy import route_and_proba
 from .recording import _RECORDING_CONSTRAINTS, Recording
 from .segmentation import VADS, speech_segments
@@ -134,17 +133,16 @@ def _asr_transcriber(asr):
 
 def _classify(model, batch: pd.DataFrame) -> pd.DataFrame:
     """Route and probabilities of one batch; speech only where there is no text."""
-    route, proba = route_and_proba(model, batch)  # one pass of the sub-models
-    # The probabilities of the model that decided (the gate's, where the
-    # threshold kept its neutral), not always those of the routed branch.
-    decided_by, proba = deciding_proba(model, batch, route, proba)
+    # One pass of the sub-models; the probabilities of the model that decided
+    # (the gate's, where the threshold kept its neutral).
+    route, proba = route_and_proba(model, batch)
     if proba is None:
         proba = np.full((len(batch), len(model.classes_)), np.nan)
     out = pd.DataFrame(
         {
             "speech_gate": route["speech_gate"].to_numpy(),
             "branch": route["branch"].to_numpy(),
-            "decided_by": decided_by,
+            "decided_by": route["decided_by"].to_numpy(),
             "prediction": route["prediction"].to_numpy(),
         }
     )
