@@ -927,6 +927,35 @@ def test_predict_with_a_saved_pipeline(ws23, tmp_path, capsys):
     )
 
 
+def test_predict_with_a_saved_baseline(ws23, tmp_path, capsys):
+    """A baseline's route names its branch, which decided every sample."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_hser.baselines import SpeechOnlyClassifier
+
+    corpus = _tiny_corpus()
+    words = make_pipeline(
+        make_column_transformer((TfidfVectorizer(), "text")), LogisticRegression()
+    )
+    baseline = SpeechOnlyClassifier(words).fit(corpus, corpus["label"])
+    save_model(baseline, tmp_path / "baseline.joblib")
+    (row,) = _predict_json(
+        ws23,
+        str(tmp_path / "baseline.joblib"),
+        str(ws23 / "good.wav"),
+        "--text",
+        "sad words number 2",
+        capsys=capsys,
+    )
+    assert row["decided_by"] == row["branch"] != ""
+    assert row["kept_neutral"] is False
+    probs = {c: row[f"p_{c}"] for c in LABELS}
+    assert max(probs, key=probs.get) == row["prediction"]
+
+
 def test_nan_label_is_named_as_sklearn_does():
     """Fault 12: not "'<' not supported between 'float' and 'str'"."""
     corpus = _tiny_corpus()
