@@ -98,11 +98,6 @@ def check_sequence_array(X, *, allow_nan: bool = False) -> np.ndarray:
     return seqs
 
 
-def sequence_lengths(X) -> np.ndarray:
-    """Return the number of frames of each sequence as an int64 array."""
-    return np.array([len(s) for s in X], dtype=np.int64)
-
-
 def pool_sequences(X, method: str = "mean") -> np.ndarray:
     """Pool each sequence over time into one vector.
 
