@@ -148,7 +148,12 @@ def evaluate_model(model, corpus, *, label_column: str = "label") -> dict:
             "text_branch": int(np.count_nonzero(to_text)),
             "kept_neutral": int(route["kept_neutral"].sum()),
         }
-        text_only = np.asarray(hierarchy.text_.predict(corpus))
+        # The text model already ran on the text route; only the rest is left.
+        text_only = np.array(route["text_prediction"], dtype=object)
+        if (~to_text).any():
+            rest = corpus.iloc[np.flatnonzero(~to_text)]
+            text_only[~to_text] = hierarchy.text_.predict(rest)
+        text_only = text_only.astype(hierarchy.classes_.dtype)
         threshold = hierarchy.threshold
         gate_labels = hierarchy.gate_labels
         note = None

@@ -158,6 +158,23 @@ def test_absent_class_gives_null_not_nan(hierarchy):
     )
 
 
+def test_the_text_model_reads_each_sample_once(hierarchy, monkeypatch):
+    test = _numeric_corpus(n_per_class=15, seed=3)
+    text = hierarchy.text_
+    seen = []
+    for method in ("predict", "predict_proba"):
+        run = getattr(text, method)
+        monkeypatch.setattr(
+            text, method, lambda X, run=run: seen.extend(X.index) or run(X)
+        )
+    result = evaluate_model(hierarchy, test)
+    assert sorted(seen) == list(test.index)
+    monkeypatch.undo()
+    y = test["label"]
+    truth = balanced_accuracy_score(y, hierarchy.text_.predict(test))
+    assert result["text_only_UA"] == pytest.approx(truth)
+
+
 def test_format_evaluation(hierarchy):
     result = evaluate_model(hierarchy, _numeric_corpus(n_per_class=5, seed=6))
     text = format_evaluation(result)
