@@ -106,6 +106,12 @@ class ExperimentConfig:
         four-class and the paper's gate without the text: two-stage speech
         models, whose gain over the flat one did not carry from some
         held-out speakers to others (see ``docs/guide/accuracy.md``).
+
+    Raises
+    ------
+    ValueError
+        On creation, for an unknown or empty ``systems`` or ``splits``, an
+        unknown ``gate_labels``, or a threshold outside ``[0, 1]``.
     """
 
     corpus: str = "demo"
@@ -128,7 +134,22 @@ class ExperimentConfig:
 
     def __post_init__(self):
         # A study runs for hours before it scores a threshold: refuse a bad
-        # one now, with the rule every threshold of the package follows.
+        # setting now (a threshold by the rule every threshold follows).
+        for name, given, known in (
+            ("system", self.systems, SYSTEMS),
+            ("split", self.splits, SPLITS),
+        ):
+            unknown = [value for value in given if value not in known]
+            if unknown or not given:
+                raise ValueError(
+                    f"unknown {name} {', '.join(unknown) or '(none given)'}; "
+                    f"choose from {', '.join(known)}"
+                )
+        if self.gate_labels != "auto" and self.gate_labels not in GATE_OPTIONS:
+            raise ValueError(
+                f"gate_labels must be 'auto' or one of {list(GATE_OPTIONS)}; "
+                f"got {self.gate_labels!r}."
+            )
         self.thresholds = [check_threshold(t) for t in self.thresholds]
         if None in self.thresholds or not self.thresholds:
             raise ValueError(
@@ -138,14 +159,7 @@ class ExperimentConfig:
 
     def gate_options(self) -> list:
         """The ``gate_labels`` values the threshold search chooses among."""
-        if self.gate_labels == "auto":
-            return list(GATE_OPTIONS)
-        if self.gate_labels not in GATE_OPTIONS:
-            raise ValueError(
-                f"gate_labels must be 'auto' or one of {list(GATE_OPTIONS)}; "
-                f"got {self.gate_labels!r}."
-            )
-        return [self.gate_labels]
+        return list(GATE_OPTIONS) if self.gate_labels == "auto" else [self.gate_labels]
 
     def digest(self, system: str, split: str, data: str = "") -> str:
         """A key of everything that affects one run's numbers.

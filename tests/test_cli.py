@@ -34,7 +34,7 @@ def _one_line_error(capsys):
         ),
         (["reproduce", "--corpus", "demo", "--thresholds", "0.3,abc"], "numbers"),
         (["reproduce", "--corpus", "demo", "--thresholds", "1.5"], "[0, 1]"),
-        (["reproduce", "--corpus", "demo", "--splits", "sd,xx"], "--splits"),
+        (["reproduce", "--corpus", "demo", "--splits", "sd,xx"], "unknown split xx"),
         (["fit", "--system", "w2v"], "no local checkpoint"),
         (["predict", "/nonexistent/model.joblib", "a.wav"], "not found"),
     ],

@@ -276,7 +276,7 @@ def test_bad_gate_options_are_clear_errors():
             _OtherHierarchy(_hierarchy()), gate_labels=["all"], cv=3
         ).fit(X, y)
     with pytest.raises(ValueError, match="gate_labels"):
-        ExperimentConfig(gate_labels="binary").gate_options()
+        ExperimentConfig(gate_labels="binary")
 
 
 class _OtherHierarchy:

@@ -159,7 +159,7 @@ BAD_INPUT = [
     # names
     ("system-unknown", _study("--systems", "lstm-mfcc,svm"), "unknown system svm"),
     ("fit-system-unknown", ["fit", "--system", "svm"], "unknown system svm"),
-    ("split-unknown", _study("--splits", "sd,xx"), "--splits"),
+    ("split-unknown", _study("--splits", "sd,xx"), "unknown split xx"),
     ("corpus-unknown", ["fit", "--corpus", "timit"], "invalid choice: 'timit'"),
     ("feature-set-unknown", ["features", "--sets", "mfcc,zzz"], "zzz"),
     ("command-unknown", ["train"], "invalid choice: 'train'"),

@@ -187,3 +187,20 @@ def test_a_study_config_refuses_bad_thresholds_at_once(thresholds):
     with pytest.raises(ValueError, match="threshold"):
         ExperimentConfig(thresholds=thresholds)
     assert ExperimentConfig(thresholds=[0, 0.25]).thresholds == [0.0, 0.25]
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"systems": ["lstm-mfcc", "svm"]}, "unknown system svm; choose from"),
+        ({"systems": []}, r"unknown system \(none given\)"),
+        ({"splits": ["sd", "xx"]}, "unknown split xx; choose from sd, si"),
+        ({"splits": []}, r"unknown split \(none given\)"),
+        ({"gate_labels": "binary"}, "gate_labels must be 'auto' or one of"),
+    ],
+)
+def test_a_study_config_refuses_unknown_names_at_once(settings, message):
+    from sklearn_hser.systems import ExperimentConfig
+
+    with pytest.raises(ValueError, match=message):
+        ExperimentConfig(**settings)

@@ -209,56 +209,46 @@ def _csv_list(text: str, what: str) -> list[str]:
 
 
 def _experiment_config(args):
-    from ..systems import SPLITS, SYSTEMS
-
-    systems = _csv_list(args.systems, "systems")
-    unknown = [s for s in systems if s not in SYSTEMS]
-    if unknown:
-        raise UsageError(
-            f"unknown system {', '.join(unknown)}; choose from {', '.join(SYSTEMS)}"
-        )
-    splits = _csv_list(args.splits, "splits")
-    if any(s not in SPLITS for s in splits):
-        raise UsageError(f"--splits takes {', '.join(SPLITS)}; got {args.splits}")
     try:
         thresholds = [float(t) for t in _csv_list(args.thresholds, "thresholds")]
     except ValueError:
         raise UsageError(
             f"--thresholds must be numbers; got {args.thresholds}"
         ) from None
-    try:
-        return _model_config(
-            args,
-            systems,
-            splits=splits,
-            thresholds=thresholds,
-            si_validation_speakers=_speakers(args, "si_validation_speakers"),
-            si_test_speakers=_speakers(args, "si_test_speakers"),
-        )
-    except ValueError as exc:  # the thresholds ExperimentConfig refuses
-        raise UsageError(f"--thresholds: {exc}") from None
+    return _model_config(
+        args,
+        _csv_list(args.systems, "systems"),
+        splits=_csv_list(args.splits, "splits"),
+        thresholds=thresholds,
+        si_validation_speakers=_speakers(args, "si_validation_speakers"),
+        si_test_speakers=_speakers(args, "si_test_speakers"),
+    )
 
 
 def _model_config(args, systems, **study):
     """The :class:`~sklearn_hser.systems.ExperimentConfig` of the options
-    ``hser fit`` and the study share (``model_args``), plus ``study``'s."""
+    ``hser fit`` and the study share (``model_args``), plus ``study``'s;
+    what the config refuses is a :class:`UsageError`."""
     from ..systems import ExperimentConfig
 
-    return ExperimentConfig(
-        corpus=corpus_label(args),
-        systems=systems,
-        max_epochs=args.max_epochs,
-        w2v_path=args.w2v_path,
-        w2v_asr_path=args.w2v_asr_path,
-        bert_path=args.bert_path,
-        random_state=args.seed,
-        speaker_normalization=args.speaker_normalization,
-        gate_labels=args.gate_labels,
-        lstm_seeds=args.lstm_seeds,
-        selection=args.selection,
-        speech_only_gates=args.speech_only_gates,
-        **study,
-    )
+    try:
+        return ExperimentConfig(
+            corpus=corpus_label(args),
+            systems=systems,
+            max_epochs=args.max_epochs,
+            w2v_path=args.w2v_path,
+            w2v_asr_path=args.w2v_asr_path,
+            bert_path=args.bert_path,
+            random_state=args.seed,
+            speaker_normalization=args.speaker_normalization,
+            gate_labels=args.gate_labels,
+            lstm_seeds=args.lstm_seeds,
+            selection=args.selection,
+            speech_only_gates=args.speech_only_gates,
+            **study,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _speakers(args, dest):

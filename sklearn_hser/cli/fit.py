@@ -17,10 +17,6 @@ def run_fit(args) -> int:
     from ..persistence import _saved_fit_key, save_model
     from ..systems import SYSTEMS, missing_checkpoint
 
-    if args.system not in SYSTEMS:
-        raise UsageError(
-            f"unknown system {args.system}; choose from {', '.join(SYSTEMS)}"
-        )
     config = _model_config(args, [args.system])
     system = SYSTEMS[args.system]
     reason = missing_checkpoint(system, config)
