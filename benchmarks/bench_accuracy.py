@@ -567,7 +567,7 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from sklearn_hser.cli import load_corpus
+    from sklearn_hser.cli._common import load_corpus
     from sklearn_hser.systems import SYSTEMS, ExperimentConfig
 
     warnings.filterwarnings("ignore", category=UserWarning)

@@ -37,7 +37,7 @@ LSTM_SYSTEMS = "lstm-mfcc,lstm-gemaps,lstm-handcrafted,lstm-wakehubert"
 BASELINE = """
 import sys
 import sklearn_hser
-from sklearn_hser.cli import load_corpus
+from sklearn_hser.cli._common import load_corpus
 corpus = load_corpus(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
 print(len(corpus), "utterances")
 """

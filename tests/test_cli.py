@@ -266,11 +266,10 @@ def test_help_lists_the_systems_and_every_default(command, capsys):
 
 
 def test_every_system_and_feature_set_says_what_it_needs():
-    from sklearn_hser.cli import (
+    from sklearn_hser.cli import SYSTEM_NEEDS, build_parser
+    from sklearn_hser.cli._common import (
         DEMO_SYSTEMS,
         FEATURE_SET_NEEDS,
-        SYSTEM_NEEDS,
-        build_parser,
         feature_extractors,
     )
     from sklearn_hser.systems import SYSTEMS

@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from sklearn_hser.cli import build_parser, corpus_counts, corpus_pairs, main
+from sklearn_hser.cli import build_parser, main
+from sklearn_hser.cli._common import corpus_counts, corpus_pairs
 from sklearn_hser.datasets import concat_corpora
 from sklearn_hser.experiments import speaker_folds
 

@@ -33,18 +33,12 @@ import sys
 from pathlib import Path
 
 from .. import _optional
-from ._common import (  # noqa: F401 - importable from sklearn_hser.cli
-    DEMO_SYSTEMS,
-    FEATURE_SET_NEEDS,
+from ._common import (
     SYSTEM_NEEDS,
     TEXT_CORPUS_MODEL_NEEDS,
     TEXT_MODEL_NEEDS,
     UsageError,
     _short_name,
-    corpus_counts,
-    corpus_pairs,
-    feature_extractors,
-    load_corpus,
     logger,
 )
 from ._parser import build_parser
