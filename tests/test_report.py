@@ -11,8 +11,6 @@ import pytest
 
 from sklearn_hser._labels import EMOTIONS
 from sklearn_hser.report import (
-    REPORT_FILES,
-    TABLE_II_COLUMNS,
     correction_label,
     format_table_ii,
     markdown_table,
@@ -23,6 +21,8 @@ from sklearn_hser.report import (
     table_ii,
     write_report,
 )
+from sklearn_hser.report._html import REPORT_FILES
+from sklearn_hser.report._tables import TABLE_II_COLUMNS
 
 THRESHOLDS = [0.25, 0.3, 0.4]
 NASTY = 'He said <script>alert("x")</script> & left | again'

@@ -27,17 +27,8 @@ from ._figures import (
     plot_correction_rates,
     plot_neutral_pr,
 )
-
-# The constants stay importable from here, as before the split.
-from ._html import REPORT_FILES, VERSION_PACKAGES, package_versions, write_report  # noqa: F401
-from ._tables import (  # noqa: F401
-    TABLE_I_COLUMNS,
-    TABLE_II_COLUMNS,
-    format_table_ii,
-    markdown_table,
-    table_i,
-    table_ii,
-)
+from ._html import package_versions, write_report
+from ._tables import format_table_ii, markdown_table, table_i, table_ii
 
 __all__ = [
     "correction_label",
