@@ -210,7 +210,7 @@ def test_the_s_system_is_the_flat_speech_model_of_the_fold(
     system = systems.SpeechSystem("stub", "LR", "stub", lambda c, d: speech_model())
     monkeypatch.setattr(systems, "SYSTEMS", {"stub": system})
     monkeypatch.setattr(systems, "build_text_model", text_model)
-    config = ExperimentConfig(gate_labels=gate_labels)
+    config = ExperimentConfig(systems=["stub"], gate_labels=gate_labels)
     groups = bench.speaker_groups(corpus["speaker"].to_numpy(), 3)
     pairs = bench.model_pairs(3, "validation")
     models = bench.fit_held_out_models(
