@@ -568,27 +568,27 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from sklearn_hser.cli._common import load_corpus
-    from sklearn_hser.systems import SYSTEMS, ExperimentConfig
+    from sklearn_hser.systems import ExperimentConfig
 
     warnings.filterwarnings("ignore", category=UserWarning)
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
-    unknown = [s for s in systems if s not in SYSTEMS]
-    if unknown:
-        parser.error(f"unknown systems {unknown}; choose from {list(SYSTEMS)}")
+    try:
+        config = ExperimentConfig(
+            corpus=args.corpus,
+            systems=systems,
+            max_epochs=args.max_epochs,
+            speaker_normalization=args.speaker_normalization,
+            gate_labels=args.gate_labels,
+            lstm_seeds=args.lstm_seeds,
+            selection=args.selection,
+            speech_only_gates=args.speech_only_gates,
+        )
+    except ValueError as exc:  # e.g. an unknown system
+        parser.error(str(exc))
     root = args.root if args.corpus == "demo" else (args.root or _default_root())
     corpus = load_corpus(args.corpus, root)
     out = Path(args.out)
     cache_dir = out / "cache"
-    config = ExperimentConfig(
-        corpus=args.corpus,
-        systems=systems,
-        max_epochs=args.max_epochs,
-        speaker_normalization=args.speaker_normalization,
-        gate_labels=args.gate_labels,
-        lstm_seeds=args.lstm_seeds,
-        selection=args.selection,
-        speech_only_gates=args.speech_only_gates,
-    )
     groups = speaker_groups(corpus["speaker"].astype(str).to_numpy(), args.folds)
     print(
         f"{args.corpus}: {len(corpus)} utterances, {corpus['speaker'].nunique()} "

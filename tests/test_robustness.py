@@ -898,37 +898,11 @@ def test_predict_short_audio_follows_the_timeline_rule(ws23, tmp_path, capsys):
     assert rows[1]["prediction"] in LABELS and rows[1]["note"] == ""
 
 
-def test_predict_with_a_saved_pipeline(ws23, tmp_path, capsys):
-    """Fault 4: any fitted classifier saved with save_model labels recordings."""
-    from sklearn.compose import make_column_transformer
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
-    corpus = _tiny_corpus()
-    flat = make_pipeline(
-        make_column_transformer((TfidfVectorizer(), "text")), LogisticRegression()
-    ).fit(corpus, corpus["label"])
-    save_model(flat, tmp_path / "flat.joblib")
-    (row,) = _predict_json(
-        ws23,
-        str(tmp_path / "flat.joblib"),
-        str(ws23 / "good.wav"),
-        "--text",
-        "sad words number 2",
-        capsys=capsys,
-    )
-    assert row["branch"] == "flat" and row["decided_by"] == "flat"
-    assert (
-        row["prediction"]
-        == flat.predict(pd.DataFrame({"audio": ["x"], "text": ["sad words number 2"]}))[
-            0
-        ]
-    )
-
-
-def test_predict_with_a_saved_baseline(ws23, tmp_path, capsys):
-    """A baseline's route names its branch, which decided every sample."""
+@pytest.mark.parametrize("wrapper, branch", [(None, "flat"), ("baseline", "speech")])
+def test_predict_with_a_saved_pipeline(ws23, tmp_path, capsys, wrapper, branch):
+    """Fault 4: any fitted classifier saved with save_model labels recordings;
+    a plain pipeline decides on one flat branch, a baseline on the branch it
+    names."""
     from sklearn.compose import make_column_transformer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -937,21 +911,25 @@ def test_predict_with_a_saved_baseline(ws23, tmp_path, capsys):
     from sklearn_hser.baselines import SpeechOnlyClassifier
 
     corpus = _tiny_corpus()
-    words = make_pipeline(
+    model = make_pipeline(
         make_column_transformer((TfidfVectorizer(), "text")), LogisticRegression()
     )
-    baseline = SpeechOnlyClassifier(words).fit(corpus, corpus["label"])
-    save_model(baseline, tmp_path / "baseline.joblib")
+    if wrapper == "baseline":
+        model = SpeechOnlyClassifier(model)
+    model.fit(corpus, corpus["label"])
+    save_model(model, tmp_path / "model.joblib")
     (row,) = _predict_json(
         ws23,
-        str(tmp_path / "baseline.joblib"),
+        str(tmp_path / "model.joblib"),
         str(ws23 / "good.wav"),
         "--text",
         "sad words number 2",
         capsys=capsys,
     )
-    assert row["decided_by"] == row["branch"] != ""
+    assert row["branch"] == branch and row["decided_by"] == branch
     assert row["kept_neutral"] is False
+    X = pd.DataFrame({"audio": ["x"], "text": ["sad words number 2"]})
+    assert row["prediction"] == model.predict(X)[0]
     probs = {c: row[f"p_{c}"] for c in LABELS}
     assert max(probs, key=probs.get) == row["prediction"]
 
