@@ -95,6 +95,25 @@ def test_timeline_without_transcript_finds_the_utterances(model, recorded):
     assert table.loc[wordless, "p_neutral"].isna().all()
 
 
+def test_timeline_of_a_baseline_names_its_branch(recorded):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_hser.baselines import SpeechOnlyClassifier
+    from sklearn_hser.features import MFCC
+
+    wav, srt, part, truth = recorded
+    speech = make_pipeline(MFCC(column="audio"), LogisticRegression(max_iter=1000))
+    baseline = SpeechOnlyClassifier(speech).fit(part, truth["label"])
+    table = emotion_timeline(baseline, wav, srt, asr=False)
+    assert len(table) == len(truth)
+    assert (table["branch"] == "speech").all() and (
+        table["decided_by"] == "speech"
+    ).all()
+    assert table["speech_gate"].isna().all()
+    assert table["prediction"].tolist() == baseline.predict(part).tolist()
+
+
 def test_silero_segments_match_the_utterances(recorded):
     pytest.importorskip("faster_whisper")
     wav, _, _, truth = recorded
