@@ -107,9 +107,8 @@ def test_timeline_of_a_baseline_names_its_branch(recorded):
     baseline = SpeechOnlyClassifier(speech).fit(part, truth["label"])
     table = emotion_timeline(baseline, wav, srt, asr=False)
     assert len(table) == len(truth)
-    assert (table["branch"] == "speech").all() and (
-        table["decided_by"] == "speech"
-    ).all()
+    assert (table["branch"] == "speech").all()
+    assert (table["decided_by"] == "speech").all()
     assert table["speech_gate"].isna().all()
     assert table["prediction"].tolist() == baseline.predict(part).tolist()
 
