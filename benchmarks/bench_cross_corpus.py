@@ -215,9 +215,10 @@ def format_table(rows) -> str:
         f"{'scenario':<15} {'test':<8} {'system':<16} {'UA':>6} {'WA':>6}   "
         + " ".join(f"R:{c[:3]:>4}" for c in CLASSES)
         + "   "
-        + " ".join(f"P:{c[:3]:>4}" for c in CLASSES)
+        + " ".join(f"S:{c[:3]:>4}" for c in CLASSES)
     )
-    lines = [head, "-" * len(head)]
+    legend = "R: recall of each class; S: share of the test set predicted as it"
+    lines = [legend, head, "-" * len(head)]
     for r in rows:
         lines.append(
             f"{r['scenario']:<15} {r['test']:<8} {r['system']:<16} "
