@@ -251,6 +251,10 @@ class HierarchyOutputs:
         neutral stood (the gate runs again on those samples only).
     X_speech : indexable of shape (n_samples, ...) or None, default=None
         The speech gate's input.
+    gate_labels : {"flat", "all", "collapsed"} or None, default=None
+        The gate's kind. The paper's gate (``"collapsed"``) gives P(neutral)
+        and P(emotional): its neutral column is ``neutral_label``'s. Any
+        other gate's columns are classes of the hierarchy.
 
     Attributes
     ----------
@@ -276,6 +280,7 @@ class HierarchyOutputs:
         speech_only=None,
         speech_gate=None,
         X_speech=None,
+        gate_labels=None,
     ):
         self.classes_ = np.asarray(classes)
         self.threshold = threshold
@@ -292,6 +297,7 @@ class HierarchyOutputs:
         self.familiarity = familiarity
         self.speech_only = speech_only
         self.speech_gate, self.X_speech = speech_gate, X_speech
+        self.gate_labels = gate_labels
         self.routes_by_voice = words_decide is not None
         self.words_decide = (
             np.zeros(len(gate), dtype=bool) if words_decide is None else words_decide
@@ -314,20 +320,30 @@ class HierarchyOutputs:
         if len(to_text):
             if self.text_proba is not None:
                 argmax = self.text_classes[np.argmax(self.text_proba, axis=1)]
-                decided = apply_threshold_rule(
-                    self.text_proba, self.text_classes, threshold, self.neutral_label
-                )
+                text_classes = list(self.text_classes)
+                # A text model without the neutral class (y without one) gives
+                # no P(neutral): only the plain argmax, threshold None, works.
+                decided = argmax
+                if threshold is not None or self.neutral_label in text_classes:
+                    decided = apply_threshold_rule(
+                        self.text_proba, text_classes, threshold, self.neutral_label
+                    )
+                    column = text_classes.index(self.neutral_label)
+                    neutral_proba[to_text] = self.text_proba[:, column]
                 # The threshold keeps neutral what the voice called neutral;
                 # where the voice was not trusted, the words decide outright.
                 decided = np.where(self.words_decide[to_text], argmax, decided)
-                column = list(self.text_classes).index(self.neutral_label)
-                neutral_proba[to_text] = self.text_proba[:, column]
                 # The gate's neutral stands where the threshold kept it, and
                 # at threshold 0, where the words are never consulted.
                 gate_stands = (decided != argmax) | (
                     (threshold == 0) & ~self.words_decide[to_text]
                 )
                 decided_by[to_text[gate_stands]] = GATE_DECIDED
+            elif threshold is not None:
+                raise ValueError(
+                    f"A threshold ({threshold}) needs the text model's "
+                    "probabilities, but it has no predict_proba."
+                )
             else:
                 argmax = decided = self.text_pred
             final[to_text] = decided
@@ -426,8 +442,11 @@ class HierarchyOutputs:
         gate = self.speech_gate
         if gate is not None and hasattr(gate, "predict_proba"):
             gate_proba = gate.predict_proba(_safe_indexing(self.X_speech, rows))
-            for j, label in enumerate(gate.classes_):
-                if label in self.classes_:
+            labels = list(gate.classes_)
+            if self.gate_labels == "collapsed":
+                labels = [self.neutral_label if c == NEUTRAL else None for c in labels]
+            for j, label in enumerate(labels):
+                if label is not None and label in self.classes_:
                     column = np.searchsorted(self.classes_, label)
                     proba[rows, column] = gate_proba[:, j]
         return proba

@@ -131,3 +131,19 @@ def _fit_or_constant(fit, estimator, X, y, params):
         return fit(estimator, X, y, params)
     weight = (params or {}).get("sample_weight")
     return DummyClassifier(strategy="most_frequent").fit(X, y, sample_weight=weight)
+
+
+def check_known_classes(model, classes, name):
+    """Refuse a fitted sub-model that can answer a class outside ``classes``.
+
+    A frozen or pre-fitted sub-model may know classes that the hierarchy's
+    ``y`` lacks; its answers would then be labels the hierarchy does not
+    have, and probabilities in no column.
+    """
+    known = np.asarray(classes).tolist()
+    unknown = [c for c in np.asarray(model.classes_).tolist() if c not in known]
+    if unknown:
+        raise ValueError(
+            f"The {name} model can predict {unknown}, which y does not hold "
+            f"(classes {known}); fit it on these classes only."
+        )

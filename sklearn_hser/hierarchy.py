@@ -12,6 +12,7 @@ from sklearn.base import (
     ClassifierMixin,
     MetaEstimatorMixin,
     _fit_context,
+    clone,
 )
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import (
@@ -46,6 +47,7 @@ from ._routing import (
     _fit_clone,
     _fit_or_constant,
     _fit_transform_clone,
+    check_known_classes,
     fit_router,
     routed_fit_params,
 )
@@ -347,25 +349,19 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         if self.gate_labels == "flat":
             # The gate names the emotion too: no second speech model.
             self.speech_emotion_ = self.speech_gate_
-            self.text_ = self._fit_text(fit, X, y, params)
-            return self
-        emotional = np.flatnonzero(~is_neutral)
-        self.speech_emotion_ = _fit_or_constant(
-            fit,
-            self.speech_emotion,
-            _safe_indexing(X_speech, emotional),
-            y[emotional],
-            _check_method_params(X, params["speech_emotion"], emotional),
-        )
-        self.text_ = self._fit_text(fit, X, y, params)
+        else:
+            emotional = np.flatnonzero(~is_neutral)
+            self.speech_emotion_ = _fit_or_constant(
+                fit,
+                self.speech_emotion,
+                _safe_indexing(X_speech, emotional),
+                y[emotional],
+                _check_method_params(X, params["speech_emotion"], emotional),
+            )
+        self.text_ = fit(self.text, X, y, params["text"])
+        for name in ("speech_emotion", "text"):
+            check_known_classes(getattr(self, f"{name}_"), self.classes_, name)
         return self
-
-    def _fit_text(self, fit, X, y, params):
-        text = fit(self.text, X, y, params["text"])
-        unknown = set(text.classes_) - set(self.classes_)
-        if unknown:  # pragma: no cover - only with a text model that invents labels
-            raise ValueError(f"The text model predicts unknown classes {unknown}.")
-        return text
 
     def get_metadata_routing(self):
         """How metadata (e.g. ``sample_weight``) reach the sub-estimators.
@@ -492,6 +488,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             words_decide=unsure,
             speech_gate=self.speech_gate_,
             X_speech=X_speech,
+            gate_labels=self.gate_labels,
         )
 
     def _branch_outputs(self, *, familiarity, words_decide, routing=None, **outputs):
@@ -656,9 +653,10 @@ def make_hierarchy(speech, text, **params) -> HierarchicalClassifier:
     ``speech`` is the speech classifier one would use flat, e.g.
     ``make_pipeline(MFCC(column="audio"), LSTMClassifier())``. When it is a
     :class:`~sklearn.pipeline.Pipeline` of several steps, all but the last
-    become the hierarchy's ``speech_features`` and the last one serves as
-    both ``speech_gate`` and ``speech_emotion``, so ``predict`` extracts each
-    sample's features once; otherwise ``speech`` is used as both models.
+    become the hierarchy's ``speech_features`` and the last one (and a
+    clone of it) serves as ``speech_gate`` (and ``speech_emotion``), so
+    ``predict`` extracts each sample's features once; otherwise ``speech``
+    (and a clone) serves as both models.
 
     Parameters
     ----------
@@ -687,12 +685,13 @@ def make_hierarchy(speech, text, **params) -> HierarchicalClassifier:
     """
     from sklearn.pipeline import Pipeline
 
+    # Two objects: set_params on one model leaves the other as it was.
     if isinstance(speech, Pipeline) and len(speech) > 1:
         model = speech[-1]
         return HierarchicalClassifier(
-            model, model, text, speech_features=speech[:-1], **params
+            model, clone(model), text, speech_features=speech[:-1], **params
         )
-    return HierarchicalClassifier(speech, speech, text, **params)
+    return HierarchicalClassifier(speech, clone(speech), text, **params)
 
 
 def _indexable(X):

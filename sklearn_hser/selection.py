@@ -165,6 +165,11 @@ def select_candidate(scores, y_true, predictions, *, scoring="ua", selection="on
             f"Need one score per prediction; got {len(scores)} scores and "
             f"{len(predictions)} predictions."
         )
+    if not np.isfinite(scores).all():
+        raise ValueError(
+            f"Scores must be finite; got {scores.tolist()} (a scoring function "
+            "returned NaN or infinity)."
+        )
     # Scores equal but for rounding (the same UA summed in another order)
     # are a tie, which the earlier candidate wins.
     best = int(np.flatnonzero(scores >= scores.max() - 1e-9)[0])

@@ -150,9 +150,18 @@ def choose_routing(
                     float(balanced_accuracy_score(truth, p[t]))
                     for (_, truth), p in zip(parts, predicted)
                 )
-    reference = scores.get((None, None, hierarchy.threshold))
-    floor = -np.inf if reference is None else reference[0] - max_speech_loss
-    allowed = [k for k in scores if scores[k][0] >= floor]
+    # The paper's routing at the hierarchy's threshold, searched or not.
+    (_, truth), paper = parts[0], routes[0].outputs(None, None)
+    reference = paper.predict_for_thresholds([hierarchy.threshold])
+    paper_ua = balanced_accuracy_score(truth, reference[hierarchy.threshold])
+    allowed = [k for k in scores if scores[k][0] >= paper_ua - max_speech_loss]
+    if not allowed:
+        raise ValueError(
+            f"No combination keeps the held-out speakers' UA within "
+            f"{max_speech_loss} of the paper's routing at the hierarchy's "
+            f"threshold ({hierarchy.threshold}, UA {paper_ua:.3f}); search that "
+            "threshold too."
+        )
     choice = max(allowed, key=lambda k: np.mean(scores[k]))
     return dict(zip(ROUTING_PARAMETERS, choice)), scores
 

@@ -190,6 +190,99 @@ def test_route_and_proba_names_the_branch_of_a_baseline():
         np.testing.assert_allclose(proba, model.predict_proba(X))
 
 
+@pytest.mark.parametrize(
+    "labels, neutral_label",
+    [
+        ([0, 1, 2, 3], 0),  # integer classes
+        (["neu", "hap", "sad", "ang"], "neu"),
+        # RAVDESS-like: a class named "neutral" that is not the neutral one
+        (["calm", "neutral", "sad", "angry"], "calm"),
+    ],
+)
+def test_the_paper_gate_decides_with_its_p_neutral_for_any_neutral_label(
+    labels, neutral_label
+):
+    from sklearn_hser.hierarchy import route_and_proba
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.array(labels, dtype=object), 30)
+    X = rng.normal(size=(len(y), 4)) + 2 * (y[:, None] == np.array(labels))
+    y = y.astype(type(labels[0]))
+    lr = LogisticRegression()
+    clf = HierarchicalClassifier(lr, lr, lr, neutral_label=neutral_label, threshold=0)
+    clf.fit(X, y)
+    route, proba = route_and_proba(clf, X)
+    stood = (route["decided_by"] == "speech_gate").to_numpy()
+    assert stood.any()  # at threshold 0 the gate's neutral stands
+    gate = clf.speech_gate_
+    neutral = list(gate.classes_).index("neutral")  # the collapsed gate's class
+    column = list(clf.classes_).index(neutral_label)
+    expected = gate.predict_proba(X[stood])[:, neutral]
+    np.testing.assert_allclose(proba[stood, column], expected)
+    others = [j for j in range(len(labels)) if j != column]
+    assert np.isnan(proba[stood][:, others]).all()
+
+
+def test_a_sub_model_that_knows_other_classes_is_refused():
+    from sklearn.frozen import FrozenEstimator
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.array(["angry", "happy", "neutral", "sad"]), 20)
+    X = rng.normal(size=(len(y), 3))
+    emotional = y != "neutral"
+    emotion = LogisticRegression().fit(X[emotional], y[emotional])
+    lr = LogisticRegression()
+    without_happy = y != "happy"
+    clf = HierarchicalClassifier(lr, FrozenEstimator(emotion), lr)
+    with pytest.raises(
+        ValueError, match=r"speech_emotion model can predict \['happy'\]"
+    ):
+        clf.fit(X[without_happy], y[without_happy])
+    clf.fit(X, y)  # the same classes as y: accepted
+
+
+def test_thresholds_need_the_text_probabilities_wherever_they_are_given():
+    from sklearn.svm import LinearSVC
+
+    rng = np.random.default_rng(0)
+    classes = np.array(["angry", "happy", "neutral", "sad"])
+    y = np.repeat(classes, 20)
+    X = rng.normal(size=(len(y), 4)) + 2 * (y[:, None] == classes)
+    lr = LogisticRegression()
+    clf = HierarchicalClassifier(lr, lr, LinearSVC()).fit(X, y)
+    assert (clf.route(X)["branch"] == "text").any()
+    plain = clf.predict_for_thresholds(X, [None])[None]
+    np.testing.assert_array_equal(plain, clf.predict(X))
+    with pytest.raises(ValueError, match="threshold.*no predict_proba"):
+        clf.predict_for_thresholds(X, [None, 0.3])
+
+
+def test_no_neutral_sample_with_speech_confidence():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.array(["angry", "happy", "sad"]), 20)
+    X = rng.normal(size=(len(y), 3)) + 2 * (y[:, None] == ["angry", "happy", "sad"])
+    lr = LogisticRegression()
+    clf = HierarchicalClassifier(lr, lr, lr, gate_labels="all", speech_confidence=0.9)
+    with pytest.warns(UserWarning, match="does not occur in y"):
+        clf.fit(X, y)
+    route = clf.route(X)
+    assert route["words_decide"].any()  # unsure samples go to the words...
+    text = clf.text_.predict(X[route["words_decide"].to_numpy()])
+    # ... whose most probable class answers, with no P(neutral) to report.
+    assert route.loc[route["words_decide"], "prediction"].tolist() == text.tolist()
+    assert route["text_neutral_proba"].isna().all()
+    with pytest.raises(ValueError, match="neutral_label 'neutral' is not one of"):
+        clf.set_params(threshold=0.3).predict(X)
+
+
+def test_make_hierarchy_gives_the_gate_and_the_emotion_model_their_own_objects():
+    from sklearn_hser import make_hierarchy
+
+    clf = make_hierarchy(LogisticRegression(), LogisticRegression())
+    clf.set_params(speech_gate__C=0.01)
+    assert clf.speech_gate.C == 0.01 and clf.speech_emotion.C == 1.0
+
+
 def test_bad_input_and_parameters():
     X = np.random.default_rng(0).normal(size=(20, 3))
     y = np.array(["neutral", "sad"] * 10)

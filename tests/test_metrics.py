@@ -549,6 +549,28 @@ def test_neutral_precision_recall_zero_division():
     assert table["recall"].tolist() == [0.0, 0.0]
 
 
+def test_neutral_precision_recall_integer_labels():
+    # Classes 0 (neutral) to 3; the same table as with string labels.
+    names = np.array(CLASSES)
+    proba = np.array([[0.1, 0.1, 0.7, 0.1], [0.1, 0.1, 0.3, 0.5], [0.5, 0.1, 0.2, 0.2]])
+    y = ["neutral", "neutral", "sad", "happy"]
+    routed = [True, True, True, False]
+    strings = neutral_precision_recall(
+        y, routed, proba, names, [0.3], emotion_pred=["happy"]
+    )
+    to_int = {c: i for i, c in enumerate(["neutral", "angry", "happy", "sad"])}
+    integers = neutral_precision_recall(
+        [to_int[c] for c in y],
+        routed,
+        proba,
+        [to_int[c] for c in names],
+        [0.3],
+        emotion_pred=[to_int["happy"]],
+        neutral_label=0,
+    )
+    pd.testing.assert_frame_equal(integers, strings)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

@@ -89,6 +89,8 @@ def test_selection_inputs_are_checked():
         select_candidate([0.5, 0.6], y, [y])
     with pytest.raises(ValueError, match="selection"):
         select_candidate([0.5], y, [y], selection="fastest")
+    with pytest.raises(ValueError, match="Scores must be finite"):
+        select_candidate([np.nan, np.nan], y, [y, y])
     with pytest.raises(ValueError, match="scoring"):
         paired_standard_error(y, y, y, scoring="f1")
 

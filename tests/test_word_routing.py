@@ -140,6 +140,34 @@ def test_no_choice_costs_the_voice_more_than_allowed():
     assert bound != free
 
 
+def test_the_bound_holds_when_the_hierarchys_threshold_is_not_searched():
+    rng = np.random.default_rng(1)
+    noisy = [_part("voice", 40, rng, noise=5.0), _part("words", 40, rng)]
+    train = pd.concat(noisy).reset_index(drop=True)
+    words = _part("words", 25, rng)
+    held_out = np.flatnonzero(train["speaker"].isin(["voice0", "voice1"]))
+    _, reference = choose_routing(
+        _model(), train, words, held_out=held_out, thresholds=[None]
+    )
+    paper = reference[None, None, None][0]
+    # The hierarchy's threshold (None) is not among those searched: the
+    # paper's routing at it is still the reference of the bound.
+    choice, scores = choose_routing(
+        _model(), train, words, held_out=held_out, thresholds=[0.3, 0.4]
+    )
+    assert scores[tuple(choice.values())][0] >= paper - 0.01
+    with pytest.raises(ValueError, match="search that threshold too"):
+        choose_routing(
+            _model(),
+            train,
+            words,
+            held_out=held_out,
+            thresholds=[0.0],
+            confidences=[0.99],
+            max_speech_loss=0.0,
+        )
+
+
 def _familiar_model(**params):
     """Speech over shared numeric features, so that familiarity applies."""
     pick = make_column_transformer(("passthrough", ["s0", "s1"]))

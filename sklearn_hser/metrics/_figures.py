@@ -304,10 +304,14 @@ def neutral_precision_recall(
     points = [None, *_thresholds_list(thresholds)]
     true_neutral = y_true == neutral_label
     n_true_neutral = int(np.count_nonzero(true_neutral))
-    classes = [neutral_label, *np.asarray(text_classes).tolist()]
+    # Every label the final predictions can hold, in the labels' own dtype
+    # (integers stay integers for scikit-learn's metrics; no string is cut).
+    labels = [neutral_label, *np.asarray(text_classes).tolist()]
+    if emotion is not None:
+        labels += emotion.tolist()
     outputs = HierarchyOutputs(
         gate=np.where(routed, NEUTRAL, EMOTIONAL),
-        classes=np.asarray(classes, dtype=object),
+        classes=np.asarray(labels),
         text_classes=text_classes,
         emotion_pred=emotion,
         text_proba=proba,
