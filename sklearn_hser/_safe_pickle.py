@@ -3,9 +3,9 @@
 A pickle names the functions and classes that rebuild its objects, and
 unpickling calls them: a crafted file can name ``os.system``. This module
 reads joblib pickles with every such name checked against what fitted
-sklearn-hser models are made of (estimators, torch modules and optimisers,
-skorch nets and callbacks, numpy arrays, a few rebuild helpers). Anything
-else stops the load before it is called.
+sklearn-hser models are made of (estimators and what fitted ones hold,
+torch modules and optimisers, skorch nets and callbacks, numpy arrays, a few
+rebuild helpers). Anything else stops the load before it is called.
 
 Two places inside a model file hold pickles of their own, and are checked
 the same way: object arrays (joblib routes them through this unpickler) and
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import io
 import threading
 
@@ -53,6 +54,7 @@ _ALLOWED_NAMES = frozenset(
         ("numpy._core.multiarray", "scalar"),
         ("numpy.core.multiarray", "_reconstruct"),
         ("numpy.core.multiarray", "scalar"),
+        ("numpy.ma.core", "_mareconstruct"),  # masked arrays (cv_results_)
         ("numpy.random._pickle", "__bit_generator_ctor"),
         ("numpy.random._pickle", "__generator_ctor"),
         ("numpy.random._pickle", "__randomstate_ctor"),
@@ -115,9 +117,16 @@ def check_global(module: str, name: str):
     )
 
 
+#: Modules whose functions a model may refer to: the metrics a stored
+#: scorer computes (they only compute on the arrays they are given).
+_METRIC_MODULES = ("sklearn.metrics", "sklearn_hser.metrics")
+
+
 def _allowed_object(obj) -> bool:
     if isinstance(obj, type):
         return _allowed_class(obj)
+    if inspect.isfunction(obj):
+        return obj.__module__.startswith(_METRIC_MODULES)
     # Constants such as torch.float32 cannot be called, only referred to.
     import torch
 
@@ -166,6 +175,27 @@ def _allowed_class(cls: type) -> bool:
         from transformers import PretrainedConfig
 
         bases.append(PretrainedConfig)
+    # What fitted scikit-learn objects hold besides estimators: trees,
+    # optimiser states, cross-validation splitters and scorers.
+    with contextlib.suppress(ImportError):
+        from sklearn.metrics._scorer import _BaseScorer, _MultimetricScorer
+        from sklearn.model_selection._split import (
+            BaseCrossValidator,
+            BaseShuffleSplit,
+            _RepeatedSplits,
+        )
+        from sklearn.neural_network._stochastic_optimizers import BaseOptimizer
+        from sklearn.tree._tree import Tree
+
+        bases += [
+            _BaseScorer,
+            _MultimetricScorer,
+            BaseCrossValidator,
+            BaseShuffleSplit,
+            _RepeatedSplits,
+            BaseOptimizer,
+            Tree,
+        ]
     return issubclass(cls, tuple(bases))
 
 

@@ -14,6 +14,7 @@ import json
 import os
 import pickle
 import threading
+import warnings
 
 import joblib
 import numpy as np
@@ -301,6 +302,11 @@ def _crafted_calls(tmp_path):
         "np.memmap": (np.memmap, (marker, np.uint8, "w+", 0, (8,))),
         "torch.load": (torch.load, (marker,)),
         "np.load": (np.load, (marker,)),
+        # A function of scikit-learn that is not a metric (it writes a file).
+        "sklearn function": (
+            __import__("sklearn.datasets").datasets.dump_svmlight_file,
+            (np.zeros((1, 1)), np.zeros(1), marker),
+        ),
     }
 
 
@@ -315,6 +321,7 @@ def _crafted_calls(tmp_path):
         "np.memmap",
         "torch.load",
         "np.load",
+        "sklearn function",
     ],
 )
 def test_crafted_model_files_are_refused_before_running(ws, tmp_path, name):
@@ -324,6 +331,49 @@ def test_crafted_model_files_are_refused_before_running(ws, tmp_path, name):
     with pytest.raises(ValueError, match="refusing to run it"):
         load_model(tmp_path / "m.joblib")
     assert not (tmp_path / "ran").exists()
+
+
+def _common_sklearn_models():
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.neural_network import MLPClassifier
+
+    from sklearn_hser import HierarchicalClassifier
+    from sklearn_hser.datasets import LeaveOneSessionOut
+    from sklearn_hser.metrics import SCORERS
+    from sklearn_hser.threshold_tuning import TunedThresholdHierarchyCV
+
+    lr = LogisticRegression()
+    hierarchy = HierarchicalClassifier(lr, lr, lr, threshold=0.3)
+    return {
+        "forest": RandomForestClassifier(n_estimators=3, random_state=0),
+        "mlp (adam)": MLPClassifier(hidden_layer_sizes=(4,), max_iter=50),
+        "tuner, StratifiedKFold": TunedThresholdHierarchyCV(
+            hierarchy, thresholds=[0.3], cv=StratifiedKFold(2)
+        ),
+        "tuner, LeaveOneSessionOut": TunedThresholdHierarchyCV(
+            hierarchy, thresholds=[0.3], cv=LeaveOneSessionOut()
+        ),
+        "grid search, package scorers": GridSearchCV(
+            lr, {"C": [1.0]}, scoring=SCORERS, refit="ua", cv=2
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", list(_common_sklearn_models()))
+def test_common_sklearn_models_load_without_trust(tmp_path, name):
+    model = _common_sklearn_models()[name]
+    rng = np.random.default_rng(0)
+    y = np.tile(LABELS, 10)
+    X = rng.normal(size=(len(y), 3)) + (y[:, None] == np.array(LABELS[:3]))
+    groups = np.repeat([1, 2], len(y) // 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the MLP's ConvergenceWarning
+        model.fit(X, y, **({"groups": groups} if "Session" in name else {}))
+    save_model(model, tmp_path / "m.joblib")
+    loaded, _ = load_model(tmp_path / "m.joblib")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 
 def test_code_in_a_skorch_nets_torch_state_is_refused(tmp_path):
