@@ -152,3 +152,20 @@ def test_cache_info_and_clear(tmp_path, waveforms):
     assert clear_cache(cache) == len(waveforms) + 2
     assert cache_info(cache)["n_entries"] == 0
     assert (cache / "notes.txt").read_text() == "not a cache entry"
+    assert [p.name for p in cache.iterdir()] == ["notes.txt"]  # folders removed
+
+
+def test_clearing_a_folder_keeps_what_is_not_the_caches(tmp_path, waveforms):
+    from sklearn_hser.features import cache_info, clear_cache
+
+    project = tmp_path / "project"
+    for folder in ("data/raw", "src/package", "notes"):
+        (project / folder).mkdir(parents=True)
+    outside = tmp_path / "outside"
+    MFCC(cache_dir=outside).transform(waveforms[:1])  # a cache elsewhere...
+    (project / "link").symlink_to(outside)  # ... linked from the project
+    assert cache_info(project)["n_entries"] == 0
+    assert clear_cache(project) == 0
+    for folder in ("data/raw", "src/package", "notes"):
+        assert (project / folder).is_dir()  # empty, but not the cache's
+    assert cache_info(outside)["n_entries"] == 1  # not reached through the link

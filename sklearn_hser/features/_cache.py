@@ -26,6 +26,7 @@ entries least recently used are deleted. :func:`cache_info` and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -208,9 +209,15 @@ def _decode(data: bytes):
 
 
 def _entries(directory: Path) -> list:
-    """``(mtime, size, path)`` of every entry under ``directory``."""
+    """``(mtime, size, path)`` of every entry under ``directory``.
+
+    Entries behind a symbolic link are not the cache's: they are left out,
+    so that evicting or clearing never reaches outside ``directory``.
+    """
     out = []
     for path in directory.glob(f"*/*/*{_SUFFIX}"):
+        if any(p.is_symlink() for p in (path, path.parent, path.parent.parent)):
+            continue
         try:
             stat = path.stat()
         except OSError:  # deleted meanwhile by another process
@@ -293,11 +300,9 @@ def clear_cache(directory) -> int:
     entries = _entries(directory)
     for _, _, path in entries:
         path.unlink(missing_ok=True)
-    for namespace in directory.iterdir():
-        if namespace.is_dir():
-            for fan in namespace.iterdir():
-                if fan.is_dir() and not any(fan.iterdir()):
-                    fan.rmdir()
-            if not any(namespace.iterdir()):
-                namespace.rmdir()
+    # Only the folders that held entries, once empty: fans, then namespaces.
+    fans = {path.parent for _, _, path in entries}
+    for folder in [*fans, *{fan.parent for fan in fans}]:
+        with contextlib.suppress(OSError):  # not empty: it holds other files
+            folder.rmdir()
     return len(entries)
