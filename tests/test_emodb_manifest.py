@@ -191,6 +191,10 @@ def test_manifest_optional_columns(tmp_path):
         ("audio,label\n,neutral\n", "line 2: the audio cell is empty"),
         ("audio,label,gender\na.wav,sad,x\n", "line 2: gender 'x'"),
         ("audio,label,session\na.wav,sad,one\n", "line 2: session 'one'"),
+        (
+            "audio,label,session\na.wav,sad,99999999999999999999\n",
+            "line 2: session '99999999999999999999'.*64-bit integer",
+        ),
         ("audio,label,id\na.wav,sad,u\na.wav,sad,u\n", "duplicate id"),
         (
             "audio,label\na.wav,sad\nmissing1.wav,sad\nmissing2.wav,sad\n",

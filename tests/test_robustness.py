@@ -984,6 +984,47 @@ def test_predict_with_a_saved_pipeline(ws23, tmp_path, capsys, wrapper, branch):
     assert max(probs, key=probs.get) == row["prediction"]
 
 
+def test_predict_with_integer_labels(ws23, tmp_path, capsys):
+    """Labels of any type reach the table and strict JSON as they are."""
+    corpus = _tiny_corpus()
+    codes = {label: i for i, label in enumerate(LABELS)}
+    y = corpus["label"].map(codes).to_numpy()
+    model = _tiny_model().set_params(neutral_label=codes["neutral"], threshold=0.3)
+    save_model(model.fit(corpus, y), tmp_path / "int.joblib")
+    audio = str(ws23 / "good.wav")
+    rows = _predict_json(
+        ws23,
+        str(tmp_path / "int.joblib"),
+        audio,
+        audio,
+        "--text",
+        "sad words",
+        "--text",
+        "",
+        capsys=capsys,
+    )
+    assert all(isinstance(row["prediction"], int) for row in rows)
+    for row in rows:
+        probs = {c: row[f"p_{c}"] for c in range(len(LABELS))}
+        if row["decided_by"] != "speech_gate":
+            assert max(probs, key=probs.get) == row["prediction"]
+
+
+def test_a_transcript_of_spaces_is_no_transcript(ws23, monkeypatch, capsys):
+    from sklearn_hser.cli import predict
+
+    asked = []
+    monkeypatch.setattr(predict, "_recognise_missing_text", asked.append)
+    audio = str(ws23 / "good.wav")
+    assert (
+        main(["predict", str(ws23 / "model.joblib"), audio, "--text", "  ", "--json"])
+        == 0
+    )
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["text"] == "" and row["text_source"] == "none"
+    assert len(asked) == 1  # the recogniser was asked for its words
+
+
 def test_nan_label_is_named_as_sklearn_does():
     """Fault 12: not "'<' not supported between 'float' and 'str'"."""
     corpus = _tiny_corpus()

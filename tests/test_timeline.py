@@ -113,6 +113,42 @@ def test_timeline_of_a_baseline_names_its_branch(recorded):
     assert table["prediction"].tolist() == baseline.predict(part).tolist()
 
 
+def test_timeline_of_a_plain_pipeline_with_integer_labels(recorded):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_hser.features import MFCC
+
+    wav, srt, part, truth = recorded
+    codes = {label: i for i, label in enumerate(sorted(set(truth["label"])))}
+    y = truth["label"].map(codes).to_numpy()
+    flat = make_pipeline(MFCC(column="audio"), LogisticRegression(max_iter=1000))
+    flat.fit(part, y)
+    table = emotion_timeline(flat, wav, srt, asr=False)
+    assert (table["branch"] == "flat").all() and (table["decided_by"] == "flat").all()
+    assert table["prediction"].tolist() == flat.predict(part).tolist()
+
+
+def test_wordless_segments_of_an_untrusted_voice_keep_the_speech_answer(
+    model, recorded
+):
+    from sklearn.base import clone
+
+    wav, srt, part, truth = recorded
+    # Every voice untrusted: each segment is sent to the words, which are
+    # missing, so the speech models' own answer stands.
+    untrusted = clone(model).set_params(gate_labels="flat", speech_confidence=1.0)
+    untrusted.fit(part, truth["label"])
+    cues = [(row.start, row.end, "") for row in truth.itertuples()]
+    table = emotion_timeline(untrusted, wav, cues, asr=False)
+    speech = untrusted.outputs(part.assign(text=""), proba=False).speech_only
+    assert (table["branch"] == "speech_only").all()
+    assert table["prediction"].tolist() == speech.tolist()
+    assert set(table["prediction"]) != {"neutral"}
+    emotional = table["prediction"] != "neutral"
+    assert (table.loc[emotional, "decided_by"] == "speech_emotion").all()
+
+
 def test_silero_segments_match_the_utterances(recorded):
     pytest.importorskip("faster_whisper")
     wav, _, _, truth = recorded

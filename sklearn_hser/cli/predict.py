@@ -42,6 +42,8 @@ def _prediction_inputs(args):
             table["text"] = args.text
     if "text" not in table.columns:
         table["text"] = ""
+    # A transcript of spaces holds no words: it is missing, as an empty one.
+    table.loc[table["text"].str.strip() == "", "text"] = ""
     missing = [p for p in table["audio"] if not _is_file(p)]
     if missing:
         raise UsageError(f"audio file not found: {_short_name(missing[0])}")
@@ -50,7 +52,7 @@ def _prediction_inputs(args):
     if not getattr(args, "no_asr", False) and (table["text"] == "").any():
         _recognise_missing_text(table)
     # An empty transcript was not given: say so, as the timeline does.
-    table.loc[table["text"].str.strip() == "", "text_source"] = "none"
+    table.loc[table["text"] == "", "text_source"] = "none"
     return table
 
 
@@ -90,6 +92,7 @@ def run_predict(args) -> int:
     import json
 
     import numpy as np
+    import pandas as pd
 
     from ..hierarchy import route_and_proba
     from ..persistence import load_model
@@ -109,7 +112,7 @@ def run_predict(args) -> int:
             file=sys.stderr,
         )
     out = table[["audio", "text", "text_source"]].copy()
-    out["prediction"] = ""
+    out["prediction"] = pd.Series("", index=out.index, dtype=object)  # any labels
     out["branch"] = ""
     out["decided_by"] = ""
     out["kept_neutral"] = False
@@ -127,7 +130,7 @@ def run_predict(args) -> int:
             raise UsageError(
                 f"the model in {args.model} cannot label these recordings: {first}"
             ) from exc
-        out.loc[rows, "prediction"] = route["prediction"].to_numpy()
+        out.loc[rows, "prediction"] = route["prediction"].tolist()  # plain values
         out.loc[rows, "branch"] = route["branch"].to_numpy()
         out.loc[rows, "decided_by"] = route["decided_by"].to_numpy()
         out.loc[rows, "kept_neutral"] = route["kept_neutral"].to_numpy(dtype=bool)

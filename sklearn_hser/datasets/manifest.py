@@ -197,8 +197,9 @@ def _sessions(table: pd.DataFrame, csv: Path) -> np.ndarray:
     if "session" not in table:
         return np.ones(len(table), dtype=np.int64)
     values = [s.strip() for s in table["session"]]
-    ints = {v for v in values if v.lstrip("-").isdigit()}
-    error = _bad_values(values, ints, csv, "session", "an integer")
+    limit = np.iinfo(np.int64).max
+    ints = {v for v in values if v.lstrip("-").isdigit() and abs(int(v)) <= limit}
+    error = _bad_values(values, ints, csv, "session", "a 64-bit integer")
     if error:
         raise error
     return np.array([int(v) for v in values], dtype=np.int64)

@@ -18,8 +18,10 @@ How awkward input is handled (each case named in the ``note`` column):
   cue: words recognised"``);
 * a segment **without words** (ASR off or not installed, or nothing
   recognised) keeps the speech path only: the gate's *neutral* stands,
-  because the text branch has nothing to re-classify (``"no words: speech
-  only"``, branch ``"speech_only"``);
+  because the text branch has nothing to re-classify, and where the voice
+  was not trusted (``speech_confidence``, ``voice_familiarity``) the speech
+  models' own answer stands (``"no words: speech only"``, branch
+  ``"speech_only"``);
 * a **silent** recording without a transcript is an error (no speech found);
   with a transcript, silent segments are classified and noted
   (``"silent"``);
@@ -42,7 +44,7 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
-from .._algorithm import GATE_DECIDED
+from .._algorithm import EMOTION_BRANCH, GATE_DECIDED
 from .._config import progress_bar
 from ..hierarchy import route_and_proba
 from .recording import _RECORDING_CONSTRAINTS, Recording
@@ -143,27 +145,36 @@ def _classify(model, batch: pd.DataFrame) -> pd.DataFrame:
             "speech_gate": route["speech_gate"].to_numpy(),
             "branch": route["branch"].to_numpy(),
             "decided_by": route["decided_by"].to_numpy(),
-            "prediction": route["prediction"].to_numpy(),
+            "prediction": route["prediction"].to_numpy(dtype=object),
         }
     )
     for j, label in enumerate(model.classes_):
         out[f"p_{label}"] = proba[:, j]
     # No words: the text model would only guess from an empty string, so
-    # the gate's "neutral" stands (the speech path of the hierarchy alone).
+    # the speech path of the hierarchy alone decides: the gate's "neutral",
+    # or the speech models' answer where the voice was sent to the words.
     wordless = (batch["text"].str.strip() == "").to_numpy() & (
         out["branch"] == "text"
     ).to_numpy()
     neutral = getattr(model, "neutral_label", "neutral")
-    out.loc[wordless, "prediction"] = neutral
+    speech = np.full(len(batch), neutral, dtype=object)
+    unsure = wordless.copy()
+    unsure &= route["words_decide"].to_numpy(bool) if "words_decide" in route else False
+    if unsure.any():
+        rows = np.flatnonzero(unsure)
+        speech[rows] = model.outputs(batch.iloc[rows], proba=False).speech_only
+    out.loc[wordless, "prediction"] = speech[wordless]
     out.loc[wordless, "branch"] = SPEECH_ONLY
-    out.loc[wordless, "decided_by"] = GATE_DECIDED
+    out.loc[wordless, "decided_by"] = np.where(
+        speech[wordless] == neutral, GATE_DECIDED, EMOTION_BRANCH
+    )
     out.loc[wordless, [f"p_{c}" for c in model.classes_]] = np.nan
     return out
 
 
 @validate_params(
     {
-        "model": [HasMethods(["route"])],
+        "model": [HasMethods(["predict"])],
         "recording": _RECORDING_CONSTRAINTS,
         "transcript": [str, os.PathLike, pd.DataFrame, list, tuple, None],
         "asr": ["boolean", StrOptions({"auto"}), HasMethods(["transcribe"]), None],
@@ -194,9 +205,11 @@ def emotion_timeline(
     Parameters
     ----------
     model : fitted HierarchicalClassifier
-        Any fitted classifier with ``route`` taking a DataFrame with
-        ``audio`` (16 kHz waveforms) and ``text`` columns; ``predict_proba``
-        adds the class probabilities.
+        Any fitted classifier taking a DataFrame with ``audio`` (16 kHz
+        waveforms) and ``text`` columns: a hierarchy, a baseline (its
+        ``route`` names its branch) or a plain pipeline (one ``"flat"``
+        branch; see :func:`~sklearn_hser.hierarchy.route_and_proba`).
+        ``predict_proba`` adds the class probabilities.
     recording : path-like, ndarray, tuple or Recording
         The recording (an audio file, read segment by segment, or a
         waveform; see :class:`Recording`).
@@ -330,7 +343,12 @@ def emotion_timeline(
         f"p_{c}" for c in model.classes_
     ]
     for column in columns:
-        table[column] = np.nan if column.startswith("p_") else ""
+        # Labels of any type (integers too); probabilities as numbers.
+        table[column] = (
+            np.nan
+            if column.startswith("p_")
+            else pd.Series("", index=table.index, dtype=object)
+        )
         if decided is not None:
             table.loc[decided.index, column] = decided[column]
     for i in np.flatnonzero(table["branch"] == SPEECH_ONLY):
