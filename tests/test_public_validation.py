@@ -179,10 +179,10 @@ CONFIG = systems.ExperimentConfig()
 SYSTEM = systems.SYSTEMS["lstm-mfcc"]
 
 
-class _Routed:
-    """Has ``route``, which is all emotion_timeline asks of a model."""
+class _Predicts:
+    """Has ``predict``, which is all emotion_timeline asks of a model."""
 
-    def route(self, X):  # pragma: no cover - never called
+    def predict(self, X):  # pragma: no cover - never called
         raise AssertionError("validation should fail first")
 
 
@@ -368,7 +368,7 @@ BAD_CALLS = {
     # timeline
     timeline.emotion_timeline: (
         "batch_size",
-        lambda tmp: timeline.emotion_timeline(_Routed(), np.zeros(16), batch_size=0),
+        lambda tmp: timeline.emotion_timeline(_Predicts(), np.zeros(16), batch_size=0),
     ),
     timeline.speech_segments: (
         "vad",
