@@ -285,7 +285,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         self : object
         """
         self._check_text_method()
-        X = _indexable(X)
+        X = indexable(X)[0]
         y = column_or_1d(y, warn=True)
         missing = pd.isna(y)
         if missing.any():  # as scikit-learn's own estimators say it
@@ -330,7 +330,7 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             self.speech_features_, X_speech = _cached(
                 _fit_transform_clone, self.memory
             )(self.speech_features, X, y, params["speech_features"])
-            X_speech = _indexable(X_speech)
+            X_speech = indexable(X_speech)[0]
         self.familiarity_ = None
         if self.voice_familiarity is not None:
             from .familiarity import _fit_familiarity
@@ -427,14 +427,14 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         # one here, before any sub-model runs, whatever the routes.
         check_threshold(self.threshold)
         self._check_text_method()
-        X = _indexable(X)
+        X = indexable(X)[0]
         X_speech = self._speech_input(X)
         return self._outputs(X, X_speech, *self._gate_decisions(X_speech), proba)
 
     def _speech_input(self, X):
         """What the speech models see: the shared features of ``X``, or ``X``."""
         features = self.speech_features_
-        return X if features is None else _indexable(features.transform(X))
+        return X if features is None else indexable(features.transform(X))[0]
 
     def _speech_gate(self, gate_pred):
         """The gate's labels as its routing, ``"neutral"`` or ``"emotional"``."""
@@ -548,10 +548,13 @@ class HierarchicalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         """
         return self.outputs(X, proba=False).predict_for_thresholds(thresholds)
 
-    @available_if(
-        lambda self: all(
-            hasattr(est, "predict_proba")
-            for est in (self.speech_gate, self.speech_emotion, self.text)
+    @available_if(  # the models whose probabilities a sample can take
+        lambda self: (
+            hasattr(self.text, "predict_proba")
+            and hasattr(
+                self.speech_gate if self.gate_labels == "flat" else self.speech_emotion,
+                "predict_proba",
+            )
         )
     )
     def predict_proba(self, X):
@@ -692,8 +695,3 @@ def make_hierarchy(speech, text, **params) -> HierarchicalClassifier:
             model, clone(model), text, speech_features=speech[:-1], **params
         )
     return HierarchicalClassifier(speech, clone(speech), text, **params)
-
-
-def _indexable(X):
-    """Make ``X`` sliceable by rows (sparse -> CSR, array-likes -> ndarray)."""
-    return indexable(X)[0]

@@ -26,10 +26,10 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from sklearn.utils.validation import indexable
 
 from ._algorithm import gate_confidence, words_decide
 from ._labels import NEUTRAL
-from .hierarchy import _indexable
 
 #: The ``speech_confidence`` values searched: the paper's routing first.
 SPEECH_CONFIDENCES = (None, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -181,7 +181,7 @@ class _RoutingOutputs:
     """
 
     def __init__(self, model, X, needs_confidence):
-        X = _indexable(X)
+        X = indexable(X)[0]
         X_speech = model._speech_input(X)
         gate_pred, _, self.familiarity = model._gate_decisions(X_speech)
         # Only a searched speech_confidence needs the gate's probabilities.

@@ -275,6 +275,26 @@ def test_no_neutral_sample_with_speech_confidence():
         clf.set_params(threshold=0.3).predict(X)
 
 
+def test_predict_proba_needs_only_the_models_whose_probabilities_are_given():
+    from sklearn.svm import LinearSVC
+
+    rng = np.random.default_rng(0)
+    classes = np.array(["angry", "happy", "neutral", "sad"])
+    y = np.repeat(classes, 20)
+    X = rng.normal(size=(len(y), 4)) + 2 * (y[:, None] == classes)
+    lr, svc = LogisticRegression(), LinearSVC()
+    # The flat gate is the emotion model: the unused emotion model's
+    # methods do not matter; a gate that only routes needs no probabilities.
+    for clf in (
+        HierarchicalClassifier(lr, svc, lr, gate_labels="flat"),
+        HierarchicalClassifier(svc, lr, lr),
+    ):
+        proba = clf.fit(X, y).predict_proba(X)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert not hasattr(HierarchicalClassifier(lr, svc, lr), "predict_proba")
+    assert not hasattr(HierarchicalClassifier(lr, lr, svc), "predict_proba")
+
+
 def test_make_hierarchy_gives_the_gate_and_the_emotion_model_their_own_objects():
     from sklearn_hser import make_hierarchy
 
