@@ -121,14 +121,19 @@ def test_empty_validation_is_refused(data):
         choose_routing(_model(), train, voice.iloc[:0], held_out=[0], thresholds=[None])
 
 
-def test_no_choice_costs_the_voice_more_than_allowed():
-    # Noisy voices: where the gate is unsure, the words (which say nothing
-    # for these speakers) decide worse than the voice would have.
+def _noisy_voices():
+    """Noisy voices: where the gate is unsure, the words (which say nothing
+    for these speakers) decide worse than the voice would have. Returns the
+    training corpus, voiced words, and two held-out speakers' rows."""
     rng = np.random.default_rng(1)
     noisy = [_part("voice", 40, rng, noise=5.0), _part("words", 40, rng)]
     train = pd.concat(noisy).reset_index(drop=True)
-    words = _part("words", 25, rng)
     held_out = np.flatnonzero(train["speaker"].isin(["voice0", "voice1"]))
+    return train, _part("words", 25, rng), held_out
+
+
+def test_no_choice_costs_the_voice_more_than_allowed():
+    train, words, held_out = _noisy_voices()
     kwargs = dict(held_out=held_out, thresholds=[None])
     free, scores = choose_routing(_model(), train, words, max_speech_loss=1.0, **kwargs)
     reference = scores[None, None, None][0]
@@ -141,11 +146,7 @@ def test_no_choice_costs_the_voice_more_than_allowed():
 
 
 def test_the_bound_holds_when_the_hierarchys_threshold_is_not_searched():
-    rng = np.random.default_rng(1)
-    noisy = [_part("voice", 40, rng, noise=5.0), _part("words", 40, rng)]
-    train = pd.concat(noisy).reset_index(drop=True)
-    words = _part("words", 25, rng)
-    held_out = np.flatnonzero(train["speaker"].isin(["voice0", "voice1"]))
+    train, words, held_out = _noisy_voices()
     _, reference = choose_routing(
         _model(), train, words, held_out=held_out, thresholds=[None]
     )
